@@ -1,0 +1,1 @@
+"""pandera models for the canonical and return tables, code lists, and the DfE rule sets."""

@@ -1,0 +1,3 @@
+"""CIN census rules: protection."""
+
+from schemas.rules.cin.base import YEARS, rule  # noqa: F401

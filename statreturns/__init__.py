@@ -1,0 +1,1 @@
+"""statreturns: plain domain code (readers, writers, rule engine, generator, warehouse). No Dagster here."""

@@ -1,0 +1,229 @@
+"""The rule engine shared by the CIN census and the SSDA903 return.
+
+A rule is metadata plus one vectorised predicate over tables that were parsed once for all rules.
+The predicate returns which rows of ``rule.table`` fail: a boolean Series aligned with that table's
+index (or an Index of failing labels). The engine, not the rule, turns that into findings, skips a
+rule whose tables are absent, and reports a rule that raises as a failure of that rule.
+
+Findings never leave this module as log lines: they are rows of a DataFrame that callers write to
+files. Exceptions raised by rules are recorded by type only, since their text may quote data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import pandas as pd
+
+Severity = Literal["error", "query"]
+ISSUE_COLUMNS = ["return", "year", "rule_code", "severity", "table", "field", "child_id", "row", "message"]
+RULE_STATUS_COLUMNS = ["return", "year", "rule_code", "severity", "status", "reason", "findings"]
+
+
+class Tables(Protocol):
+    """What a rule sees: named frames plus the collection context (see cin/tables.py, ssda903/tables.py)."""
+
+    year: int
+
+    def has(self, name: str) -> bool: ...
+
+    def __getitem__(self, name: str) -> pd.DataFrame: ...
+
+
+Predicate = Callable[..., "pd.Series | pd.Index"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    table: str
+    fields: tuple[str, ...]
+    message: str
+    years: frozenset[int]
+    func: Predicate
+    needs: tuple[str, ...] = ()
+    child_column: str | None = None  # None: the table's own child id column (set per return)
+    set_name: str = "core"  # "core", "draft" (CIN 2027 pre-proceedings), "extra" (D2I local 903 checks)
+    level: Literal["row", "return"] = "row"
+
+    def applies_to(self, year: int) -> bool:
+        return year in self.years
+
+
+@dataclass
+class RuleSet:
+    """All rules of one return. Declared at import time by decorators and never changed after."""
+
+    name: str
+    child_column: str
+    rules: list[Rule] = field(default_factory=list)
+
+    def rule(
+        self,
+        code: str,
+        severity: Severity,
+        *,
+        table: str,
+        fields: Iterable[str],
+        message: str,
+        years: Iterable[int],
+        needs: Iterable[str] = (),
+        child_column: str | None = None,
+        set_name: str = "core",
+        level: Literal["row", "return"] = "row",
+    ) -> Callable[[Predicate], Predicate]:
+        def register(func: Predicate) -> Predicate:
+            clash = [r for r in self.rules if r.code == code and r.set_name == set_name and r.years & set(years)]
+            if clash:
+                raise ValueError(f"rule {code} is registered twice for the same year in {self.name}")
+            needed = tuple(dict.fromkeys([table, *needs]))
+            self.rules.append(Rule(
+                code=code,
+                severity=severity,
+                table=table,
+                fields=tuple(fields),
+                message=message,
+                years=frozenset(years),
+                func=func,
+                needs=needed,
+                child_column=child_column,
+                set_name=set_name,
+                level=level,
+            ))
+            return func
+
+        return register
+
+    def select(self, year: int, sets: Iterable[str] = ("core",)) -> list[Rule]:
+        wanted = set(sets)
+        return [r for r in self.rules if r.set_name in wanted and r.applies_to(year)]
+
+    def get(self, code: str, year: int) -> Rule:
+        """The variant of rule ``code`` in force in ``year`` (a rule that changed is two entries)."""
+        for r in self.rules:
+            if r.code == code and r.applies_to(year):
+                return r
+        raise KeyError(f"no rule {code} for {year} in {self.name}")
+
+    def codes(self) -> set[str]:
+        return {r.code for r in self.rules}
+
+
+def _failing_labels(result: pd.Series | pd.Index, frame: pd.DataFrame) -> pd.Index:
+    if isinstance(result, pd.Index):
+        return frame.index.intersection(result)
+    if not isinstance(result, pd.Series):
+        raise TypeError("a rule must return a boolean Series or an Index")
+    mask = result.reindex(frame.index).fillna(False).astype(bool)
+    return frame.index[mask.to_numpy()]
+
+
+@dataclass
+class RunResult:
+    issues: pd.DataFrame
+    rule_status: pd.DataFrame
+
+    @property
+    def errors(self) -> int:
+        return int((self.issues["severity"] == "error").sum())
+
+    @property
+    def queries(self) -> int:
+        return int((self.issues["severity"] == "query").sum())
+
+    @property
+    def failed_rules(self) -> list[str]:
+        return self.rule_status.loc[self.rule_status["status"] == "failed", "rule_code"].tolist()
+
+
+def run_rules(
+    ruleset: RuleSet,
+    tables: Tables,
+    *,
+    sets: Iterable[str] = ("core",),
+    skip_reasons: Mapping[str, str] | None = None,
+    extra_issues: pd.DataFrame | None = None,
+) -> RunResult:
+    """Run every rule of ``ruleset`` that applies to ``tables.year``.
+
+    ``skip_reasons`` maps an optional table's name to why it is absent (e.g. "no previous year given"),
+    so a skipped rule says why. ``extra_issues`` are findings made before the rules (e.g. dates that
+    did not parse), merged into the result in the same shape.
+    """
+    year = tables.year
+    skip_reasons = skip_reasons or {}
+    parts: list[pd.DataFrame] = []
+    status_rows: list[tuple] = []
+    for rule in ruleset.select(year, sets):
+        missing = [name for name in rule.needs if not tables.has(name)]
+        if missing:
+            reason = "; ".join(skip_reasons.get(name, f"table {name} not supplied") for name in missing)
+            status_rows.append((ruleset.name, year, rule.code, rule.severity, "skipped", reason, 0))
+            continue
+        frame = tables[rule.table]
+        try:
+            labels = _failing_labels(rule.func(tables), frame)
+        except Exception as exc:  # noqa: BLE001 - a failing rule is reported, never allowed to stop the others
+            status_rows.append((ruleset.name, year, rule.code, rule.severity, "failed", type(exc).__name__, 0))
+            continue
+        status_rows.append((ruleset.name, year, rule.code, rule.severity, "ran", "", len(labels)))
+        if len(labels):
+            parts.append(_findings(ruleset, rule, frame, labels, year))
+    if extra_issues is not None and len(extra_issues):
+        parts.append(extra_issues[ISSUE_COLUMNS])
+    issues = pd.concat(parts, ignore_index=True) if parts else empty_issues()
+    issues = sort_issues(issues)
+    status = pd.DataFrame(status_rows, columns=RULE_STATUS_COLUMNS)
+    return RunResult(issues=issues, rule_status=status)
+
+
+def _findings(ruleset: RuleSet, rule: Rule, frame: pd.DataFrame, labels: pd.Index, year: int) -> pd.DataFrame:
+    n = len(labels)
+    child_col = rule.child_column or ruleset.child_column
+    if rule.level == "return" or child_col not in frame.columns:
+        child = pd.Series([""] * n, dtype="str")
+    else:
+        child = frame.loc[labels, child_col].astype("str").fillna("").reset_index(drop=True)
+    rows = frame.index.get_indexer(labels) if rule.level == "row" else [""] * n
+    return pd.DataFrame(
+        {
+            "return": ruleset.name,
+            "year": year,
+            "rule_code": rule.code,
+            "severity": rule.severity,
+            "table": rule.table,
+            "field": ";".join(rule.fields),
+            "child_id": child,
+            "row": pd.array(rows, dtype="object"),
+            "message": rule.message,
+        }
+    )
+
+
+def empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
+
+
+def sort_issues(issues: pd.DataFrame) -> pd.DataFrame:
+    """A stable, deterministic order: by table, row, rule code."""
+    if issues.empty:
+        return issues.reset_index(drop=True)
+    key = pd.to_numeric(issues["row"], errors="coerce").fillna(-1)
+    return (
+        issues.assign(_row=key)
+        .sort_values(["table", "_row", "rule_code"], kind="stable")
+        .drop(columns="_row")
+        .reset_index(drop=True)
+    )
+
+
+def counts_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
+    """Counts per rule code and severity: the only shape of findings that may go to Dagster."""
+    if issues.empty:
+        return pd.DataFrame({"rule_code": [], "severity": [], "message": [], "findings": [], "children": []})
+    grouped = issues.groupby(["rule_code", "severity", "message"], sort=True)
+    out = grouped.agg(findings=("row", "size"), children=("child_id", lambda s: s[s != ""].nunique()))
+    return out.reset_index().sort_values(["severity", "findings"], ascending=[True, False], kind="stable")

@@ -1,0 +1,1 @@
+"""The SSDA903 looked-after children return: readers, writer, the tables the rules see, the rule set."""
