@@ -23,7 +23,7 @@ lint: $(BIN)/statreturns
 	$(BIN)/ruff check .
 
 bench: $(BIN)/statreturns
-	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_generate.py --write
 
 ui: $(BIN)/statreturns
 	$(BIN)/dagster dev -w workspace.yaml

@@ -130,7 +130,8 @@ def build_tables(
             frames[last] = prepare(last, previous[name])
         else:
             absent[last] = "no previous year's return given (--previous)"
-    if "Header" in frames:
+    if "Header" in frames and frames["Header"].get("UASC", pd.Series(dtype="object")).isna().all():
+        # CSV input has no UASC flag: derive it from uasc.csv. The XML form carries its own, kept as given.
         uasc_children = set(frames["UASC"]["CHILD"].dropna()) if "UASC" in frames else set()
         frames["Header"]["UASC"] = frames["Header"]["CHILD"].isin(uasc_children).map({True: "1", False: "0"})
     absent.setdefault("Postcodes", "postcode directory not loaded")

@@ -21,5 +21,7 @@ def present(s: pd.Series) -> pd.Series:
 
 def episode_lookup(t, table: str, column: str) -> pd.Series:
     """``column`` of each row's CINdetails episode, aligned to ``t[table]`` (join on CINdetailsID once)."""
-    episodes = t["CINdetails"].set_index("CINdetailsID")[column]
-    return t[table]["CINdetailsID"].map(episodes)
+    episodes = t["CINdetails"].drop_duplicates("CINdetailsID").set_index("CINdetailsID")[column]
+    keys = t[table]["CINdetailsID"]
+    # reindex, not map: map on an empty datetime Series raises in pandas 3.
+    return pd.Series(episodes.reindex(keys).to_numpy(), index=keys.index, dtype=episodes.dtype)

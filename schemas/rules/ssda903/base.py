@@ -20,4 +20,6 @@ def present(s: pd.Series) -> pd.Series:
 def header_lookup(t, table: str, column: str, header: str = "Header") -> pd.Series:
     """``column`` of each row's child in ``header`` (first row per CHILD), aligned to ``t[table]``."""
     h = t[header].drop_duplicates("CHILD").set_index("CHILD")[column]
-    return t[table]["CHILD"].map(h)
+    keys = t[table]["CHILD"]
+    # reindex, not map: map on an empty datetime Series raises in pandas 3.
+    return pd.Series(h.reindex(keys).to_numpy(), index=keys.index, dtype=h.dtype)

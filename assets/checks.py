@@ -1,0 +1,46 @@
+"""The checks every return asset carries: DfE errors block, queries warn. Counts by rule only."""
+
+import pandas as pd
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+
+from statreturns.engine import counts_by_rule
+
+
+def return_check_specs(asset: str) -> list[AssetCheckSpec]:
+    return [
+        AssetCheckSpec("no_dfe_errors", asset=asset, blocking=True,
+                       description="No DfE validation error remains (errors block the submission)."),
+        AssetCheckSpec("no_dfe_queries", asset=asset,
+                       description="No DfE query remains (queries need a fix or an explanation)."),
+    ]
+
+
+def _by_rule(issues: pd.DataFrame, severity: str) -> dict[str, int]:
+    counts = counts_by_rule(issues[issues["severity"] == severity])
+    return {str(code): int(n) for code, n in zip(counts["rule_code"], counts["findings"], strict=True)}
+
+
+def return_check_results(asset: str, issues: pd.DataFrame) -> list[AssetCheckResult]:
+    errors = _by_rule(issues, "error")
+    queries = _by_rule(issues, "query")
+    return [
+        AssetCheckResult(check_name="no_dfe_errors", asset_key=asset, passed=not errors,
+                         severity=AssetCheckSeverity.ERROR,
+                         metadata={"errors": sum(errors.values()), "by_rule": MetadataValue.json(errors)}),
+        AssetCheckResult(check_name="no_dfe_queries", asset_key=asset, passed=not queries,
+                         severity=AssetCheckSeverity.WARN,
+                         metadata={"queries": sum(queries.values()), "by_rule": MetadataValue.json(queries)}),
+    ]
+
+
+def findings_metadata(issues: pd.DataFrame, status: pd.DataFrame) -> dict:
+    """Counts only: findings by severity, rules by status. Never a child id or a value."""
+    st = status["status"].value_counts()
+    return {
+        "errors": int((issues["severity"] == "error").sum()),
+        "queries": int((issues["severity"] == "query").sum()),
+        "children_with_findings": int(issues.loc[issues["child_id"] != "", "child_id"].nunique()),
+        "rules_ran": int(st.get("ran", 0)),
+        "rules_skipped": int(st.get("skipped", 0)),
+        "rules_failed": int(st.get("failed", 0)),
+    }

@@ -1,0 +1,50 @@
+"""Ingest: council (SSD layout) and school MIS extracts read into canonical tables, and the warehouse."""
+
+from pathlib import Path
+
+import pandas as pd
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from assets.resources import Settings
+from statreturns import warehouse
+from statreturns.files import write_csv_atomic
+from statreturns.school import read_pupils
+from statreturns.ssd import read_ssd, strip_lineage
+
+
+@asset(group_name="ingest", io_manager_key="tables_io")
+def ssd_canonical(context: AssetExecutionContext, settings: Settings) -> dict[str, pd.DataFrame]:
+    """The council's case-management extract (Standard Safeguarding Dataset CSVs) as canonical tables."""
+    result = read_ssd(Path(settings.ssd_extract))
+    path = write_csv_atomic(result.quarantine, settings.outputs("quarantine") / "ssd_quarantine.csv")
+    tables = strip_lineage(result.tables)
+    context.add_output_metadata({
+        "rows_in": sum(result.rows_in.values()),
+        "children": len(tables["children"]),
+        "quarantined_rows": len(result.quarantine),
+        "quarantine_file": str(path),
+    })
+    return tables
+
+
+@asset(group_name="ingest", io_manager_key="tables_io")
+def school_pupils(context: AssetExecutionContext, settings: Settings) -> pd.DataFrame:
+    """The primary school's MIS pupil extract as the canonical school_pupils table."""
+    pupils, quarantine = read_pupils(Path(settings.school_extract))
+    write_csv_atomic(quarantine, settings.outputs("quarantine") / "school_quarantine.csv")
+    context.add_output_metadata({"pupils": len(pupils), "quarantined_rows": len(quarantine)})
+    return pupils
+
+
+@asset(group_name="canonical")
+def warehouse_tables(settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
+                     school_pupils: pd.DataFrame) -> MaterializeResult:
+    """Every canonical table loaded into the warehouse (SQLite by default, PostgreSQL by URL)."""
+    tables = {**ssd_canonical, "school_pupils": school_pupils}
+    engine = warehouse.engine_for(settings.warehouse_url())
+    try:
+        counts = warehouse.write_tables(engine, tables)
+    finally:
+        engine.dispose()
+    return MaterializeResult(metadata={"tables": len(counts), "rows": sum(counts.values()),
+                                       "dialect": engine.dialect.name})

@@ -1,0 +1,1 @@
+"""Dagster Definitions, jobs, schedules, resources, and the statreturns command line."""

@@ -1,0 +1,208 @@
+"""The `statreturns` command line.
+
+    statreturns demo
+    statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] --out DIR
+    statreturns validate cin FILE.xml --year Y --out DIR [--draft]
+    statreturns validate ssda903 DIR --year Y [--previous DIR] [--la LA] [--extra] --out DIR
+
+Exit codes: 0 no errors (queries allowed), 1 errors found, 2 unreadable input or bad usage, with one
+clear line on stderr. Nothing printed here names a child: counts, rule codes and paths only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input or usage: reported as one line on stderr with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="statreturns", description="England children's statutory returns.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo data")
+    demo.add_argument("--run-dir", default=os.environ.get("STATRETURNS_RUN_DIR", "run"))
+
+    gen = sub.add_parser("generate", help="write synthetic council and school extracts")
+    gen.add_argument("--children", type=int, default=300)
+    gen.add_argument("--seed", type=int, default=20260331)
+    gen.add_argument("--year", type=int, default=2026)
+    gen.add_argument("--fault-rate", type=float, default=0.03)
+    gen.add_argument("--out", type=Path, required=True)
+
+    val = sub.add_parser("validate", help="check a return against the DfE rules")
+    vsub = val.add_subparsers(dest="ret", required=True)
+    cin = vsub.add_parser("cin", help="a CIN census XML file")
+    cin.add_argument("file", type=Path)
+    cin.add_argument("--year", type=int, required=True)
+    cin.add_argument("--out", type=Path, required=True)
+    cin.add_argument("--draft", action="store_true", help="also run the draft 2027 pre-proceedings rules")
+    lac = vsub.add_parser("ssda903", help="a folder of SSDA903 CSVs")
+    lac.add_argument("folder", type=Path)
+    lac.add_argument("--year", type=int, required=True)
+    lac.add_argument("--previous", type=Path)
+    lac.add_argument("--la", default=None, help="the submitting LA's 3-digit DfE number (for placement location)")
+    lac.add_argument("--extra", action="store_true", help="also run the optional D2I local checks")
+    lac.add_argument("--out", type=Path, required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its one-line usage error
+        return EXIT_UNREADABLE if exc.code else EXIT_OK
+    try:
+        if args.command == "demo":
+            return _demo(Path(args.run_dir))
+        if args.command == "generate":
+            return _generate(args)
+        if args.ret == "cin":
+            return _validate_cin(args)
+        return _validate_903(args)
+    except (UsageError, ValueError, OSError) as exc:
+        # Our readers' messages name the file and line, never a value.
+        print(f"statreturns: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from statreturns.generate import Config, write_extracts
+
+    if args.children < 1:
+        raise UsageError("--children must be at least 1")
+    started = time.perf_counter()
+    summary = write_extracts(Config(children=args.children, seed=args.seed, year=args.year,
+                                    fault_rate=args.fault_rate), args.out)
+    took = time.perf_counter() - started
+    print(f"wrote {summary['rows']:,} rows for {args.children:,} children in {took:.1f}s to {args.out}")
+    print(f"faults injected: {summary['faults']:,} (see {args.out / 'faults.csv'})")
+    return EXIT_OK
+
+
+def _report(result, out: Path, what: str) -> int:
+    from statreturns.validate import summary_counts, write_issue_files
+
+    paths = write_issue_files(result, out)
+    c = summary_counts(result)
+    print(f"{what}: {c['errors']:,} errors, {c['queries']:,} queries; rules ran {c['rules_ran']}, "
+          f"skipped {c['rules_skipped']}, failed {c['rules_failed']}")
+    for p in paths.values():
+        print(f"  {p}")
+    if c["rules_failed"]:
+        print(f"statreturns: {c['rules_failed']} rule(s) raised and reported nothing: see rules.csv",
+              file=sys.stderr)
+    return EXIT_ERRORS if c["errors"] or c["rules_failed"] else EXIT_OK
+
+
+def _validate_cin(args: argparse.Namespace) -> int:
+    from statreturns.cin.xml_reader import read_cin_xml
+    from statreturns.validate import validate_cin
+
+    if not args.file.is_file():
+        raise UsageError(f"{args.file}: no such file")
+    cin = read_cin_xml(args.file)
+    result = validate_cin(cin.frames, args.year, draft=args.draft)
+    return _report(result, args.out, f"CIN census {args.year}")
+
+
+def _read_903(folder: Path):
+    from statreturns.ssda903.csv_reader import read_csv_set
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder of SSDA903 CSV files")
+    read = read_csv_set(folder)
+    for problem in read.problems:
+        print(f"statreturns: {problem}", file=sys.stderr)
+    if "Header" not in read.tables and "Episodes" not in read.tables:
+        raise UsageError(f"{folder}: no header.csv or episodes.csv found")
+    return read.tables
+
+
+def _validate_903(args: argparse.Namespace) -> int:
+    from statreturns.validate import validate_903
+
+    tables = _read_903(args.folder)
+    previous = _read_903(args.previous) if args.previous else None
+    from statreturns.validate import POSTCODES_LOADED, with_postcodes
+
+    # Placement LA and distance come from the ONS directory; PL_LOCATION needs the LA's number (--la).
+    tables = with_postcodes(tables, args.la)
+    previous = with_postcodes(previous, args.la) if previous else None
+    extra_frames = POSTCODES_LOADED
+    result = validate_903(tables, args.year, previous=previous, la_code=args.la, extra=args.extra,
+                          extra_frames=extra_frames)
+    return _report(result, args.out, f"SSDA903 {args.year}")
+
+
+def _demo(run_dir: Path) -> int:
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import make_definitions
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        home = str((run_dir / "dagster_home").resolve())
+        os.environ["DAGSTER_HOME"] = home
+    Path(home).mkdir(parents=True, exist_ok=True)
+    print(f"statreturns demo: run folder {run_dir.resolve()}, Dagster home {home}")
+    defs = make_definitions(run_dir=str(run_dir))
+    job = defs.resolve_job_def("main")
+    started = time.perf_counter()
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}},
+                                        raise_on_error=False)
+    took = time.perf_counter() - started
+    _print_summary(run_dir, result, took)
+    blocked, failed = [], []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            # A failed blocking check is the pipeline working: DfE errors hold the return back.
+            (blocked if error and error.cls_name == "DagsterAssetCheckFailedError" else failed).append(event.step_key)
+    if blocked:
+        print(f"Submission blocked by DfE errors (fix them, then re-run): {', '.join(blocked)}")
+    if failed:
+        print(f"statreturns: steps failed: {', '.join(failed)} (see the run in the Dagster UI)", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return EXIT_OK
+
+
+def _print_summary(run_dir: Path, result, took: float) -> None:
+    import pandas as pd
+
+    out = run_dir / "outputs"
+    meta = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            meta[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    print(f"\nDone in {took:.1f}s.")
+    if "ssd_canonical" in meta:
+        m = meta["ssd_canonical"]
+        print(f"Children read: {m['children']:,} ({m['rows_in']:,} extract rows, {m['quarantined_rows']:,} quarantined)")
+    if "school_pupils" in meta:
+        print(f"School pupils read: {meta['school_pupils']['pupils']:,}")
+    issues_csv = out / "issues.csv"
+    if issues_csv.exists():
+        issues = pd.read_csv(issues_csv, dtype="str")
+        for ret, group in issues.groupby("return"):
+            sev = group["severity"].value_counts()
+            print(f"Issues, {ret}: {int(sev.get('error', 0)):,} errors, {int(sev.get('query', 0)):,} queries "
+                  f"across {group['rule_code'].nunique()} rules")
+    print("Files written:")
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        print(f"  {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

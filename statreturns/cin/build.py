@@ -1,0 +1,122 @@
+"""Canonical tables -> the CIN census's raw tables for one collection year (what the writer takes).
+
+Scope (DfE guide): every child with a CIN episode open at any point in the census period, with each such
+episode and the assessments, plans, section 47 enquiries and protection plans that belong to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from statreturns.cin.tables import COLUMNS, CinTables
+
+GENDER_CURRENT = {"M": "1", "F": "2", "U": "0"}  # to 2023-24; 9 (indeterminate) has no canonical source
+
+
+def _iso(s: pd.Series) -> pd.Series:
+    return s.dt.strftime("%Y-%m-%d").astype("object").where(s.notna(), None)
+
+
+def _flag(s: pd.Series) -> pd.Series:
+    return s.map({True: "true", False: "false"}).astype("object").where(s.notna(), None)
+
+
+def _counter(keys: pd.Series, mapping: dict) -> pd.Series:
+    return keys.map(mapping).astype("Int64").astype("str")
+
+
+def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+    start = pd.Timestamp(year=year - 1, month=4, day=1)
+    end = pd.Timestamp(year=year, month=3, day=31)
+    ep = tables["cin_episodes"]
+    in_scope = (ep["CINreferralDate"] <= end) & (ep["CINclosureDate"].isna() | (ep["CINclosureDate"] >= start))
+    ep = ep.loc[in_scope.to_numpy()]
+    children = tables["children"]
+    children = children.loc[children["child_id"].isin(set(ep["child_id"]))].sort_values("child_id", kind="stable")
+    order = {cid: i for i, cid in enumerate(children["child_id"])}
+    ep = ep.assign(_c=ep["child_id"].map(order)).sort_values(["_c", "CINreferralDate", "episode_id"], kind="stable")
+    ep_num = {eid: i for i, eid in enumerate(ep["episode_id"])}
+
+    def within(name: str, sort: list[str]) -> pd.DataFrame:
+        frame = tables[name]
+        frame = frame.loc[frame["episode_id"].isin(ep_num.keys())]
+        key = frame["episode_id"].map(ep_num)
+        return frame.assign(_e=key).sort_values(["_e", *sort], kind="stable")
+
+    out: dict[str, pd.DataFrame] = {}
+    sex = children["Sex"]
+    out["ChildIdentifiers"] = pd.DataFrame({
+        "LAchildID": children["child_id"], "UPN": children["UPN"], "FormerUPN": children["FormerUPN"],
+        "UPNunknown": children["UPNunknown"], "PersonBirthDate": _iso(children["PersonBirthDate"]),
+        "ExpectedPersonBirthDate": _iso(children["ExpectedPersonBirthDate"]),
+        "GenderCurrent": sex.map(GENDER_CURRENT) if year < 2025 else None,
+        "Sex": sex if year >= 2025 else None, "PersonDeathDate": _iso(children["PersonDeathDate"]),
+    })
+    out["ChildCharacteristics"] = pd.DataFrame({"LAchildID": children["child_id"], "Ethnicity": children["Ethnicity"]})
+    dis = tables["disabilities"]
+    dis = dis.loc[dis["child_id"].isin(order.keys())]
+    out["Disabilities"] = pd.DataFrame({"LAchildID": dis["child_id"], "Disability": dis["Disability"]}).assign(
+        _c=dis["child_id"].map(order)).sort_values("_c", kind="stable").drop(columns="_c")
+    s47 = within("section47", ["S47ActualStartDate"])
+    first_icpc = s47.dropna(subset=["DateOfInitialCPC"]).groupby("episode_id")["DateOfInitialCPC"].min()
+    out["CINdetails"] = pd.DataFrame({
+        "LAchildID": ep["child_id"], "CINdetailsID": _counter(ep["episode_id"], ep_num),
+        "CINreferralDate": _iso(ep["CINreferralDate"]), "ReferralSource": ep["ReferralSource"],
+        "PrimaryNeedCode": ep["PrimaryNeedCode"], "CINclosureDate": _iso(ep["CINclosureDate"]),
+        "ReasonForClosure": ep["ReasonForClosure"],
+        "DateOfInitialCPC": _iso(ep["episode_id"].map(first_icpc)), "ReferralNFA": _flag(ep["ReferralNFA"]),
+    })
+    a = within("assessments", ["AssessmentActualStartDate"])
+    a_num = {aid: i for i, aid in enumerate(a["assessment_id"])}
+    out["Assessments"] = pd.DataFrame({
+        "LAchildID": a["child_id"], "CINdetailsID": _counter(a["episode_id"], ep_num),
+        "AssessmentID": _counter(a["assessment_id"], a_num),
+        "AssessmentActualStartDate": _iso(a["AssessmentActualStartDate"]), "AssessmentInternalReviewDate": None,
+        "AssessmentAuthorisationDate": _iso(a["AssessmentAuthorisationDate"]),
+    })
+    f = tables["assessment_factors"]
+    f = f.loc[f["assessment_id"].isin(a_num.keys())]
+    f = f.assign(_a=f["assessment_id"].map(a_num)).sort_values("_a", kind="stable")
+    a_ep = a.set_index("assessment_id")["episode_id"]
+    out["AssessmentFactorsList"] = pd.DataFrame({
+        "LAchildID": f["child_id"], "CINdetailsID": _counter(f["assessment_id"].map(a_ep), ep_num),
+        "AssessmentID": _counter(f["assessment_id"], a_num), "AssessmentFactors": f["AssessmentFactors"],
+    })
+    p = within("cin_plans", ["CINPlanStartDate"])
+    out["CINplanDates"] = pd.DataFrame({
+        "LAchildID": p["child_id"], "CINdetailsID": _counter(p["episode_id"], ep_num),
+        "CINPlanStartDate": _iso(p["CINPlanStartDate"]), "CINPlanEndDate": _iso(p["CINPlanEndDate"]),
+    })
+    out["Section47"] = pd.DataFrame({
+        "LAchildID": s47["child_id"], "CINdetailsID": _counter(s47["episode_id"], ep_num),
+        "S47ActualStartDate": _iso(s47["S47ActualStartDate"]), "InitialCPCtarget": _iso(s47["InitialCPCtarget"]),
+        "DateOfInitialCPC": _iso(s47["DateOfInitialCPC"]), "ICPCnotRequired": _flag(s47["ICPCnotRequired"]),
+    })
+    cp = within("cp_plans", ["CPPstartDate"])
+    cp_num = {cid: i for i, cid in enumerate(cp["cpp_id"])}
+    out["ChildProtectionPlans"] = pd.DataFrame({
+        "LAchildID": cp["child_id"], "CINdetailsID": _counter(cp["episode_id"], ep_num),
+        "CPPID": _counter(cp["cpp_id"], cp_num), "CPPstartDate": _iso(cp["CPPstartDate"]),
+        "CPPendDate": _iso(cp["CPPendDate"]), "InitialCategoryOfAbuse": cp["InitialCategoryOfAbuse"],
+        "LatestCategoryOfAbuse": cp["LatestCategoryOfAbuse"], "NumberOfPreviousCPP": cp["NumberOfPreviousCPP"],
+    })
+    rv = tables["cp_reviews"]
+    rv = rv.loc[rv["cpp_id"].isin(cp_num.keys())]
+    rv = rv.assign(_p=rv["cpp_id"].map(cp_num)).sort_values(["_p", "CPPreviewDate"], kind="stable")
+    cp_ep = cp.set_index("cpp_id")["episode_id"]
+    out["Reviews"] = pd.DataFrame({
+        "LAchildID": rv["child_id"], "CINdetailsID": _counter(rv["cpp_id"].map(cp_ep), ep_num),
+        "CPPID": _counter(rv["cpp_id"], cp_num), "CPPreviewDate": _iso(rv["CPPreviewDate"]),
+    })
+    out["Header"] = pd.DataFrame([{"Collection": "CIN", "Year": str(year), "ReferenceDate": f"{year}-03-31",
+                                   "SourceLevel": "L"}])
+    return {name: frame.reindex(columns=COLUMNS[name]).reset_index(drop=True).astype("object")
+            .where(lambda f: f.notna(), None) for name, frame in out.items()}
+
+
+def children_count(t: CinTables) -> int:
+    return int(t.ChildIdentifiers["LAchildID"].nunique())
+
+
+__all__ = ["build_cin_frames", "children_count", "np"]

@@ -1,0 +1,295 @@
+"""Streaming reader for the CIN census XML (collection years 2023 to the 2027 draft).
+
+``read_cin_xml`` returns the raw frames described in :mod:`statreturns.cin.tables`: string or ``None``
+cells, a RangeIndex in document order, and file-wide 0-based ``CINdetailsID``, ``AssessmentID`` and
+``CPPID`` counters. Element text is stripped and an empty element reads as ``None``.
+
+The file is parsed with ``lxml.etree.iterparse``: each ``<Child>`` is turned into plain tuples at its
+end event and then freed, so memory follows the size of the tables, not of the tree. Entities are never
+expanded or fetched; a DOCTYPE that declares entities or names an external DTD is refused.
+
+Errors raise :class:`CinReadError` naming the file, the line and a plain reason. They never quote
+element text: the file holds personal data.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+from lxml import etree
+
+from statreturns.cin.tables import CHILD, COLUMNS, empty_raw
+
+__all__ = ["CinFile", "CinReadError", "read_cin_xml"]
+
+ROOT = "Message"
+# Leaf columns of each table, i.e. COLUMNS without the key columns the reader fills in itself.
+_KEYS = frozenset({CHILD, "CINdetailsID", "AssessmentID", "CPPID"})
+_LEAVES = {name: [c for c in cols if c not in _KEYS] for name, cols in COLUMNS.items()}
+
+# libxml2 error types with a plainer wording; any other type is reported by its libxml2 name.
+_SYNTAX_REASONS = {
+    "ERR_DOCUMENT_EMPTY": "no root element (the file is empty or holds no element)",
+    "ERR_DOCUMENT_END": "there is content after the end of the root element",
+    "ERR_TAG_NAME_MISMATCH": "a closing tag does not match its opening tag",
+    "ERR_TAG_NOT_FINISHED": "the file ends before all elements are closed (truncated?)",
+    "ERR_GT_REQUIRED": "a tag is not closed with '>'",
+    "ERR_LT_IN_ATTRIBUTE": "an attribute value contains '<'",
+    "ERR_UNDECLARED_ENTITY": "an entity reference is not declared",
+    "ERR_UNDECLARED_ENTITY_REF": "an entity reference is not declared",
+    "ERR_RESOURCE_LIMIT": "a parser safety limit was exceeded (entity expansion or size)",
+    "ERR_INVALID_CHAR": "the file contains a character that XML does not allow",
+    "ERR_INVALID_ENCODING": "the file is not in the encoding it declares",
+}
+
+
+class CinReadError(ValueError):
+    """The file is not a readable CIN census. The message never contains data values."""
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, reason: str) -> None:
+        where = f"line {line}" if line else "line unknown"
+        super().__init__(f"{os.fspath(path)}: {where}: {reason}")
+        self.path = os.fspath(path)
+        self.line = line
+        self.reason = reason
+
+
+@dataclass
+class CinFile:
+    """The raw frames of one CIN census file, plus its Header Year and LEA."""
+
+    frames: dict[str, pd.DataFrame]
+    year: int | None
+    lea: str | None
+
+
+class _Names(dict[object, str]):
+    """``tag -> local name`` (namespace dropped), computed once per distinct tag."""
+
+    def __missing__(self, tag: object) -> str:
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        self[tag] = name
+        return name
+
+
+def _scan(names: _Names, block: etree._Element) -> tuple[dict[str, str | None], list[tuple[str, etree._Element]]]:
+    """Raw text of each leaf child by local name (the last wins if one repeats), and the sub-blocks.
+
+    One pass per block: creating lxml element proxies is the main cost of this reader.
+    """
+    values: dict[str, str | None] = {}
+    subs: list[tuple[str, etree._Element]] = []
+    for el in block:
+        name = names[el.tag]
+        if name in _BLOCKS:
+            subs.append((name, el))
+        else:
+            values[name] = el.text
+    return values, subs
+
+
+def _clean(values: dict[str, str | None], columns: list[str]) -> list[str | None]:
+    """Stripped text of ``columns``; None where absent, empty or white space only."""
+    return [v and v.strip() or None for v in map(values.get, columns)]
+
+
+def _texts(names: _Names, block: etree._Element, wanted: str) -> list[str | None]:
+    """Stripped text of each ``wanted`` child element of a list block (None where empty)."""
+    return [t and t.strip() or None for t in (el.text for el in block if names[el.tag] == wanted)]
+
+
+# Elements that hold other elements; every other element is read as a leaf value.
+_BLOCKS = frozenset({
+    "ChildIdentifiers", "ChildCharacteristics", "Disabilities", "CINdetails", "Assessments",
+    "FactorsIdentifiedAtAssessment", "CINPlanDates", "Section47", "ChildProtectionPlans", "Reviews",
+    "PreProceedingsandFGDM", "CollectionDetails", "Source",
+})
+_EPISODE_TABLES = {"CINPlanDates": "CINplanDates", "Section47": "Section47",
+                   "PreProceedingsandFGDM": "PreProceedings"}
+
+
+class _Collector:
+    """Accumulates one tuple per table row while the file streams past."""
+
+    def __init__(self) -> None:
+        self.names = _Names()
+        self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
+        self.episode_id = 0
+        self.assessment_id = 0
+        self.cpp_id = 0
+
+    def header(self, el: etree._Element) -> None:
+        values: dict[str, str | None] = {}
+        for name, block in _scan(self.names, el)[1]:
+            if name in ("CollectionDetails", "Source"):
+                # Source may repeat (XSD maxOccurs unbounded): the first one wins.
+                for key, value in _scan(self.names, block)[0].items():
+                    values.setdefault(key, value)
+        self.rows["Header"].append(tuple(_clean(values, COLUMNS["Header"])))
+
+    def child(self, el: etree._Element) -> None:
+        names = self.names
+        identifiers: dict[str, str | None] = {}
+        blocks = _scan(names, el)[1]
+        for name, block in blocks:
+            if name == "ChildIdentifiers":
+                identifiers.update(_scan(names, block)[0])
+        child_id = _clean(identifiers, [CHILD])[0]
+        self.rows["ChildIdentifiers"].append((child_id, *_clean(identifiers, _LEAVES["ChildIdentifiers"])))
+        ethnicity: dict[str, str | None] = {}
+        for name, block in blocks:
+            if name == "CINdetails":
+                self.episode(child_id, block)
+            elif name == "ChildCharacteristics":
+                values, subs = _scan(names, block)
+                ethnicity.update(values)
+                for sub_name, sub in subs:
+                    if sub_name == "Disabilities":
+                        self.rows["Disabilities"].extend((child_id, d) for d in _texts(names, sub, "Disability"))
+        self.rows["ChildCharacteristics"].append((child_id, *_clean(ethnicity, ["Ethnicity"])))
+
+    def episode(self, child_id: str | None, block: etree._Element) -> None:
+        episode_id = str(self.episode_id)
+        self.episode_id += 1
+        names = self.names
+        values, subs = _scan(names, block)
+        self.rows["CINdetails"].append((child_id, episode_id, *_clean(values, _LEAVES["CINdetails"])))
+        key = (child_id, episode_id)
+        for name, sub in subs:
+            if name == "Assessments":
+                self.assessment(key, sub)
+            elif name == "ChildProtectionPlans":
+                self.plan(key, sub)
+            elif name in _EPISODE_TABLES:
+                table = _EPISODE_TABLES[name]
+                self.rows[table].append((*key, *_clean(_scan(names, sub)[0], _LEAVES[table])))
+
+    def assessment(self, key: tuple[str | None, str], block: etree._Element) -> None:
+        assessment_id = str(self.assessment_id)
+        self.assessment_id += 1
+        values, subs = _scan(self.names, block)
+        self.rows["Assessments"].append((*key, assessment_id, *_clean(values, _LEAVES["Assessments"])))
+        for name, sub in subs:
+            if name == "FactorsIdentifiedAtAssessment":
+                self.rows["AssessmentFactorsList"].extend(
+                    (*key, assessment_id, f) for f in _texts(self.names, sub, "AssessmentFactors"))
+
+    def plan(self, key: tuple[str | None, str], block: etree._Element) -> None:
+        cpp_id = str(self.cpp_id)
+        self.cpp_id += 1
+        values, subs = _scan(self.names, block)
+        self.rows["ChildProtectionPlans"].append((*key, cpp_id, *_clean(values, _LEAVES["ChildProtectionPlans"])))
+        for name, sub in subs:
+            if name == "Reviews":
+                self.rows["Reviews"].extend((*key, cpp_id, d) for d in _texts(self.names, sub, "CPPreviewDate"))
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
+        for name, rows in self.rows.items():
+            # dtype=object keeps None as None (pandas 3 would otherwise infer "str" with NaN).
+            out[name] = pd.DataFrame(rows, columns=COLUMNS[name], dtype=object) if rows else empty_raw(name)
+        return out
+
+
+def _doctype_line(path: Path) -> int | None:
+    """Line of the DOCTYPE declaration, found in the file's head (only used on the error path)."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    at = head.find(b"<!DOCTYPE")
+    return head.count(b"\n", 0, at) + 1 if at >= 0 else None
+
+
+def _check_document(path: Path, root: etree._Element, names: _Names) -> None:
+    """Refuse entity declarations and external DTDs, then a root that is not a CIN Message."""
+    docinfo = root.getroottree().docinfo
+    dtd = docinfo.internalDTD
+    if (dtd is not None and any(True for _ in dtd.iterentities())) or docinfo.system_url or docinfo.public_id:
+        raise CinReadError(path, _doctype_line(path) or root.sourceline,
+                           "a DOCTYPE declaring entities or an external DTD is not allowed in a CIN census")
+    if names[root.tag] != ROOT:
+        raise CinReadError(path, root.sourceline, f"the root element is not <{ROOT}>: not a CIN census file")
+
+
+_ERROR_NAMES = {code: name for name, code in vars(etree.ErrorTypes).items() if isinstance(code, int)}
+
+
+def _syntax_error(path: Path, err: etree.XMLSyntaxError) -> CinReadError:
+    # Only err.code and err.lineno: err.error_log also holds entries left by earlier parses, and the
+    # libxml2 message text may quote the document.
+    if not err.lineno:  # lxml's own error for a file with no content at all
+        return CinReadError(path, 1, "not well-formed XML: the file is empty")
+    type_name = _ERROR_NAMES.get(err.code, "")
+    reason = _SYNTAX_REASONS.get(type_name, f"libxml2 error {type_name or err.code}")
+    return CinReadError(path, err.lineno, f"not well-formed XML: {reason}")
+
+
+def _parse(path: Path, fh: BinaryIO, collector: _Collector) -> tuple[etree._Element, etree._Element | None]:
+    """Stream the file through ``collector``; return the root and Children elements (None if absent)."""
+    names = collector.names
+    context = etree.iterparse(
+        fh, events=("start", "end"), tag=["{*}Header", "{*}Children", "{*}Child"],
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_comments=True, remove_pis=True, remove_blank_text=True,
+    )
+    root: etree._Element | None = None
+    children: etree._Element | None = None
+    for event, el in context:
+        if root is None:
+            root = el.getroottree().getroot()
+            _check_document(path, root, names)
+        name = names[el.tag]
+        if event == "start":
+            if name == "Children" and children is None and el.getparent() is root:
+                children = el
+            continue
+        if name == "Child":
+            if children is None or el.getparent() is not children:
+                continue
+            collector.child(el)
+            el.clear(keep_tail=True)
+            while el.getprevious() is not None:
+                del children[0]
+        elif name == "Header" and el.getparent() is root:
+            collector.header(el)
+    if root is None:
+        root = context.root
+        _check_document(path, root, names)
+    return root, children
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: millions of new row tuples would trigger many useless full passes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def read_cin_xml(path: str | os.PathLike[str]) -> CinFile:
+    """Read a CIN census XML file into raw frames (see the module docstring)."""
+    path = Path(path)
+    collector = _Collector()
+    with path.open("rb") as fh, _gc_paused():
+        try:
+            root, children = _parse(path, fh, collector)
+        except etree.XMLSyntaxError as err:
+            raise _syntax_error(path, err) from None
+    if children is None:
+        raise CinReadError(path, root.sourceline, f"no <Children> element under <{ROOT}>: not a CIN census file")
+    frames = collector.frames()
+    header = frames["Header"]
+    year_text = header["Year"].iloc[0] if len(header) else None
+    lea = header["LEA"].iloc[0] if len(header) else None
+    year = int(year_text) if year_text is not None and year_text.isdigit() else None
+    return CinFile(frames=frames, year=year, lea=lea)

@@ -1,0 +1,24 @@
+"""`statreturns generate`: synthetic council (SSD layout) and school MIS extracts with known faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from statreturns.files import write_csv_atomic
+from statreturns.generate.faults import inject
+from statreturns.generate.model import Config, generate
+from statreturns.school import write_pupils
+from statreturns.ssd import write_ssd
+
+__all__ = ["Config", "generate", "inject", "write_extracts"]
+
+
+def write_extracts(cfg: Config, out: Path) -> dict[str, int]:
+    """Generate, inject faults, and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``."""
+    clean = generate(cfg)
+    tables, faults = inject(clean, cfg.fault_rate, cfg.seed)
+    written = write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
+    write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
+    write_csv_atomic(faults, out / "faults.csv")
+    rows = sum(len(v) for v in tables.values())
+    return {"rows": rows, "files": len(written) + 2, "faults": len(faults)}

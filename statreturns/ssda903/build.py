@@ -1,0 +1,77 @@
+"""Canonical tables -> the SSDA903 raw tables for one collection year (what the CSV writer takes).
+
+Scope (DfE guide): every child looked after at any time in the year, with the episodes that were open
+in it; reviews and missing periods in the year; OC2 for children looked after continuously for twelve
+months at 31 March; OC3 for care leavers with a 17th to 21st birthday in the year; AD1 for children
+adopted in the year; previous permanence for children who started to be looked after in the year.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from statreturns.ssda903.tables import COLUMNS
+
+SEX_TO_2024 = {"M": "1", "F": "2"}  # the 903 took 1/2 until 2023-24
+
+
+def _uk(s: pd.Series) -> pd.Series:
+    return s.dt.strftime("%d/%m/%Y").astype("object").where(s.notna(), None)
+
+
+def _within(frame: pd.DataFrame, start_col: str, end_col: str | None, start: pd.Timestamp,
+            end: pd.Timestamp) -> pd.Series:
+    began = frame[start_col] <= end
+    if end_col is None:
+        return began & (frame[start_col] >= start)
+    return began & (frame[end_col].isna() | (frame[end_col] >= start))
+
+
+def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+    start = pd.Timestamp(year=year - 1, month=4, day=1)
+    end = pd.Timestamp(year=year, month=3, day=31)
+    eps = tables["la_episodes"]
+    eps = eps.loc[_within(eps, "DECOM", "DEC", start, end).to_numpy()].sort_values(["child_id", "DECOM"],
+                                                                                   kind="stable")
+    in_care = set(eps["child_id"])
+    children = tables["children"]
+    kids = children.loc[children["child_id"].isin(in_care)].sort_values("child_id", kind="stable")
+    dob = kids.set_index("child_id")["PersonBirthDate"]
+    out: dict[str, pd.DataFrame] = {}
+    unknown = kids["UPNunknown"].where(kids["UPNunknown"].isin(["UN1", "UN2", "UN3", "UN4", "UN5"]))
+    out["Header"] = pd.DataFrame({
+        "CHILD": kids["child_id"], "SEX": kids["Sex"] if year >= 2025 else kids["Sex"].map(SEX_TO_2024),
+        "DOB": _uk(kids["PersonBirthDate"]), "ETHNIC": kids["Ethnicity"], "UPN": kids["UPN"].fillna(unknown),
+        "MOTHER": kids["MOTHER"].where(kids["Sex"] == "F"), "MC_DOB": _uk(kids["MC_DOB"]),
+    })
+    out["Episodes"] = eps.rename(columns={"child_id": "CHILD"}).assign(DECOM=_uk(eps["DECOM"]), DEC=_uk(eps["DEC"]))
+
+    def per_child(name: str, date_cols: list[str], keep) -> pd.DataFrame:
+        frame = tables[name]
+        frame = frame.loc[keep(frame).to_numpy() & frame["child_id"].isin(in_care).to_numpy()]
+        frame = frame.assign(DOB=_uk(frame["child_id"].map(dob)))
+        for col in date_cols:
+            frame[col] = _uk(frame[col])
+        return frame.rename(columns={"child_id": "CHILD"}).sort_values("CHILD", kind="stable")
+
+    out["Reviews"] = per_child("la_reviews", ["REVIEW"], lambda f: f["REVIEW"].between(start, end))
+    out["Missing"] = per_child("missing", ["MIS_START", "MIS_END"], lambda f: _within(f, "MIS_START", "MIS_END",
+                                                                                       start, end))
+    out["UASC"] = per_child("uasc", ["DUC"], lambda f: f["child_id"].notna())
+    out["UASC"]["SEX"] = out["UASC"]["CHILD"].map(out["Header"].set_index("CHILD")["SEX"])
+    out["OC2"] = per_child("oc2", [], lambda f: f["child_id"].notna())
+    age_end = (end - children.set_index("child_id")["PersonBirthDate"]).dt.days / 365.25
+    leavers = set(age_end.index[(age_end >= 17) & (age_end < 22)])
+    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(leavers))
+    out["AD1"] = per_child("ad1", ["DATE_INT", "DATE_MATCH"], lambda f: f["adoption_order_date"].between(start, end))
+    out["PlacedAdoption"] = per_child("placed_for_adoption", ["DATE_PLACED", "DATE_PLACED_CEASED"],
+                                      lambda f: f["DATE_PLACED"] <= end)
+    starters = set(eps.loc[(eps["RNE"] == "S") & (eps["DECOM"] >= start), "child_id"])
+    out["PrevPerm"] = per_child("previous_permanence", [], lambda f: f["child_id"].isin(starters))
+    out["SWEpisodes"] = per_child("sw_episodes", ["SW_DECOM", "SW_DEC"], lambda f: _within(f, "SW_DECOM", "SW_DEC",
+                                                                                           start, end))
+    if year >= 2027:
+        out["DoLo"] = per_child("dolo", ["DOLO_START", "DOLO_END"], lambda f: _within(f, "DOLO_START", "DOLO_END",
+                                                                                      start, end))
+    return {name: frame.reindex(columns=COLUMNS[name]).reset_index(drop=True).astype("object")
+            .where(lambda f: f.notna(), None) for name, frame in out.items()}

