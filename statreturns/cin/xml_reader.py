@@ -221,13 +221,21 @@ _ERROR_NAMES = {code: name for name, code in vars(etree.ErrorTypes).items() if i
 
 
 def _syntax_error(path: Path, err: etree.XMLSyntaxError) -> CinReadError:
-    # Only err.code and err.lineno: err.error_log also holds entries left by earlier parses, and the
-    # libxml2 message text may quote the document.
-    if not err.lineno:  # lxml's own error for a file with no content at all
-        return CinReadError(path, 1, "not well-formed XML: the file is empty")
-    type_name = _ERROR_NAMES.get(err.code, "")
-    reason = _SYNTAX_REASONS.get(type_name, f"libxml2 error {type_name or err.code}")
-    return CinReadError(path, err.lineno, f"not well-formed XML: {reason}")
+    # Built from error codes and line numbers only: the libxml2 message text may quote the document.
+    code, line = err.code, err.lineno
+    if not line:
+        # With entity resolution off, some errors surface as lxml's bare "no element found" (line 0);
+        # the error log then still holds libxml2's entry. Entries from other files are ignored.
+        own = [e for e in err.error_log if e.filename == str(path)]
+        if own:
+            code, line = own[-1].type, own[-1].line
+        elif path.stat().st_size == 0:
+            return CinReadError(path, 1, "not well-formed XML: the file is empty")
+        else:
+            return CinReadError(path, 1, "not well-formed XML: the parser found no usable element")
+    type_name = _ERROR_NAMES.get(code, "")
+    reason = _SYNTAX_REASONS.get(type_name, f"libxml2 error {type_name or code}")
+    return CinReadError(path, line, f"not well-formed XML: {reason}")
 
 
 def _parse(path: Path, fh: BinaryIO, collector: _Collector) -> tuple[etree._Element, etree._Element | None]:
@@ -285,9 +293,9 @@ def read_cin_xml(path: str | os.PathLike[str]) -> CinFile:
             root, children = _parse(path, fh, collector)
         except etree.XMLSyntaxError as err:
             raise _syntax_error(path, err) from None
-    if children is None:
-        raise CinReadError(path, root.sourceline, f"no <Children> element under <{ROOT}>: not a CIN census file")
-    frames = collector.frames()
+        if children is None:
+            raise CinReadError(path, root.sourceline, f"no <Children> element under <{ROOT}>: not a CIN census file")
+        frames = collector.frames()
     header = frames["Header"]
     year_text = header["Year"].iloc[0] if len(header) else None
     lea = header["LEA"].iloc[0] if len(header) else None

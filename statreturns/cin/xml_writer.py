@@ -84,6 +84,8 @@ def _join(*parts: pa.Array | pa.Scalar) -> pa.Array:
 
 
 def _to_arrow(series: pd.Series) -> pa.Array:
+    if pd.api.types.is_datetime64_any_dtype(series):  # parsed dates given instead of raw text
+        series = series.dt.strftime("%Y-%m-%d")
     values = series.to_numpy(dtype=object)
     try:
         return pa.array(values, type=_S, from_pandas=True)

@@ -29,8 +29,9 @@ def inject(tables: dict[str, pd.DataFrame], rate: float, seed: int) -> tuple[dic
     able = {
         "missing_upn": has_upn,
         "bad_check_letter": has_upn,
-        "end_before_start": np.isin(ids, closed.unique()),
-        "overlapping_episodes": np.isin(ids, multi.index[multi.to_numpy() > 1]),
+        # pandas' hashed isin, not np.isin: numpy compares object arrays pairwise.
+        "end_before_start": children["child_id"].isin(closed.unique()).to_numpy(),
+        "overlapping_episodes": children["child_id"].isin(multi.index[multi.to_numpy() > 1]).to_numpy(),
         "unknown_code": np.ones(n, dtype=bool),
     }
     choice = rng.random((n, len(KINDS)))
@@ -54,7 +55,7 @@ def _bad_check_letter(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.
     rows = t["children"]["child_id"].isin(ids)
     upn = t["children"].loc[rows, "UPN"]
     # Shift the check letter to the next one in the alphabet: a typo the checksum catches.
-    wrong = upn.str[0].map(lambda c: "B" if c == "A" else "A")
+    wrong = np.where(upn.str[0] == "A", "B", "A")
     t["children"].loc[rows, "UPN"] = wrong + upn.str[1:]
 
 

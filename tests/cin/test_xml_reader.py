@@ -259,8 +259,9 @@ def test_mismatched_tag_is_refused(tmp_path: Path) -> None:
     assert "closing tag" in assert_refused(write(tmp_path, text), line=line)
 
 
-def test_empty_file_is_refused(tmp_path: Path) -> None:
-    assert "empty" in assert_refused(write(tmp_path, "", "empty.xml"))
+@pytest.mark.parametrize("text", ["", "  \n  ", '<?xml version="1.0"?>\n'])
+def test_empty_file_is_refused(tmp_path: Path, text: str) -> None:
+    assert "empty" in assert_refused(write(tmp_path, text, "empty.xml"))
 
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -298,9 +299,10 @@ def test_external_dtd_is_refused(tmp_path: Path) -> None:
     assert "DOCTYPE" in assert_refused(write(tmp_path, text, "dtd.xml"), line=2)
 
 
-def test_undeclared_entity_is_refused(tmp_path: Path) -> None:
+def test_undeclared_entity_is_refused_at_its_line(tmp_path: Path) -> None:
     text = census().replace("<LAchildID>SYNA1</LAchildID>", "<LAchildID>&secret;</LAchildID>")
-    assert "entity" in assert_refused(write(tmp_path, text))
+    line = text[: text.index("&secret;")].count("\n") + 1
+    assert "entity" in assert_refused(write(tmp_path, text), line=line)
 
 
 def test_wrong_root_is_not_a_cin_census(tmp_path: Path) -> None:
