@@ -24,6 +24,8 @@ lint: $(BIN)/statreturns
 
 bench: $(BIN)/statreturns
 	$(BIN)/python bench/bench_generate.py --write
+	$(BIN)/python bench/bench_returns.py cin --children 20000
+	$(BIN)/python bench/bench_returns.py ssda903 --children 10000
 
 ui: $(BIN)/statreturns
 	$(BIN)/dagster dev -w workspace.yaml

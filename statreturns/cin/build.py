@@ -38,9 +38,13 @@ def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     ep = ep.assign(_c=ep["child_id"].map(order)).sort_values(["_c", "CINreferralDate", "episode_id"], kind="stable")
     ep_num = {eid: i for i, eid in enumerate(ep["episode_id"])}
 
-    def within(name: str, sort: list[str]) -> pd.DataFrame:
+    def within(name: str, sort: list[str], ended: str | None = None) -> pd.DataFrame:
+        """Rows of the episodes in scope; with ``ended``, only those not finished before the period."""
         frame = tables[name]
-        frame = frame.loc[frame["episode_id"].isin(ep_num.keys())]
+        keep = frame["episode_id"].isin(ep_num.keys())
+        if ended is not None:
+            keep &= frame[ended].isna() | (frame[ended] >= start)
+        frame = frame.loc[keep.to_numpy()]
         key = frame["episode_id"].map(ep_num)
         return frame.assign(_e=key).sort_values(["_e", *sort], kind="stable")
 
@@ -58,16 +62,16 @@ def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     dis = dis.loc[dis["child_id"].isin(order.keys())]
     out["Disabilities"] = pd.DataFrame({"LAchildID": dis["child_id"], "Disability": dis["Disability"]}).assign(
         _c=dis["child_id"].map(order)).sort_values("_c", kind="stable").drop(columns="_c")
-    s47 = within("section47", ["S47ActualStartDate"])
-    first_icpc = s47.dropna(subset=["DateOfInitialCPC"]).groupby("episode_id")["DateOfInitialCPC"].min()
+    s47 = within("section47", ["S47ActualStartDate"], ended="DateOfInitialCPC")
     out["CINdetails"] = pd.DataFrame({
         "LAchildID": ep["child_id"], "CINdetailsID": _counter(ep["episode_id"], ep_num),
         "CINreferralDate": _iso(ep["CINreferralDate"]), "ReferralSource": ep["ReferralSource"],
         "PrimaryNeedCode": ep["PrimaryNeedCode"], "CINclosureDate": _iso(ep["CINclosureDate"]),
         "ReasonForClosure": ep["ReasonForClosure"],
-        "DateOfInitialCPC": _iso(ep["episode_id"].map(first_icpc)), "ReferralNFA": _flag(ep["ReferralNFA"]),
+        # The conference date is recorded on the Section 47 block only (rule 2884 forbids both levels).
+        "DateOfInitialCPC": None, "ReferralNFA": _flag(ep["ReferralNFA"]),
     })
-    a = within("assessments", ["AssessmentActualStartDate"])
+    a = within("assessments", ["AssessmentActualStartDate"], ended="AssessmentAuthorisationDate")
     a_num = {aid: i for i, aid in enumerate(a["assessment_id"])}
     out["Assessments"] = pd.DataFrame({
         "LAchildID": a["child_id"], "CINdetailsID": _counter(a["episode_id"], ep_num),
@@ -83,7 +87,7 @@ def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
         "LAchildID": f["child_id"], "CINdetailsID": _counter(f["assessment_id"].map(a_ep), ep_num),
         "AssessmentID": _counter(f["assessment_id"], a_num), "AssessmentFactors": f["AssessmentFactors"],
     })
-    p = within("cin_plans", ["CINPlanStartDate"])
+    p = within("cin_plans", ["CINPlanStartDate"], ended="CINPlanEndDate")
     out["CINplanDates"] = pd.DataFrame({
         "LAchildID": p["child_id"], "CINdetailsID": _counter(p["episode_id"], ep_num),
         "CINPlanStartDate": _iso(p["CINPlanStartDate"]), "CINPlanEndDate": _iso(p["CINPlanEndDate"]),
@@ -93,7 +97,7 @@ def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
         "S47ActualStartDate": _iso(s47["S47ActualStartDate"]), "InitialCPCtarget": _iso(s47["InitialCPCtarget"]),
         "DateOfInitialCPC": _iso(s47["DateOfInitialCPC"]), "ICPCnotRequired": _flag(s47["ICPCnotRequired"]),
     })
-    cp = within("cp_plans", ["CPPstartDate"])
+    cp = within("cp_plans", ["CPPstartDate"], ended="CPPendDate")
     cp_num = {cid: i for i, cid in enumerate(cp["cpp_id"])}
     out["ChildProtectionPlans"] = pd.DataFrame({
         "LAchildID": cp["child_id"], "CINdetailsID": _counter(cp["episode_id"], ep_num),

@@ -1,0 +1,93 @@
+"""Return benchmarks: generated CIN census XML and SSDA903 CSV sets, timed for read + all rules + write.
+
+    .venv/bin/python bench/bench_returns.py cin --children 10000
+    .venv/bin/python bench/bench_returns.py ssda903 --children 80000
+
+The SSDA903 run includes last year's return (the same LA generated for the year before). Prints
+children per second and peak memory; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from statreturns.cin.build import build_cin_frames
+from statreturns.generate import Config, generate, inject
+from statreturns.ssda903.build import build_903_frames
+
+
+def _tables(children: int, year: int) -> dict:
+    cfg = Config(children=children, seed=7, year=year)
+    return inject(generate(cfg), cfg.fault_rate, cfg.seed)[0]
+
+
+def bench_cin(children: int, year: int, tmp: Path) -> None:
+    from statreturns.cin.xml_reader import read_cin_xml
+    from statreturns.cin.xml_writer import write_cin_xml
+    from statreturns.validate import validate_cin
+
+    frames = build_cin_frames(_tables(children, year), year)
+    source = tmp / "in.xml"
+    write_cin_xml(frames, source, year=year, lea="356")
+    n = len(frames["ChildIdentifiers"])
+    t0 = time.perf_counter()
+    read = read_cin_xml(source)
+    t1 = time.perf_counter()
+    result = validate_cin(read.frames, year)
+    t2 = time.perf_counter()
+    write_cin_xml(read.frames, tmp / "out.xml", year=year, lea="356")
+    t3 = time.perf_counter()
+    _print("CIN census", n, source.stat().st_size, t1 - t0, t2 - t1, t3 - t2, result)
+
+
+def bench_903(children: int, year: int, tmp: Path) -> None:
+    from statreturns.ssda903.csv_reader import read_csv_set
+    from statreturns.ssda903.writer import write_csv_set
+    from statreturns.validate import POSTCODES_LOADED, validate_903, with_postcodes
+
+    # A council's looked-after children are about a fifth of the children it knows: scale the CMS up.
+    this_year = build_903_frames(_tables(children * 5, year), year)
+    last_year = build_903_frames(_tables(children * 5, year - 1), year - 1)
+    write_csv_set(this_year, tmp / "now", year)
+    write_csv_set(last_year, tmp / "last", year - 1)
+    n = len(this_year["Header"])
+    t0 = time.perf_counter()
+    now = read_csv_set(tmp / "now").tables
+    last = read_csv_set(tmp / "last").tables
+    t1 = time.perf_counter()
+    result = validate_903(with_postcodes(now, "356"), year, previous=with_postcodes(last, "356"), la_code="356",
+                          extra_frames=POSTCODES_LOADED)
+    t2 = time.perf_counter()
+    write_csv_set(now, tmp / "out", year)
+    t3 = time.perf_counter()
+    size = sum(p.stat().st_size for p in (tmp / "now").glob("*.csv"))
+    _print("SSDA903 (with last year)", n, size, t1 - t0, t2 - t1, t3 - t2, result)
+
+
+def _print(what: str, n: int, size: int, read: float, rules: float, write: float, result) -> None:
+    total = read + rules + write
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = result.rule_status["status"].value_counts().to_dict()
+    print(f"{what}: {n:,} children, {size / 1e6:,.1f} MB in")
+    print(f"  read {read:.1f}s  rules {rules:.1f}s  write {write:.1f}s  total {total:.1f}s  "
+          f"children/s {n / total:,.0f}")
+    print(f"  findings: {result.errors:,} errors, {result.queries:,} queries; rules {status}")
+    print(f"  peak memory (whole process, incl. generating the input): {peak:,.0f} MB")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("return_", choices=["cin", "ssda903"])
+    p.add_argument("--children", type=int, default=10_000)
+    p.add_argument("--year", type=int, default=2026)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        (bench_cin if args.return_ == "cin" else bench_903)(args.children, args.year, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
