@@ -126,6 +126,9 @@ def to_ssd(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     address = children.loc[children["home_postcode"].notna(), ["child_id", "home_postcode"]]
     out["ssd_address"] = _with_row_id(address.set_axis(["addr_person_id", "addr_address_postcode"], axis=1)
                                       .assign(addr_address_type="HOME"), "addr_table_id", "AD")
+    mothers = children.loc[children["MC_DOB"].notna(), ["child_id", "MC_DOB"]]
+    out["ssd_mother"] = _with_row_id(mothers.set_axis(["moth_person_id", "moth_childs_dob"], axis=1)
+                                     .assign(moth_childs_person_id=None), "moth_table_id", "MO")
     out["ssd_assessment_factors"] = _factors_to_json(tables["assessment_factors"])
     out.update(_s47_to_ssd(tables["section47"]))
     out.update(_episodes_to_ssd(tables["la_episodes"]))
@@ -302,6 +305,11 @@ def _children_extra(children: pd.DataFrame, raw: dict[str, pd.DataFrame]) -> pd.
     addr = raw.get("ssd_address", pd.DataFrame(columns=["addr_person_id", "addr_address_postcode"]))
     home = addr.drop_duplicates("addr_person_id", keep="last").set_index("addr_person_id")["addr_address_postcode"]
     out["home_postcode"] = out["child_id"].map(home)
+    # MC_DOB is the date of birth of the mother's first child: the earliest in ssd_mother.
+    moth = raw.get("ssd_mother", pd.DataFrame(columns=["moth_person_id", "moth_childs_dob"]))
+    first = moth.assign(_d=parse_dates(moth["moth_childs_dob"])[0]).sort_values("_d")
+    first = first.drop_duplicates("moth_person_id").set_index("moth_person_id")["moth_childs_dob"]
+    out["MC_DOB"] = out["child_id"].map(first)
     return out
 
 

@@ -124,6 +124,12 @@ def _children(rng: np.random.Generator, cfg: Config, ref: np.datetime64) -> pd.D
     unknown = np.where(has_upn, None, unknown)
     pcs = _postcodes()
     home = pcs.loc[pcs["use"] == "home", "postcode"].to_numpy()
+    # Every girl's record says whether she is a mother (the 903 requires it); a few older girls are.
+    female = sex == "F"
+    mother = np.where(female, "0", None).astype(object)
+    is_mother = female & (age_days >= 14 * 365) & (rng.random(n) < 0.02)
+    mother[is_mother] = "1"
+    mc_dob = _nat_where(ref - rng.integers(30, 700, n) * DAY, ~is_mother)
     return pd.DataFrame({
         "child_id": ids,
         "forename": np.array(FORENAMES, dtype=object)[rng.integers(0, len(FORENAMES), n)],
@@ -136,8 +142,8 @@ def _children(rng: np.random.Generator, cfg: Config, ref: np.datetime64) -> pd.D
         "Sex": sex,
         "PersonDeathDate": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
         "Ethnicity": _pick(rng, ETHNICITY, n),
-        "MOTHER": None,
-        "MC_DOB": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
+        "MOTHER": mother,
+        "MC_DOB": _dates(mc_dob),
         "home_postcode": home[rng.integers(0, len(home), n)],
     })
 
