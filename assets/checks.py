@@ -3,7 +3,8 @@
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
 
-from statreturns.engine import counts_by_rule
+from statreturns.engine import RunResult, counts_by_rule
+from statreturns.validate import summary_counts
 
 
 def return_check_specs(asset: str) -> list[AssetCheckSpec]:
@@ -33,14 +34,8 @@ def return_check_results(asset: str, issues: pd.DataFrame) -> list[AssetCheckRes
     ]
 
 
-def findings_metadata(issues: pd.DataFrame, status: pd.DataFrame) -> dict:
+def findings_metadata(result: RunResult) -> dict:
     """Counts only: findings by severity, rules by status. Never a child id or a value."""
-    st = status["status"].value_counts()
-    return {
-        "errors": int((issues["severity"] == "error").sum()),
-        "queries": int((issues["severity"] == "query").sum()),
-        "children_with_findings": int(issues.loc[issues["child_id"] != "", "child_id"].nunique()),
-        "rules_ran": int(st.get("ran", 0)),
-        "rules_skipped": int(st.get("skipped", 0)),
-        "rules_failed": int(st.get("failed", 0)),
-    }
+    issues = result.issues
+    return {**summary_counts(result),
+            "children_with_findings": int(issues.loc[issues["child_id"] != "", "child_id"].nunique())}

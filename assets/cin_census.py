@@ -24,7 +24,7 @@ def cin_findings(context: AssetExecutionContext, settings: Settings,
     """Every DfE CIN rule for the year, run once; issues.csv/xlsx for people go to the outputs folder."""
     result = validate_cin(cin_census_tables, settings.year)
     paths = write_issue_files(result, settings.outputs("cin"))
-    context.add_output_metadata({**findings_metadata(result.issues, result.rule_status),
+    context.add_output_metadata({**findings_metadata(result),
                                  "issues_file": str(paths["issues_csv"])})
     return result.issues
 

@@ -4,7 +4,7 @@ import pandas as pd
 from dagster import MaterializeResult, asset
 
 from assets.resources import Settings
-from statreturns.engine import ISSUE_COLUMNS, RunResult, sort_issues
+from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, sort_issues
 from statreturns.files import write_csv_atomic
 from statreturns.validate import write_issues_xlsx
 
@@ -16,7 +16,7 @@ def validation_report(settings: Settings, cin_findings: pd.DataFrame,
     issues = sort_issues(pd.concat([cin_findings, ssda903_findings], ignore_index=True))[ISSUE_COLUMNS]
     out = settings.outputs()
     csv = write_csv_atomic(issues, out / "issues.csv")
-    status = pd.DataFrame(columns=["return", "year", "rule_code", "severity", "status", "reason", "findings"])
+    status = pd.DataFrame(columns=RULE_STATUS_COLUMNS)
     xlsx = write_issues_xlsx(RunResult(issues=issues, rule_status=status), out / "issues.xlsx")
     return MaterializeResult(metadata={
         "errors": int((issues["severity"] == "error").sum()),

@@ -25,7 +25,7 @@ def ssda903_findings(context: AssetExecutionContext, settings: Settings,
     tables = with_postcodes(ssda903_tables, settings.la_code)
     result = validate_903(tables, settings.year, la_code=settings.la_code, extra_frames=POSTCODES_LOADED)
     paths = write_issue_files(result, settings.outputs("ssda903"))
-    context.add_output_metadata({**findings_metadata(result.issues, result.rule_status),
+    context.add_output_metadata({**findings_metadata(result),
                                  "issues_file": str(paths["issues_csv"])})
     return result.issues
 

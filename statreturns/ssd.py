@@ -13,6 +13,7 @@ points at a person who is not in ``ssd_person`` goes to the quarantine with its 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,9 +95,13 @@ def _fmt(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _row_ids(prefix: str, n: int) -> np.ndarray:
+    """Surrogate keys for SSD rows that have no canonical id: prefix1, prefix2, ..."""
+    return np.char.add(prefix, np.arange(1, n + 1).astype(str)).astype(object)
+
+
 def _with_row_id(frame: pd.DataFrame, column: str, prefix: str) -> pd.DataFrame:
-    ids = np.char.add(prefix, np.arange(1, len(frame) + 1).astype(str)).astype(object)
-    return frame.assign(**{column: ids})
+    return frame.assign(**{column: _row_ids(prefix, len(frame))})
 
 
 def to_ssd(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -164,8 +169,8 @@ def _s47_to_ssd(s47: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _episodes_to_ssd(eps: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    ep_id = np.char.add("E", np.arange(1, len(eps) + 1).astype(str)).astype(object)
-    placement_id = np.char.add("PL", np.arange(1, len(eps) + 1).astype(str)).astype(object)
+    ep_id = _row_ids("E", len(eps))
+    placement_id = _row_ids("PL", len(eps))
     cla_id = ("CLA" + eps["child_id"].astype("str")).to_numpy()
     episodes = pd.DataFrame({
         "clae_cla_episode_id": ep_id, "clae_person_id": eps["child_id"].to_numpy(), "clae_cla_id": cla_id,
@@ -181,7 +186,7 @@ def _episodes_to_ssd(eps: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "clap_cla_placement_change_reason": eps["REASON_PLACE_CHANGE"].to_numpy(),
     })
     legal = pd.DataFrame({
-        "lega_legal_status_id": np.char.add("LS", np.arange(1, len(eps) + 1).astype(str)).astype(object),
+        "lega_legal_status_id": _row_ids("LS", len(eps)),
         "lega_person_id": eps["child_id"].to_numpy(), "lega_legal_status": eps["LS"].to_numpy(),
         "lega_legal_status_start_date": eps["DECOM"].to_numpy(), "lega_legal_status_end_date": eps["DEC"].to_numpy(),
     })
@@ -190,7 +195,7 @@ def _episodes_to_ssd(eps: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def _reviews_to_ssd(reviews: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "clar_cla_review_id": np.char.add("RV", np.arange(1, len(reviews) + 1).astype(str)).astype(object),
+        "clar_cla_review_id": _row_ids("RV", len(reviews)),
         "clar_cla_id": ("CLA" + reviews["child_id"].astype("str")).to_numpy(),
         "clar_cla_review_date": reviews["REVIEW"].to_numpy(),
         "clar_cla_review_participation": reviews["REVIEW_CODE"].to_numpy(),
@@ -248,8 +253,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _line_of(message: str) -> str:
-    import re
-
     found = re.search(r"line (\d+)", message)
     return found.group(1) if found else "?"
 

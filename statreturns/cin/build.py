@@ -6,10 +6,9 @@ episode and the assessments, plans, section 47 enquiries and protection plans th
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from statreturns.cin.tables import COLUMNS, CinTables
+from statreturns.cin.tables import COLUMNS
 
 GENDER_CURRENT = {"M": "1", "F": "2", "U": "0"}  # to 2023-24; 9 (indeterminate) has no canonical source
 
@@ -118,9 +117,3 @@ def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     return {name: frame.reindex(columns=COLUMNS[name]).reset_index(drop=True).astype("object")
             .where(lambda f: f.notna(), None) for name, frame in out.items()}
 
-
-def children_count(t: CinTables) -> int:
-    return int(t.ChildIdentifiers["LAchildID"].nunique())
-
-
-__all__ = ["build_cin_frames", "children_count", "np"]

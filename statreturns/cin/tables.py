@@ -126,7 +126,6 @@ def build_tables(raw: dict[str, pd.DataFrame], year: int, *, include_draft: bool
         for col in BOOL_COLUMNS.get(name, []):
             frame[f"{col}_bool"] = to_bool(frame[col])
         frames[name] = frame
-    # Convenience: one row per child with identifiers and characteristics, aligned to ChildIdentifiers.
     ref = pd.Timestamp(year=year, month=3, day=31)
     return CinTables(
         year=year,

@@ -7,29 +7,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from statreturns.generate.model import (
-    DAY,
-    LEGAL_FIRST,
-    PLACE,
-    PLACE_CHANGE,
-    PROVIDER,
-    REC_FINAL,
-    SW_REASON,
-    _dates,
-    _ids,
-    _nat_where,
-    _pick,
-    _postcodes,
-)
+from statreturns.generate.draw import DAY, as_dates, load_postcodes, make_ids, nat_where, pick_codes
 
 if TYPE_CHECKING:
     from statreturns.generate.model import Config
 
+LEGAL_FIRST = {"C2": .30, "C1": .25, "V2": .30, "E1": .03, "L2": .04, "L1": .04, "J1": .02, "V3": .02}
+PLACE = {"U4": .34, "U6": .12, "U1": .10, "U3": .06, "U5": .01, "K2": .12, "K3": .06, "P1": .07, "R1": .02,
+         "S1": .02, "A5": .02, "A4": .01, "R5": .01, "Z11": .04}
+PROVIDER = {"U": ("PR1", "PR4"), "K": ("PR4", "PR1"), "P": ("PR0",), "R": ("PR3", "PR4"), "S": ("PR5", "PR4"),
+            "A": ("PR1", "PR2"), "Z": ("PR4",)}
+REC_FINAL = {"E4A": .28, "E4B": .03, "E8": .08, "E11": .10, "E41": .07, "E45": .05, "E47": .04, "E13": .05,
+             "E17": .05, "E5": .06, "E6": .03, "E7": .02, "E3": .03, "E9": .02, "E14": .09}
+PLACE_CHANGE = {"CARPL": .45, "CREQB": .12, "CREQO": .10, "CHILD": .05, "LAREQ": .12, "CLOSE": .05,
+                "STAND": .02, "ALLEG": .02, "OTHER": .07}
+SW_REASON = ["MANAGE", "LEFTRL", "ORGRST", "TSPROC", "ABSENC", "CHCHAN", "PCCHAN", "OTHERS"]
 ADULT = 6574  # days to an 18th birthday, near enough for generated histories
 
 
-def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, cin: pd.DataFrame,
-                 ref: np.datetime64) -> dict[str, pd.DataFrame]:
+def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, ref: np.datetime64) -> dict[str, pd.DataFrame]:
     dob_all = children["PersonBirthDate"].to_numpy().astype("datetime64[D]")
     born = ~np.isnat(dob_all)
     age = np.where(born, (ref - np.where(born, dob_all, ref)) // DAY, -1)
@@ -64,38 +60,38 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     is_last = np.r_[idx[1:] != idx[:-1], True]
     reached_limit = dec >= end_limit[idx]
     open_ = is_last & reached_limit & (end_limit[idx] == ref)
-    dec = _nat_where(dec, open_)
+    dec = nat_where(dec, open_)
 
-    change = np.where(rank == 0, "S", _pick(rng, {"P": .62, "T": .08, "L": .22, "B": .05, "U": .03}, m))
+    change = np.where(rank == 0, "S", pick_codes(rng, {"P": .62, "T": .08, "L": .22, "B": .05, "U": .03}, m))
     new_ls = (change == "S") | np.isin(change, ["L", "B", "U"])
     new_place = (change == "S") | np.isin(change, ["P", "T", "B", "U"])
-    ls = pd.Series(np.where(new_ls, _pick(rng, LEGAL_FIRST, m), None)).groupby(idx).ffill()
-    place = pd.Series(np.where(new_place, _pick(rng, _places(cfg.year), m), None)).groupby(idx).ffill()
+    ls = pd.Series(np.where(new_ls, pick_codes(rng, LEGAL_FIRST, m), None)).groupby(idx).ffill()
+    place = pd.Series(np.where(new_place, pick_codes(rng, _places(cfg.year), m), None)).groupby(idx).ffill()
     place_arr = place.to_numpy(dtype=object)
     provider = _providers(rng, place_arr)
-    rec = np.where(is_last, np.where(is_leaver[idx], _pick(rng, {"E17": .3, "E5": .3, "E6": .2, "E8": .2}, m),
-                                     _pick(rng, REC_FINAL, m)), "X1").astype(object)
+    rec = np.where(is_last, np.where(is_leaver[idx], pick_codes(rng, {"E17": .3, "E5": .3, "E6": .2, "E8": .2}, m),
+                                     pick_codes(rng, REC_FINAL, m)), "X1").astype(object)
     rec[open_] = None
     next_change = np.concatenate([change[1:], np.array(["S"], dtype=object)])
-    reason_change = np.where(~is_last & np.isin(next_change, ["P", "T", "B", "U"]), _pick(rng, PLACE_CHANGE, m),
+    reason_change = np.where(~is_last & np.isin(next_change, ["P", "T", "B", "U"]), pick_codes(rng, PLACE_CHANGE, m),
                              None)
     home = kids["home_postcode"].to_numpy()[idx]
-    pcs = _postcodes()
+    pcs = load_postcodes()
     pool = pcs.loc[pcs["use"] == "placement", "postcode"].to_numpy()
     pl_post = np.where(place_arr == "P1", home, pool[rng.integers(0, len(pool), m)])
     urn = np.where(np.isin(place_arr, ["P1", "P3", "Z11"]), None,
-                   _ids("SC", rng.integers(100000, 999999, m), 6))
+                   make_ids("SC", rng.integers(100000, 999999, m), 6))
     child_ids = kids["child_id"].to_numpy()[idx]
     episodes = pd.DataFrame({
         "child_id": child_ids,
-        "DECOM": _dates(decom),
+        "DECOM": as_dates(decom),
         "RNE": change.astype(object),
         "LS": ls.to_numpy(dtype=object),
-        "CIN": _pick(rng, {"N1": .63, "N2": .03, "N3": .03, "N4": .08, "N5": .11, "N6": .01, "N7": .001,
+        "CIN": pick_codes(rng, {"N1": .63, "N2": .03, "N3": .03, "N4": .08, "N5": .11, "N6": .01, "N7": .001,
                            "N8": .11}, m),
         "PLACE": place_arr,
         "PLACE_PROVIDER": provider,
-        "DEC": _dates(dec),
+        "DEC": as_dates(dec),
         "REC": rec,
         "REASON_PLACE_CHANGE": reason_change,
         "HOME_POST": home,
@@ -113,8 +109,8 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     tables["oc3"] = _oc3(rng, kids, is_leaver & (adult <= ref))
     tables["previous_permanence"] = _previous_permanence(rng, tables["la_episodes"], ref)
     tables["sw_episodes"] = _social_workers(rng, tables["la_episodes"], ref)
-    tables["dolo"] = pd.DataFrame({"child_id": pd.Series(dtype="object"), "DOLO_START": _dates(np.array([], "M8[D]")),
-                                   "DOLO_END": _dates(np.array([], "M8[D]"))})
+    tables["dolo"] = pd.DataFrame({"child_id": pd.Series(dtype="object"), "DOLO_START": as_dates(np.array([], "M8[D]")),
+                                   "DOLO_END": as_dates(np.array([], "M8[D]"))})
     return tables
 
 
@@ -162,9 +158,9 @@ def _adoptions(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFr
         "adoption_order_date": chosen["DEC"].to_numpy(),
     })
     couple = ad1["NB_ADOPTR"] == "2"
-    ad1["SEX_ADOPTR"] = np.where(couple, _pick(rng, {"MF": .85, "MM": .07, "FF": .08}, k),
-                                 _pick(rng, {"F1": .85, "M1": .15}, k))
-    ad1["LS_ADOPTR"] = np.where(couple, _pick(rng, {"L11": .7, "L12": .05, "L2": .05, "L3": .15, "L4": .05}, k),
+    ad1["SEX_ADOPTR"] = np.where(couple, pick_codes(rng, {"MF": .85, "MM": .07, "FF": .08}, k),
+                                 pick_codes(rng, {"F1": .85, "M1": .15}, k))
+    ad1["LS_ADOPTR"] = np.where(couple, pick_codes(rng, {"L11": .7, "L12": .05, "L2": .05, "L3": .15, "L4": .05}, k),
                                 "L0")
     placed_frame = pd.DataFrame({
         "child_id": ad1["child_id"],
@@ -194,9 +190,9 @@ def _reviews(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFram
     child = span.index.to_numpy()[row]
     dob = kids.set_index("child_id")["PersonBirthDate"].reindex(child).to_numpy().astype("datetime64[D]")
     young = (dates[row, k] - dob) < 4 * 365 * DAY
-    code = np.where(young, "PN0", _pick(rng, {"PN1": .6, "PN2": .05, "PN3": .05, "PN4": .05, "PN5": .1,
+    code = np.where(young, "PN0", pick_codes(rng, {"PN1": .6, "PN2": .05, "PN3": .05, "PN4": .05, "PN5": .1,
                                               "PN6": .1, "PN7": .05}, len(row)))
-    return pd.DataFrame({"child_id": child, "REVIEW": _dates(dates[row, k]), "REVIEW_CODE": code.astype(object)})
+    return pd.DataFrame({"child_id": child, "REVIEW": as_dates(dates[row, k]), "REVIEW_CODE": code.astype(object)})
 
 
 def _missing(rng: np.random.Generator, episodes: pd.DataFrame, ref: np.datetime64) -> pd.DataFrame:
@@ -212,8 +208,8 @@ def _missing(rng: np.random.Generator, episodes: pd.DataFrame, ref: np.datetime6
     frame = pd.DataFrame({
         "child_id": span.index.to_numpy()[idx],
         "MISSING": np.where(rng.random(len(idx)) < 0.6, "M", "A").astype(object),
-        "MIS_START": _dates(mis_start),
-        "MIS_END": _dates(_nat_where(mis_end, mis_end > ref)),
+        "MIS_START": as_dates(mis_start),
+        "MIS_END": as_dates(nat_where(mis_end, mis_end > ref)),
     })
     return frame.drop_duplicates(["child_id", "MIS_START"]).sort_values(["child_id", "MIS_START"]).reset_index(
         drop=True)
@@ -223,7 +219,7 @@ def _uasc(rng: np.random.Generator, kids: pd.DataFrame, dob: np.ndarray, first: 
           ref: np.datetime64) -> pd.DataFrame:
     age_in = (first - dob) // DAY
     pick = (age_in >= 14 * 365) & (age_in < 17 * 365) & (rng.random(len(kids)) < 0.25)
-    return pd.DataFrame({"child_id": kids["child_id"].to_numpy()[pick], "DUC": _dates(dob[pick] + ADULT * DAY)})
+    return pd.DataFrame({"child_id": kids["child_id"].to_numpy()[pick], "DUC": as_dates(dob[pick] + ADULT * DAY)})
 
 
 def _oc2(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFrame, dob: np.ndarray,
@@ -242,7 +238,7 @@ def _oc2(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFrame, d
     return pd.DataFrame({
         "child_id": cla.to_numpy(),
         "SDQ_SCORE": np.where(scored, rng.integers(0, 41, n).astype(str), None),
-        "SDQ_REASON": np.where(scored, None, np.where(sdq_age, _pick(rng, {"SDQ2": .3, "SDQ3": .3, "SDQ4": .2,
+        "SDQ_REASON": np.where(scored, None, np.where(sdq_age, pick_codes(rng, {"SDQ2": .3, "SDQ3": .3, "SDQ4": .2,
                                                                           "SDQ5": .2}, n), "SDQ1")),
         "CONVICTED": np.where(age >= 10, flag(0.04), None),
         "HEALTH_CHECK": np.where(age < 5, flag(0.9), None),
@@ -257,11 +253,11 @@ def _oc2(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFrame, d
 
 def _oc3(rng: np.random.Generator, kids: pd.DataFrame, is_leaver: np.ndarray) -> pd.DataFrame:
     n = int(is_leaver.sum())
-    touch = _pick(rng, {"YES": .86, "NO": .06, "REFU": .04, "NREQ": .03, "DIED": .002, "RHOM": .008}, n)
+    touch = pick_codes(rng, {"YES": .86, "NO": .06, "REFU": .04, "NREQ": .03, "DIED": .002, "RHOM": .008}, n)
     none = np.isin(touch, ["DIED", "RHOM"])
-    activ = np.where(none, "0", _pick(rng, {"F1": .25, "P1": .05, "F2": .15, "P2": .05, "F4": .1, "G4": .1,
+    activ = np.where(none, "0", pick_codes(rng, {"F1": .25, "P1": .05, "F2": .15, "P2": .05, "F4": .1, "G4": .1,
                                             "G5": .2, "G6": .1}, n))
-    accom = np.where(none, "0", _pick(rng, {"B1": .1, "C1": .15, "D1": .15, "E1": .1, "H1": .1, "S1": .1,
+    accom = np.where(none, "0", pick_codes(rng, {"B1": .1, "C1": .15, "D1": .15, "E1": .1, "H1": .1, "S1": .1,
                                             "T1": .05, "U1": .1, "Z1": .1, "K2": .05}, n))
     accom = np.where(touch == "YES", accom, np.where(none, "0", accom))
     return pd.DataFrame({"child_id": kids["child_id"].to_numpy()[is_leaver], "IN_TOUCH": touch,
@@ -273,7 +269,7 @@ def _previous_permanence(rng: np.random.Generator, episodes: pd.DataFrame, ref: 
     year_start = pd.Timestamp(ref) - pd.Timedelta(days=364)
     starts = starts.loc[starts["DECOM"] >= year_start]
     n = len(starts)
-    perm = _pick(rng, {"Z1": .88, "P1": .02, "P2": .04, "P3": .03, "P4": .03}, n)
+    perm = pick_codes(rng, {"Z1": .88, "P1": .02, "P2": .04, "P3": .03, "P4": .03}, n)
     had = perm != "Z1"
     date = (starts["DECOM"] - pd.to_timedelta(rng.integers(200, 3000, n), unit="D")).dt.strftime("%d/%m/%Y")
     unknown_day = had & (rng.random(n) < 0.2)
@@ -300,12 +296,12 @@ def _social_workers(rng: np.random.Generator, episodes: pd.DataFrame, ref: np.da
     last = rank == count[idx] - 1
     sw_dec = np.where(last, end[idx], nxt)
     still = last & span["open"].to_numpy()[idx]
-    workers = _ids("SW", rng.integers(1, 80, len(idx)), 6)
+    workers = make_ids("SW", rng.integers(1, 80, len(idx)), 6)
     return pd.DataFrame({
         "child_id": span.index.to_numpy()[idx],
         "SW_ID": workers,
-        "SW_DECOM": _dates(cut),
-        "SW_DEC": _dates(_nat_where(sw_dec, still)),
+        "SW_DECOM": as_dates(cut),
+        "SW_DEC": as_dates(nat_where(sw_dec, still)),
         "SW_REASON": np.where(still, None, np.array(SW_REASON, dtype=object)[rng.integers(0, len(SW_REASON),
                                                                                           len(idx))]),
     })

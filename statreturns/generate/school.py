@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from statreturns.generate.model import DAY, FORENAMES, SURNAMES, _dates, _ids, _make_upns, _nat_where
+from statreturns.generate.draw import DAY, FORENAMES, SURNAMES, as_dates, make_ids, make_upns, nat_where
 
 if TYPE_CHECKING:
     from statreturns.generate.model import Config
@@ -25,25 +25,25 @@ def school_roll(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, r
     moved = rng.random(n) < 0.1
     leaving = np.where(moved, entry + rng.integers(100, 1500, n) * DAY, year6_end)
     on_roll = leaving > ref
-    leaving = _nat_where(np.minimum(leaving, year6_end), on_roll)
+    leaving = nat_where(np.minimum(leaving, year6_end), on_roll)
     entry = np.minimum(entry, ref)
-    upn = _make_upns(rng, n, cfg.year, age_days)
+    upn = make_upns(rng, n, cfg.year, age_days)
     # About one pupil in ten is also known to the LA's children's services: same UPN, same person.
     la_known = children.loc[children["UPN"].notna() & children["PersonBirthDate"].notna()]
     k = min(len(la_known), n // 10)
     shared = la_known.sample(k, random_state=int(rng.integers(0, 2**31))) if k else la_known.iloc[0:0]
     sen = np.where(rng.random(n) < 0.13, "K", "N").astype(object)
     sen[rng.random(n) < 0.03] = "E"
-    pupil_ids = _ids("S", rng.permutation(np.arange(1, n + 1)) + 500_000, 7)
+    pupil_ids = make_ids("S", rng.permutation(np.arange(1, n + 1)) + 500_000, 7)
     frame = pd.DataFrame({
         "pupil_id": pupil_ids,
         "UPN": upn,
         "forename": np.array(FORENAMES, dtype=object)[rng.integers(0, len(FORENAMES), n)],
         "surname": np.array(SURNAMES, dtype=object)[rng.integers(0, len(SURNAMES), n)],
-        "PersonBirthDate": _dates(dob),
+        "PersonBirthDate": as_dates(dob),
         "Sex": np.where(rng.random(n) < 0.51, "M", "F").astype(object),
-        "entry_date": _dates(entry),
-        "leaving_date": _dates(leaving),
+        "entry_date": as_dates(entry),
+        "leaving_date": as_dates(leaving),
         "photo_file": np.char.add(np.char.add("photos/", pupil_ids.astype(str)), ".jpg").astype(object),
         "sen_status": sen,
         "ehcp": pd.array(sen == "E", dtype="boolean"),

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.cin.base import YEARS, present, rule
-from schemas.rules.cin.plans import episode_value, is_blank, outside_period, span_end, starts_inside
+from schemas.rules.cin.base import (
+    YEARS,
+    episode_value,
+    is_blank,
+    outside_period,
+    present,
+    rule,
+    span_end,
+    starts_inside,
+)
 from statreturns.reference import working_days_between
 
 # Assessment factor codes, cin_notes.md section 3 (8897Q list) checked against the assessmentfactorstype

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from statreturns.dates import blank
 from statreturns.engine import RuleSet
 
-CIN = RuleSet("cin", child_column="LAchildID")
+CHILD = "LAchildID"
+CIN = RuleSet("cin", child_column=CHILD)
 rule = CIN.rule
 
 # Collection years (--year) the shipped rules are implemented for; draft 2027 rules use DRAFT_YEARS.
@@ -19,9 +21,84 @@ def present(s: pd.Series) -> pd.Series:
     return s.notna() & (s.astype("str").str.strip() != "")
 
 
-def episode_lookup(t, table: str, column: str) -> pd.Series:
-    """``column`` of each row's CINdetails episode, aligned to ``t[table]`` (join on CINdetailsID once)."""
+def text(s: pd.Series) -> pd.Series:
+    """Values with surrounding white space removed; blank becomes missing."""
+    out = s.astype("str").str.strip()
+    return out.where(out != "")
+
+
+def flag_is(s: pd.Series, value: bool) -> pd.Series:
+    """True where a normalised yes/no column equals ``value`` (<NA> counts as neither)."""
+    return s.eq(value).fillna(False).astype(bool)
+
+
+def child_value(t, table: str, column: str) -> pd.Series:
+    """``column`` of each row's child (ChildIdentifiers, by LAchildID), aligned to ``t[table]``."""
+    ids = t.ChildIdentifiers
+    ids = ids[ids[CHILD].notna()].drop_duplicates(CHILD).set_index(CHILD)[column]
+    # reindex rather than map: keeps the column's dtype even when a table is empty (NaT compares safely).
+    values = ids.reindex(pd.Index(t[table][CHILD]))
+    return pd.Series(values.to_numpy(), index=t[table].index, dtype=ids.dtype)
+
+
+def episode_value(t, table: str, column: str) -> pd.Series:
+    """``column`` of each row's CINdetails episode, aligned to ``t[table]``.
+
+    Reindexed, not mapped: ``Series.map`` raises TypeError when CINdetails is empty and the column is a
+    date, and a rule must not fail on a return with no episodes.
+    """
     episodes = t["CINdetails"].drop_duplicates("CINdetailsID").set_index("CINdetailsID")[column]
     keys = t[table]["CINdetailsID"]
-    # reindex, not map: map on an empty datetime Series raises in pandas 3.
-    return pd.Series(episodes.reindex(keys).to_numpy(), index=keys.index, dtype=episodes.dtype)
+    return pd.Series(episodes.reindex(keys).to_numpy(), index=keys.index, name=column)
+
+
+def first_row_if(frame: pd.DataFrame, condition: bool) -> pd.Series:
+    """A return-level finding: True on the first row of ``frame`` when ``condition`` holds."""
+    mask = pd.Series(False, index=frame.index)
+    if condition and len(frame):
+        mask.iloc[0] = True
+    return mask
+
+
+def is_blank(frame: pd.DataFrame, col: str) -> pd.Series:
+    """True where a date column was left blank in the file (not where it failed to parse)."""
+    return blank(frame[f"{col}_raw"])
+
+
+def has_date(frame: pd.DataFrame, col: str) -> pd.Series:
+    """True where a date column was given in the file, parsed or not."""
+    return ~is_blank(frame, col)
+
+
+def outside_period(t, dates: pd.Series) -> pd.Series:
+    """True where a date falls outside 1 April (year-1) to 31 March (year); NaT is never outside."""
+    return (dates < t.period_start) | (dates > t.period_end)
+
+
+def span_end(t, frame: pd.DataFrame, col: str) -> pd.Series:
+    """The end of each span: the end date, or the ReferenceDate where the end was left blank."""
+    return frame[col].mask(is_blank(frame, col), t.reference_date)
+
+
+def inside_pairs(points: pd.DataFrame, spans: pd.DataFrame, *, same_rows: bool = False,
+                 except_on_end: bool = False) -> pd.DataFrame:
+    """Pairs (_point, _span) of labels where a point's ``date`` falls inside a span with the same ``key``.
+
+    ``points`` has columns key, date; ``spans`` key, start, end (open spans already ended at the
+    ReferenceDate) and, for ``except_on_end``, actual_end (the end as recorded, NaT when open).
+    ``same_rows``: both frames are the same table, so a row is never compared with itself.
+    """
+    left = points.dropna(subset=["key", "date"]).rename_axis("_point").reset_index()
+    right = spans.dropna(subset=["key", "start"]).rename_axis("_span").reset_index()
+    pairs = left.merge(right, on="key")
+    if same_rows:
+        pairs = pairs[pairs["_point"] != pairs["_span"]]
+    hit = (pairs["date"] >= pairs["start"]) & (pairs["date"] <= pairs["end"])
+    if except_on_end:
+        hit &= pairs["date"] != pairs["actual_end"]
+    return pairs.loc[hit, ["_point", "_span"]]
+
+
+def starts_inside(points: pd.DataFrame, spans: pd.DataFrame, **kwargs: bool) -> pd.Index:
+    """Labels of ``points`` whose date falls inside a span of the same key (see ``inside_pairs``)."""
+    return pd.Index(inside_pairs(points, spans, **kwargs)["_point"].unique())

@@ -10,12 +10,10 @@ duplicated (rule 8510) the first child record with that id is used.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from schemas.rules.cin.base import YEARS, present, rule
-
-CHILD = "LAchildID"
+from schemas.rules.cin.base import CHILD, YEARS, child_value, first_row_if, flag_is, present, rule, text
+from statreturns import upn as upns
 
 # Code lists: /work/shared/spec/cin/cin_notes.md section 3 (checked against CIN_schema_2025/2026.xsd).
 _WHITE = {"WBRI", "WIRI", "WIRT", "WOTH", "WROM"}
@@ -47,30 +45,10 @@ def _la_codes(spans: str) -> frozenset[str]:
 
 
 UPN_LA_CODES = _la_codes(LA_CODE_SPANS)
-CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+CHECK_LETTERS = upns.CHECK_ALPHABET
 
 
 # ---- small shared helpers -------------------------------------------------------------------------
-
-
-def text(s: pd.Series) -> pd.Series:
-    """Values with surrounding white space removed; blank becomes missing."""
-    out = s.astype("str").str.strip()
-    return out.where(out != "")
-
-
-def flag_is(s: pd.Series, value: bool) -> pd.Series:
-    """True where a normalised yes/no column equals ``value`` (<NA> counts as neither)."""
-    return s.eq(value).fillna(False).astype(bool)
-
-
-def child_value(t, table: str, column: str) -> pd.Series:
-    """``column`` of each row's child (ChildIdentifiers, by LAchildID), aligned to ``t[table]``."""
-    ids = t.ChildIdentifiers
-    ids = ids[ids[CHILD].notna()].drop_duplicates(CHILD).set_index(CHILD)[column]
-    # reindex rather than map: keeps the column's dtype even when a table is empty (NaT compares safely).
-    values = ids.reindex(pd.Index(t[table][CHILD]))
-    return pd.Series(values.to_numpy(), index=t[table].index, dtype=ids.dtype)
 
 
 def child_in(frame: pd.DataFrame, children: pd.Series) -> pd.Series:
@@ -78,25 +56,11 @@ def child_in(frame: pd.DataFrame, children: pd.Series) -> pd.Series:
     return frame[CHILD].isin(children.dropna())
 
 
-def first_row_if(frame: pd.DataFrame, condition: bool) -> pd.Series:
-    """A return-level finding: True on the first row of ``frame`` when ``condition`` holds."""
-    mask = pd.Series(False, index=frame.index)
-    if condition and len(frame):
-        mask.iloc[0] = True
-    return mask
-
-
 def upn_check_letter(upn: pd.Series) -> pd.Series:
     """The DfE check letter for each UPN whose characters 2-13 are digits (missing otherwise)."""
     s = text(upn)
     digits = s[s.str.fullmatch(r".\d{12}").fillna(False).astype(bool)]
-    total = pd.Series(0, index=digits.index, dtype="int64")
-    for pos in range(1, 13):  # 0-based position 1..12 = characters 2..13, weights 2..13
-        total += digits.str[pos].astype("int64") * (pos + 1)
-    letters = pd.Series(
-        np.array(list(CHECK_LETTERS))[(total % 23).to_numpy()], index=digits.index, dtype="str"
-    )
-    return letters.reindex(upn.index)
+    return upns.check_letters(digits.str[1:]).astype("str").reindex(upn.index)
 
 
 def _upn13(t) -> pd.Series:

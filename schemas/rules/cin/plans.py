@@ -11,71 +11,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.cin.base import YEARS, rule
-from statreturns.dates import blank
-
-
-def episode_value(t, table: str, column: str) -> pd.Series:
-    """``column`` of each row's CINdetails episode, aligned to ``t[table]``.
-
-    Like base.episode_lookup, but by reindexing: ``Series.map`` raises TypeError when CINdetails is empty
-    and the column is a date, and a rule must not fail on a return with no episodes.
-    """
-    episodes = t["CINdetails"].drop_duplicates("CINdetailsID").set_index("CINdetailsID")[column]
-    keys = t[table]["CINdetailsID"]
-    return pd.Series(episodes.reindex(keys).to_numpy(), index=keys.index, name=column)
-
-
-def is_blank(frame: pd.DataFrame, col: str) -> pd.Series:
-    """True where a date column was left blank in the file (not where it failed to parse)."""
-    return blank(frame[f"{col}_raw"])
-
-
-def has_date(frame: pd.DataFrame, col: str) -> pd.Series:
-    """True where a date column was given in the file, parsed or not."""
-    return ~is_blank(frame, col)
-
-
-def outside_period(t, dates: pd.Series) -> pd.Series:
-    """True where a date falls outside 1 April (year-1) to 31 March (year); NaT is never outside."""
-    return (dates < t.period_start) | (dates > t.period_end)
-
-
-def span_end(t, frame: pd.DataFrame, col: str) -> pd.Series:
-    """The end of each span: the end date, or the ReferenceDate where the end was left blank."""
-    return frame[col].mask(is_blank(frame, col), t.reference_date)
-
-
-def is_true(flags: pd.Series) -> pd.Series:
-    return flags.eq(True).fillna(False).astype(bool)
-
-
-def is_false(flags: pd.Series) -> pd.Series:
-    return flags.eq(False).fillna(False).astype(bool)
-
-
-def inside_pairs(points: pd.DataFrame, spans: pd.DataFrame, *, same_rows: bool = False,
-                 except_on_end: bool = False) -> pd.DataFrame:
-    """Pairs (_point, _span) of labels where a point's ``date`` falls inside a span with the same ``key``.
-
-    ``points`` has columns key, date; ``spans`` key, start, end (open spans already ended at the
-    ReferenceDate) and, for ``except_on_end``, actual_end (the end as recorded, NaT when open).
-    ``same_rows``: both frames are the same table, so a row is never compared with itself.
-    """
-    left = points.dropna(subset=["key", "date"]).rename_axis("_point").reset_index()
-    right = spans.dropna(subset=["key", "start"]).rename_axis("_span").reset_index()
-    pairs = left.merge(right, on="key")
-    if same_rows:
-        pairs = pairs[pairs["_point"] != pairs["_span"]]
-    hit = (pairs["date"] >= pairs["start"]) & (pairs["date"] <= pairs["end"])
-    if except_on_end:
-        hit &= pairs["date"] != pairs["actual_end"]
-    return pairs.loc[hit, ["_point", "_span"]]
-
-
-def starts_inside(points: pd.DataFrame, spans: pd.DataFrame, **kwargs: bool) -> pd.Index:
-    """Labels of ``points`` whose date falls inside a span of the same key (see ``inside_pairs``)."""
-    return pd.Index(inside_pairs(points, spans, **kwargs)["_point"].unique())
+from schemas.rules.cin.base import (
+    YEARS,
+    episode_value,
+    flag_is,
+    has_date,
+    inside_pairs,
+    is_blank,
+    outside_period,
+    rule,
+    span_end,
+    starts_inside,
+)
 
 
 def _plans(t) -> pd.DataFrame:
@@ -97,7 +44,7 @@ def _cpp_spans(t) -> pd.DataFrame:
 @rule("4000", "error", table="CINplanDates", fields=["ReferralNFA"], years=YEARS, needs=["CINdetails"],
       message="CIN Plan details provided for a referral with no further action")
 def plan_on_nfa_referral(t) -> pd.Series:
-    return is_true(episode_value(t, "CINplanDates", "ReferralNFA_bool"))
+    return flag_is(episode_value(t, "CINplanDates", "ReferralNFA_bool"), True)
 
 
 @rule("4001", "error", table="CINplanDates", fields=["CINPlanEndDate", "CPPendDate"], years=YEARS,

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 
-from schemas.rules.cin.base import DRAFT_YEARS, present, rule
-from schemas.rules.cin.plans import has_date, is_true, outside_period
+from schemas.rules.cin.base import DRAFT_YEARS, first_row_if, flag_is, has_date, outside_period, present, rule
 from statreturns.cin.tables import COLUMNS, DATE_COLUMNS
 from statreturns.engine import Predicate, Severity
 
@@ -38,10 +36,6 @@ def _pp(t) -> pd.DataFrame:
     return t.PreProceedings
 
 
-def _first_row(frame: pd.DataFrame, condition: bool) -> pd.Series:
-    return pd.Series((np.arange(len(frame)) == 0) & condition, index=frame.index)
-
-
 def _dated_outside_or_before(t, col: str, earlier: str | None) -> pd.Series:
     """``col`` is given and either outside the census period or before ``earlier`` of the same row."""
     pp = _pp(t)
@@ -57,7 +51,7 @@ def _dated_outside_or_before(t, col: str, earlier: str | None) -> pd.Series:
 def no_preproceedings_data(t) -> pd.Series:
     pp = _pp(t)
     any_data = any(bool(present(pp[c]).any()) for c in _DATA_COLUMNS)
-    return _first_row(t.Header, not any_data)
+    return first_row_if(t.Header, not any_data)
 
 
 @draft("9000Q", "query", fields=["PPStartDate"], level="return",
@@ -67,7 +61,7 @@ def no_preproceedings_start_dates(t) -> pd.Series:
     # Counts PPStartDate values given, not rows: module 5 rows with no start date at all are queried
     # (the draft public rule only fires when there are no rows, duplicating 8995Q).
     pp = _pp(t)
-    return _first_row(pp, not bool(has_date(pp, "PPStartDate").any()))
+    return first_row_if(pp, not bool(has_date(pp, "PPStartDate").any()))
 
 
 @draft("9005", "error", fields=["PPStartDate"],
@@ -112,7 +106,7 @@ def step_decision_date(t) -> pd.Series:
                "following this offer.")
 def offer_without_facilitation_answer(t) -> pd.Series:
     pp = _pp(t)
-    return is_true(pp["FGDMMeetingOffer_bool"]) & pp["FGDMMeetingFac_bool"].isna()
+    return flag_is(pp["FGDMMeetingOffer_bool"], True) & pp["FGDMMeetingFac_bool"].isna()
 
 
 @draft("9011", "error", fields=["PPOutcome"],

@@ -9,16 +9,17 @@ Return-level 2883 reports the first ChildProtectionPlans row (it can only fail w
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from schemas.rules.cin.base import YEARS, rule
-from schemas.rules.cin.plans import (
+from schemas.rules.cin.base import (
+    YEARS,
     episode_value,
+    first_row_if,
+    flag_is,
     inside_pairs,
     is_blank,
-    is_true,
     outside_period,
+    rule,
     span_end,
     starts_inside,
 )
@@ -50,10 +51,6 @@ def _cpp_value(t, column: str) -> pd.Series:
     return pd.Series(plans.reindex(keys).to_numpy(), index=keys.index)
 
 
-def _first_row(frame: pd.DataFrame, condition: bool) -> pd.Series:
-    return pd.Series((np.arange(len(frame)) == 0) & condition, index=frame.index)
-
-
 @rule("1105", "error", table="ChildProtectionPlans", fields=["CPPstartDate", "CINreferralDate"], years=YEARS,
       needs=["CINdetails"], message="The child protection plan start date cannot be before the referral date")
 def cpp_before_referral(t) -> pd.Series:
@@ -67,7 +64,7 @@ def more_plans_than_conferences(t) -> pd.Series:
     plans = int(_in_period(t, _cpp(t)["CPPstartDate"]).sum())
     conferences = int(_in_period(t, t.CINdetails["DateOfInitialCPC"]).sum()
                       + _in_period(t, t.Section47["DateOfInitialCPC"]).sum())
-    return _first_row(_cpp(t), plans > conferences)
+    return first_row_if(_cpp(t), plans > conferences)
 
 
 @rule("2885", "error", table="ChildProtectionPlans", fields=["CPPstartDate", "DateOfInitialCPC"], years=YEARS,
@@ -78,7 +75,7 @@ def cpp_start_not_on_conference_day(t) -> pd.Series:
     # Conference dates of the episode: those of its S47s (ignoring ICPC-not-required ones) or, for an
     # episode with no S47 at all, the CINdetails DateOfInitialCPC.
     s, d, c = t.Section47, t.CINdetails, _cpp(t)
-    s47_dates = s.loc[~is_true(s["ICPCnotRequired_bool"]), ["CINdetailsID", "DateOfInitialCPC"]]
+    s47_dates = s.loc[~flag_is(s["ICPCnotRequired_bool"], True), ["CINdetailsID", "DateOfInitialCPC"]]
     no_s47 = ~d["CINdetailsID"].isin(s["CINdetailsID"].dropna())
     episode_dates = d.loc[no_s47, ["CINdetailsID", "DateOfInitialCPC"]]
     conferences = pd.concat([s47_dates, episode_dates]).dropna()
@@ -142,7 +139,7 @@ def previous_plans_missing(t) -> pd.Series:
 @rule("8832", "error", table="ChildProtectionPlans", fields=["CINdetailsID", "ReferralNFA"], years=YEARS,
       needs=["CINdetails"], message="Child Protection details provided for a referral with no further action.")
 def cpp_on_nfa_referral(t) -> pd.Series:
-    return is_true(episode_value(t, "ChildProtectionPlans", "ReferralNFA_bool"))
+    return flag_is(episode_value(t, "ChildProtectionPlans", "ReferralNFA_bool"), True)
 
 
 @rule("8840", "error", table="ChildProtectionPlans", fields=["CPPstartDate", "CPPendDate"], years=YEARS,

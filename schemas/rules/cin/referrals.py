@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.cin.base import YEARS, present, rule
-from schemas.rules.cin.identifiers import CHILD, child_value, flag_is, text
+from schemas.rules.cin.base import CHILD, YEARS, child_value, flag_is, present, rule, text
 from statreturns.reference import working_days_before
 
 EPISODE = "CINdetailsID"

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.cin.base import YEARS, rule
-from schemas.rules.cin.plans import episode_value, has_date, is_blank, is_false, is_true, outside_period
+from schemas.rules.cin.base import YEARS, episode_value, flag_is, has_date, is_blank, outside_period, rule
 from statreturns.dates import blank
 from statreturns.reference import working_days_between
 
@@ -20,7 +19,7 @@ SATURDAY = 5  # Timestamp.day_of_week: Monday 0 .. Sunday 6
 def _awaiting_icpc(t) -> pd.Series:
     """No conference date and a conference required (ICPCnotRequired false)."""
     s = t.Section47
-    return is_blank(s, "DateOfInitialCPC") & is_false(s["ICPCnotRequired_bool"])
+    return is_blank(s, "DateOfInitialCPC") & flag_is(s["ICPCnotRequired_bool"], False)
 
 
 @rule("1104", "error", table="Section47", fields=["CINreferralDate", "DateOfInitialCPC"], years=YEARS,
@@ -87,7 +86,7 @@ def awaiting_icpc_start_outside_period(t) -> pd.Series:
 def two_open_s47_in_episode(t) -> pd.Series:
     # Open here: no conference date and ICPCnotRequired not true (blank counts as open, as the DfE wording).
     s = t.Section47
-    open_ = is_blank(s, "DateOfInitialCPC") & ~is_true(s["ICPCnotRequired_bool"])
+    open_ = is_blank(s, "DateOfInitialCPC") & ~flag_is(s["ICPCnotRequired_bool"], True)
     per_episode = open_.groupby(s["CINdetailsID"]).transform("sum")
     return open_ & (per_episode > 1)
 

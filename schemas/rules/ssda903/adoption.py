@@ -11,13 +11,20 @@ from functools import cache
 
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, present, rule
+from schemas.rules.ssda903.base import (
+    ALL_YEARS,
+    SHORT_BREAKS,
+    by_child,
+    continuously_looked_after,
+    header_value,
+    present,
+    rule,
+)
 from statreturns import dates
 from statreturns.reference import data_path
 
 ADOPTION_PLACES = frozenset({"A3", "A4", "A5", "A6"})
 ADOPTED = frozenset({"E11", "E12"})
-SHORT_BREAKS = frozenset({"V3", "V4"})
 AD1_ITEMS = ["DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"]
 OC3_ITEMS = ["IN_TOUCH", "ACTIV", "ACCOM"]
 SINGLE_ADOPTER = frozenset({"M1", "F1"})
@@ -65,21 +72,6 @@ def per_child(frame: pd.DataFrame, col: str, how: str, mask: pd.Series | None = 
     return f.groupby("CHILD")[col].agg(how)
 
 
-def lookup(frame: pd.DataFrame, by_child: pd.Series) -> pd.Series:
-    """``by_child`` (indexed by CHILD) aligned to the rows of ``frame``.
-
-    Done by reindexing, not ``Series.map``: mapping through an empty datetime Series raises in pandas.
-    """
-    by_child = by_child[~by_child.index.duplicated()]
-    return pd.Series(by_child.reindex(frame["CHILD"]).to_numpy(), index=frame.index, name=by_child.name)
-
-
-def header_value(t, table: str, column: str) -> pd.Series:
-    """``column`` of each row's child in the Header (first Header row per child)."""
-    h = t.Header
-    return lookup(t[table], h[h["CHILD"].notna()].set_index("CHILD")[column])
-
-
 def latest_rows(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Each child's row with the greatest ``by`` (rows without a value only if the child has no other)."""
     f = frame[frame["CHILD"].notna()]
@@ -100,22 +92,6 @@ def pair_any(left: pd.DataFrame, right: pd.DataFrame, cond) -> pd.Series:
     m = left.reset_index(names="_row").merge(right[right["CHILD"].notna()], on="CHILD", suffixes=("", "_r"))
     hit = m.loc[cond(m).fillna(False).astype(bool), "_row"]
     return pd.Series(left.index.isin(hit), index=left.index)
-
-
-def continuously_looked_after(t) -> pd.Index:
-    """Children looked after continuously for 12 months at 31 March (lac_notes.md section 6).
-
-    An episode overlapping the year, and none of: an RNE S episode starting after 1 April, an episode
-    ending in the year with a reason other than X1, a short-break (V3/V4) episode in the year.
-    """
-    ep = t.Episodes
-    start, end = t.collection_start, t.collection_end
-    overlaps = (ep["DECOM"] <= end) & (is_open(ep, "DEC") | (ep["DEC"] >= start))
-    new_start = ep["RNE"].eq("S") & (ep["DECOM"] > start)
-    left_care = (ep["DEC"] >= start) & (ep["DEC"] <= end) & ep["REC"].ne("X1")
-    short = ep["LS"].isin(SHORT_BREAKS) & overlaps
-    out = children(ep, overlaps)
-    return out.difference(children(ep, new_start | left_care | short))
 
 
 def adopted_in_year(t) -> pd.Series:
@@ -169,7 +145,7 @@ def placed_dates_after_care(t) -> pd.Series:
     ep = t.Episodes
     last = latest_rows(ep[ep["REC"].ne("X1")], "DECOM")["DEC"]
     pa = t.PlacedAdoption
-    dec = lookup(pa, last)
+    dec = by_child(pa["CHILD"], last)
     out = pd.Series(False, index=pa.index)
     for col in ("DATE_PLACED", "DATE_PLACED_CEASED"):
         out = out | (pa[col] > t.collection_end) | (pa[col] > dec)
@@ -185,7 +161,7 @@ def placed_ceased_too_early(t) -> pd.Series:
     first = per_child(ep, "DECOM", "min", ~ep["LS"].isin(SHORT_BREAKS))
     pa = t.PlacedAdoption
     ceased = pa["DATE_PLACED_CEASED"]
-    return (ceased < t.collection_start) | (ceased < lookup(pa, first))
+    return (ceased < t.collection_start) | (ceased < by_child(pa["CHILD"], first))
 
 
 @rule("119", "error", table="PlacedAdoption", fields=["REASON_PLACED_CEASED", "DATE_PLACED_CEASED"],
@@ -288,7 +264,7 @@ def date_int_after_match(t) -> pd.Series:
 def date_int_before_care(t) -> pd.Series:
     ep = t.Episodes
     latest_start = per_child(ep, "DECOM", "max", ep["RNE"].eq("S"))
-    return t.AD1["DATE_INT"] < lookup(t.AD1, latest_start)
+    return t.AD1["DATE_INT"] < by_child(t.AD1["CHILD"], latest_start)
 
 
 @rule("335", "error", table="AD1", needs=["Episodes"], fields=["PLACE", "FOSTER_CARE"], years=ALL_YEARS,
@@ -363,7 +339,7 @@ def l11_not_mf(t) -> pd.Series:
 def date_int_after_adoption_placement(t) -> pd.Series:
     ep = t.Episodes
     first_placed = per_child(ep, "DECOM", "min", ep["PLACE"].isin(ADOPTION_PLACES))
-    return t.AD1["DATE_INT"] > lookup(t.AD1, first_placed)
+    return t.AD1["DATE_INT"] > by_child(t.AD1["CHILD"], first_placed)
 
 
 @rule("522", "error", table="PlacedAdoption", fields=["DATE_PLACED", "DATE_PLACED_CEASED"], years=ALL_YEARS,
@@ -382,7 +358,7 @@ def date_int_not_date_placed(t) -> pd.Series:
     # Compared with the child's latest decision, the one in force when the child was adopted; an earlier,
     # reversed decision may legitimately carry another date.
     latest = per_child(t.PlacedAdoption, "DATE_PLACED", "max")
-    other = lookup(t.AD1, latest)
+    other = by_child(t.AD1["CHILD"], latest)
     return t.AD1["DATE_INT"].notna() & other.notna() & (t.AD1["DATE_INT"] != other)
 
 
@@ -430,8 +406,8 @@ def latest_decision_after_placement(t) -> pd.Series:
     ep = t.Episodes
     pa = t.PlacedAdoption
     first_placed = per_child(ep, "DECOM", "min", ep["PLACE"].isin(ADOPTION_PLACES))
-    is_latest = pa["DATE_PLACED"] == lookup(pa, per_child(pa, "DATE_PLACED", "max"))
-    return is_latest & (pa["DATE_PLACED"] > lookup(pa, first_placed))
+    is_latest = pa["DATE_PLACED"] == by_child(pa["CHILD"], per_child(pa, "DATE_PLACED", "max"))
+    return is_latest & (pa["DATE_PLACED"] > by_child(pa["CHILD"], first_placed))
 
 
 def _ceased(pa: pd.DataFrame) -> pd.Series:
@@ -460,7 +436,7 @@ def decision_after_placement_order(t) -> pd.Series:
     ep = t.Episodes
     first_e1 = per_child(ep, "DECOM", "min", ep["LS"].eq("E1"))
     pa = t.PlacedAdoption
-    return pa["DATE_PLACED"] > lookup(pa, first_e1)
+    return pa["DATE_PLACED"] > by_child(pa["CHILD"], first_e1)
 
 
 @rule("557", "error", table="Episodes", needs=["PlacedAdoption"],
@@ -576,7 +552,7 @@ def matched_on_adoption_day(t) -> pd.Series:
 def earlier_decision_not_revoked(t) -> pd.Series:
     # Ordered by date, not by the dd/mm/yyyy text (the public validator's slip).
     pa = t.PlacedAdoption
-    latest = lookup(pa, per_child(pa, "DATE_PLACED", "max"))
+    latest = by_child(pa["CHILD"], per_child(pa, "DATE_PLACED", "max"))
     return (pa["DATE_PLACED"] < latest) & ~filled(pa, "DATE_PLACED_CEASED")
 
 
@@ -590,7 +566,7 @@ def new_decision_not_after_ceased(t) -> pd.Series:
     last = latest_rows(t.PlacedAdoption_last, "DATE_PLACED")
     ceased_date = last.loc[filled(last, "DATE_PLACED_CEASED") & last["DATE_PLACED"].notna(), "DATE_PLACED"]
     pa = t.PlacedAdoption
-    before = lookup(pa, ceased_date)
+    before = by_child(pa["CHILD"], ceased_date)
     return before.notna() & (~filled(pa, "DATE_PLACED") | (pa["DATE_PLACED"] <= before))
 
 
@@ -654,7 +630,7 @@ def date_perm_invalid(t) -> pd.Series:
     # With ZZ, the order is "after care started" only if its earliest possible date is.
     pp = t.PrevPerm
     valid, earliest = _date_perm_earliest(pp)
-    first = lookup(pp, per_child(t.Episodes, "DECOM", "min"))
+    first = by_child(pp["CHILD"], per_child(t.Episodes, "DECOM", "min"))
     return (filled(pp, "DATE_PERM") & ~valid) | (earliest >= first)
 
 
@@ -671,7 +647,7 @@ def la_perm_invalid(t) -> pd.Series:
               "from 1 April 2016 onwards.")
 def prev_perm_for_child_not_starting(t) -> pd.Series:
     pp = t.PrevPerm
-    latest = lookup(pp, per_child(t.Episodes, "DECOM", "max"))
+    latest = by_child(pp["CHILD"], per_child(t.Episodes, "DECOM", "max"))
     return any_filled(pp, ["LA_PERM", "PREV_PERM", "DATE_PERM"]) & (latest < t.collection_start)
 
 
@@ -693,4 +669,4 @@ def decision_before_care(t) -> pd.Series:
     ep = t.Episodes
     first_start = per_child(ep, "DECOM", "min", ep["RNE"].eq("S"))
     pa = t.PlacedAdoption
-    return pa["DATE_PLACED"] < lookup(pa, first_start)
+    return pa["DATE_PLACED"] < by_child(pa["CHILD"], first_start)

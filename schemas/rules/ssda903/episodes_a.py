@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, present, rule
+from schemas.rules.ssda903.base import (
+    ALL_YEARS,
+    SHORT_BREAKS,
+    birthday,
+    by_child,
+    header_value,
+    present,
+    rule,
+)
 from statreturns import dates
 
 NEXT_YEARS = (2026, 2027)
@@ -31,7 +39,6 @@ TEMPORARY = frozenset({"T0", "T1", "T2", "T3", "T4"})
 Z_SPLIT = frozenset({"Z11", "Z12", "Z13", "Z14"})
 ADOPTION = frozenset({"A3", "A4", "A5", "A6"})
 FOSTER = frozenset({"U1", "U2", "U3", "U4", "U5", "U6"})
-SHORT_BREAKS = frozenset({"V3", "V4"})
 OUTSIDE_ENGLAND = frozenset({"WAL", "SCO", "NIR", "NUK", "CON"})
 NO_URN = "XXXXXXX"  # the placeholder URN used for regional adoption agencies
 
@@ -84,27 +91,8 @@ def _days(start: pd.Series, end: pd.Series) -> pd.Series:
     return (end - start).dt.days
 
 
-def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """``values`` (indexed by key) looked up for each of ``keys``; keeps the dtype when ``values`` is empty.
-
-    Blank keys never match, and the first value of a repeated key wins.
-    """
-    values = values[values.index.notna() & ~values.index.duplicated()]
-    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
-
-
-def _header(t, column: str) -> pd.Series:
-    """``column`` of each episode's child in the Header (first row per CHILD)."""
-    header = t.Header
-    return _lookup(t.Episodes["CHILD"], header.set_index("CHILD")[column])
-
-
 def _dob(t) -> pd.Series:
-    return _header(t, "DOB")
-
-
-def _birthday(dob: pd.Series, years: int) -> pd.Series:
-    return dob + pd.DateOffset(years=years)
+    return header_value(t, "Episodes", "DOB")
 
 
 def _mask(rows: pd.Series, index: pd.Index) -> pd.Series:
@@ -130,7 +118,7 @@ def _providers(t) -> pd.DataFrame:
 
 def _provider_value(t, column: str) -> pd.Series:
     """``column`` of each episode's provider (NaN/NaT where the URN is not in the lists)."""
-    return _lookup(t.Episodes["URN"], _providers(t)[column])
+    return by_child(t.Episodes["URN"], _providers(t)[column])
 
 
 def _registered_pairs(t, column: str) -> pd.Index:
@@ -157,7 +145,7 @@ def _known_urn(t) -> pd.Series:
 def _age_below(t, place: str, years: int) -> pd.Series:
     """A ``place`` episode (open or closed) that starts before the child's ``years``-th birthday."""
     ep = t.Episodes
-    return (ep["PLACE"] == place) & (ep["DECOM"] < _birthday(_dob(t), years))
+    return (ep["PLACE"] == place) & (ep["DECOM"] < birthday(_dob(t), years))
 
 
 def _closed_longer_than(t, place: str, max_days: int) -> pd.Series:
@@ -308,7 +296,7 @@ def adopted_before(t) -> pd.Series:
     both = pd.concat(frames, ignore_index=True)
     adopted = both[both["REC"].isin(["E11", "E12"])]
     first = adopted.groupby("CHILD")["DECOM"].min()
-    return ep["DECOM"] > _lookup(ep["CHILD"], first)
+    return ep["DECOM"] > by_child(ep["CHILD"], first)
 
 
 @rule("207", "error", table="Header", fields=["MOTHER"], years=ALL_YEARS, needs=["Episodes", "Header_last"],
@@ -316,7 +304,7 @@ def adopted_before(t) -> pd.Series:
               "this child.")
 def mother_status_changed(t) -> pd.Series:
     header = t.Header
-    was_mother = _lookup(header["CHILD"], t.Header_last.set_index("CHILD")["MOTHER"]) == "1"
+    was_mother = by_child(header["CHILD"], t.Header_last.set_index("CHILD")["MOTHER"]) == "1"
     has_episodes = header["CHILD"].isin(t.Episodes["CHILD"])
     return has_episodes & was_mother & (header["MOTHER"] != "1")
 
@@ -328,7 +316,7 @@ def un4_with_late_episode(t) -> pd.Series:
     # The DfE condition as written: if UPN is UN4, no episode may start on or after 24 March.
     ep = t.Episodes
     week_before_end = pd.Timestamp(year=t.year, month=3, day=24)
-    upn = _header(t, "UPN")
+    upn = header_value(t, "Episodes", "UPN")
     return (upn == "UN4") & (ep["DECOM"] >= week_before_end)
 
 
@@ -476,7 +464,7 @@ def place_change_reason_on_open(t) -> pd.Series:
       message="A child aged under 10 can not change placement due to being admitted to custody")
 def custody_under_10(t) -> pd.Series:
     ep = t.Episodes
-    return (ep["REASON_PLACE_CHANGE"] == "CUSTOD") & (ep["DECOM"] < _birthday(_dob(t), 10))
+    return (ep["REASON_PLACE_CHANGE"] == "CUSTOD") & (ep["DECOM"] < birthday(_dob(t), 10))
 
 
 @rule("241", "error", table="Episodes", fields=["URN"], years=NEXT_YEARS, needs=["Postcodes"],
@@ -527,7 +515,7 @@ def adoption_without_prior_foster(t) -> pd.Series:
       message="Child who started to be looked after was aged 18 or over.")
 def started_care_aged_18(t) -> pd.Series:
     ep = t.Episodes
-    return (ep["RNE"] == "S") & (ep["DECOM"] >= _birthday(_dob(t), 18))
+    return (ep["RNE"] == "S") & (ep["DECOM"] >= birthday(_dob(t), 18))
 
 
 @rule("353", "error", table="Episodes", fields=["DECOM"], years=ALL_YEARS,
@@ -572,7 +560,7 @@ def first_episode_not_s(t) -> pd.Series:
 def youth_justice_under_10(t) -> pd.Series:
     # "Under 10 (or exactly 10 that day)": the 10th birthday itself still fails.
     ep = t.Episodes
-    return ep["LS"].isin(["J1", "J2", "J3"]) & (ep["DECOM"] <= _birthday(_dob(t), 10))
+    return ep["LS"].isin(["J1", "J2", "J3"]) & (ep["DECOM"] <= birthday(_dob(t), 10))
 
 
 @rule("359", "error", table="Episodes", fields=["DEC", "LS", "PLACE"], years=ALL_YEARS, needs=["Header"],
@@ -580,7 +568,7 @@ def youth_justice_under_10(t) -> pd.Series:
               "the Children Act 1989 in a community home.")
 def open_after_18(t) -> pd.Series:
     ep = t.Episodes
-    turned_18 = _birthday(_dob(t), 18) < t.collection_end
+    turned_18 = birthday(_dob(t), 18) < t.collection_end
     s20_5 = (ep["LS"] == "V2") & (ep["PLACE"] == "K2")
     return turned_18 & _open(ep) & ~s20_5
 

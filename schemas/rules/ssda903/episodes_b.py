@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, present, rule
+from schemas.rules.ssda903.base import ALL_YEARS, birthday, by_child, header_value, isin, present, rule
 from statreturns import dates
 from statreturns.ssda903.postcodes import la_gss_code
 
@@ -40,16 +40,10 @@ OPEN_LAST_YEAR = ["Episodes_last"]
 
 # ---- shared helpers ---------------------------------------------------------------------------------
 
-def _isin(s: pd.Series, values: pd.Series | pd.Index) -> pd.Series:
-    """``s.isin(values)`` by hashing: pandas' isin on arrow strings loops in Python over ``values``."""
-    lookup = pd.Index(pd.unique(pd.Series(values).dropna()))
-    return pd.Series(lookup.get_indexer(s) >= 0, index=s.index)
-
-
 def _order(ep: pd.DataFrame) -> pd.Index:
     """Labels of the orderable episodes, sorted by child then DECOM (file order on ties)."""
     unorderable = ep.loc[ep["DECOM"].isna(), "CHILD"].dropna()
-    keep = ep["CHILD"].notna() & ~_isin(ep["CHILD"], unorderable)
+    keep = ep["CHILD"].notna() & ~isin(ep["CHILD"], unorderable)
     part = ep.loc[keep, ["CHILD", "DECOM"]].assign(_pos=np.arange(int(keep.sum())))
     return part.sort_values(["CHILD", "DECOM", "_pos"]).index
 
@@ -99,31 +93,13 @@ def _placement_changed(ep: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
     return changed
 
 
-def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """``values`` (indexed by unique child id) for each key, aligned to ``keys``; NaN where not found.
-
-    Series.map is avoided: with an empty datetime mapper pandas 3 raises instead of returning NaT.
-    """
-    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index, name=values.name)
-
-
-def _from_header(t, table: str, column: str) -> pd.Series:
-    """``column`` of each row's child in the Header (first header row per child), aligned to ``t[table]``."""
-    header = t.Header.drop_duplicates("CHILD").dropna(subset=["CHILD"]).set_index("CHILD")
-    return _lookup(t[table]["CHILD"], header[column])
-
-
-def _birthday(t, table: str, years: int) -> pd.Series:
-    return _from_header(t, table, "DOB") + pd.DateOffset(years=years)
-
-
 def _uasc(t) -> pd.Series:
     """Episodes of children who are UASC this year or were UASC last year (where last year is loaded)."""
     header = t.Header
     children = header.loc[header["UASC"] == "1", "CHILD"]
     if t.has("UASC_last"):
         children = pd.concat([children, t.UASC_last["CHILD"]])
-    return _isin(t.Episodes["CHILD"], children)
+    return isin(t.Episodes["CHILD"], children)
 
 
 def _distance(ep: pd.DataFrame) -> pd.Series:
@@ -139,8 +115,8 @@ def _carried_over(t, cols: list[str]) -> tuple[pd.Series, pd.DataFrame]:
     ep, last = t.Episodes, t.Episodes_last
     latest = last.loc[_is_last(last)]
     still_open = latest[dates.blank(latest["DEC_raw"])].set_index("CHILD")
-    carried = pd.DataFrame({c: _lookup(ep["CHILD"], still_open[c]) for c in cols}, index=ep.index)
-    mask = _is_first(ep) & _isin(ep["CHILD"], still_open.index)
+    carried = pd.DataFrame({c: by_child(ep["CHILD"], still_open[c]) for c in cols}, index=ep.index)
+    mask = _is_first(ep) & isin(ep["CHILD"], still_open.index)
     return mask, carried
 
 
@@ -198,7 +174,7 @@ def dec_after_year_end(t) -> pd.Series:
       message="Reason episode ceased is adopted but child has reached age 18.")
 def adopted_at_18(t) -> pd.Series:
     ep = t.Episodes
-    return ep["REC"].isin(ADOPTED) & (ep["DEC"] >= _birthday(t, "Episodes", 18))
+    return ep["REC"].isin(ADOPTED) & (ep["DEC"] >= birthday(header_value(t, "Episodes", "DOB"), 18))
 
 
 @rule("387", "error", table="Episodes", fields=["REC"], years=ALL_YEARS, needs=["Header"],
@@ -206,7 +182,7 @@ def adopted_at_18(t) -> pd.Series:
                "child is aged under 14."))
 def independent_living_under_14(t) -> pd.Series:
     ep = t.Episodes
-    return ep["REC"].isin(["E5", "E6"]) & (ep["DEC"] < _birthday(t, "Episodes", 14))
+    return ep["REC"].isin(["E5", "E6"]) & (ep["DEC"] < birthday(header_value(t, "Episodes", "DOB"), 14))
 
 
 @rule("388", "error", table="Episodes", fields=["REC"], years=ALL_YEARS,
@@ -228,7 +204,7 @@ def x1_continuity(t) -> pd.Series:
                " but child is aged under 16."))
 def adult_care_under_16(t) -> pd.Series:
     ep = t.Episodes
-    return (ep["REC"] == "E7") & (ep["DEC"] < _birthday(t, "Episodes", 16))
+    return (ep["REC"] == "E7") & (ep["DEC"] < birthday(header_value(t, "Episodes", "DOB"), 16))
 
 
 @rule("390", "error", table="Episodes", fields=["PLACE", "REC"], years=ALL_YEARS,
@@ -281,7 +257,7 @@ def home_is_placement(t) -> pd.Series:
 def mother_missing(t) -> pd.Series:
     ep, header = t.Episodes, t.Header
     looked_after = ep.loc[~ep["LS"].isin(SHORT_BREAK), "CHILD"]
-    return (header["SEX"] == "F") & _isin(header["CHILD"], looked_after) & ~present(header["MOTHER"])
+    return (header["SEX"] == "F") & isin(header["CHILD"], looked_after) & ~present(header["MOTHER"])
 
 
 @rule("398", "error", table="Episodes", fields=["LS", "HOME_POST", "PL_POST"], years=ALL_YEARS,
@@ -304,7 +280,7 @@ def uasc_distance(t) -> pd.Series:
       message="Reason episode ceased is Special Guardianship Order, but child has reached age 18.")
 def sgo_at_18(t) -> pd.Series:
     ep = t.Episodes
-    return ep["REC"].isin(["E45", "E46", "E47", "E48"]) & (ep["DEC"] >= _birthday(t, "Episodes", 18))
+    return ep["REC"].isin(["E45", "E46", "E47", "E48"]) & (ep["DEC"] >= birthday(header_value(t, "Episodes", "DOB"), 18))
 
 
 @rule("408", "error", table="Episodes", fields=["PLACE", "LS"], years=ALL_YEARS,
@@ -342,7 +318,7 @@ def both_short_break_kinds(t) -> pd.Series:
     ep = t.Episodes
     v3 = ep.loc[ep["LS"] == "V3", "CHILD"]
     v4 = ep.loc[ep["LS"] == "V4", "CHILD"]
-    return ep["LS"].isin(SHORT_BREAK) & _isin(ep["CHILD"], v3[_isin(v3, v4)])
+    return ep["LS"].isin(SHORT_BREAK) & isin(ep["CHILD"], v3[isin(v3, v4)])
 
 
 @rule("431", "error", table="Episodes", fields=["RNE", "DECOM"], years=ALL_YEARS,
@@ -420,7 +396,7 @@ def episodes_after_final_reason(t) -> pd.Series:
 def upn_missing(t) -> pd.Series:
     ep, header = t.Episodes, t.Header
     looked_after = ep.loc[~ep["LS"].isin(SHORT_BREAK), "CHILD"]
-    return _isin(header["CHILD"], looked_after) & ~present(header["UPN"])
+    return isin(header["CHILD"], looked_after) & ~present(header["UPN"])
 
 
 @rule("446", "error", table="Episodes", fields=["LS", "DECOM"], years=ALL_YEARS,
@@ -464,7 +440,7 @@ def distance_over_350(t) -> pd.Series:
                "but child is aged under 18."))
 def staying_put_under_18(t) -> pd.Series:
     ep = t.Episodes
-    return (ep["REC"] == "E17") & (ep["DEC"] < _birthday(t, "Episodes", 18))
+    return (ep["REC"] == "E17") & (ep["DEC"] < birthday(header_value(t, "Episodes", "DOB"), 18))
 
 
 @rule("501", "error", table="Episodes", fields=["DECOM", "DEC"], years=ALL_YEARS,
@@ -629,8 +605,8 @@ def continuing_episode_missing_last_year(t) -> pd.Series:
     # A child found last year whose episodes there cannot be ordered (a bad DECOM) is not judged.
     ep, last = t.Episodes, t.Episodes_last
     latest = last.loc[_is_last(last)].set_index("CHILD")["DECOM"]
-    last_decom = _lookup(ep["CHILD"], latest)
-    absent_last_year = ~_isin(ep["CHILD"], last["CHILD"])
+    last_decom = by_child(ep["CHILD"], latest)
+    absent_last_year = ~isin(ep["CHILD"], last["CHILD"])
     mismatch = last_decom.notna() & (last_decom != ep["DECOM"])
     return _is_first(ep) & (ep["DECOM"] < t.collection_start) & (absent_last_year | mismatch)
 
@@ -643,8 +619,8 @@ def mother_missing_on_leaving(t) -> pd.Series:
     ep = t.Episodes
     in_year = (ep["DEC"] >= t.collection_start) & (ep["DEC"] <= t.collection_end)
     ceased = in_year & present(ep["REC"]) & (ep["REC"] != "X1") & ~ep["LS"].isin(SHORT_BREAK)
-    female = _from_header(t, "Episodes", "SEX") == "F"
-    return ceased & female & ~present(_from_header(t, "Episodes", "MOTHER"))
+    female = header_value(t, "Episodes", "SEX") == "F"
+    return ceased & female & ~present(header_value(t, "Episodes", "MOTHER"))
 
 
 # MC_DOB is a Header field: the header row is reported. "The date the child ceased to be looked after"
@@ -655,7 +631,7 @@ def mother_missing_on_leaving(t) -> pd.Series:
 def first_child_born_too_late(t) -> pd.Series:
     ep, header = t.Episodes, t.Header
     ceased = ep.loc[_is_last(ep)].set_index("CHILD")["DEC"]
-    left_care = _lookup(header["CHILD"], ceased)
+    left_care = by_child(header["CHILD"], ceased)
     return (header["MC_DOB"] > t.collection_end) | (header["MC_DOB"] > left_care)
 
 
@@ -665,7 +641,7 @@ def urn_not_registered(t) -> pd.Series:
     ep = t.Episodes
     known = t.OfstedProviderLists["URN"].dropna().astype("str").str.strip().str.upper()
     urn = ep["URN"].astype("str").str.strip().str.upper()
-    return present(ep["URN"]) & (urn != "XXXXXXX") & ~_isin(urn, known)
+    return present(ep["URN"]) & (urn != "XXXXXXX") & ~isin(urn, known)
 
 
 @rule("1009", "error", table="Episodes", fields=["REASON_PLACE_CHANGE"], years=ALL_YEARS,
@@ -686,7 +662,7 @@ def data_without_episodes(t) -> pd.Series:
     header = t.Header
     others = [t[name]["CHILD"] for name in OTHER_CHILD_TABLES if t.has(name)]
     with_data = pd.concat(others) if others else pd.Series([], dtype="str")
-    return _isin(header["CHILD"], with_data) & ~_isin(header["CHILD"], t.Episodes["CHILD"])
+    return isin(header["CHILD"], with_data) & ~isin(header["CHILD"], t.Episodes["CHILD"])
 
 
 # PL_LOCATION is derived relative to the submitting LA, so OUT is exactly "PL_LA is not the own LA".

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.adoption import header_value
-from schemas.rules.ssda903.base import ALL_YEARS, rule
+from schemas.rules.ssda903.base import ALL_YEARS, header_value, rule
 
 EXTRA = "extra"
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, present, rule
+from schemas.rules.ssda903.base import (
+    ALL_YEARS,
+    SHORT_BREAKS,
+    birthday,
+    by_child,
+    header_value,
+    present,
+    rule,
+)
 from statreturns import dates
 
 SEX_CODES = {"M", "F", "U"}  # 2024/25 onwards; every year this module serves (2025-2027)
@@ -40,33 +48,16 @@ REVIEW_CODES = {f"PN{i}" for i in range(8)}
 UPN_UNKNOWN = {"UN1", "UN2", "UN3", "UN4", "UN5"}
 UPN_PATTERN = r"^[A-HJ-NP-RT-Z](?:\d{12}|\d{11}[A-Z])$"  # first letter not I, O or S
 MISSING_CODES = {"M", "A"}
-SHORT_BREAKS = {"V3", "V4"}
 FAR_FUTURE = pd.Timestamp("2999-12-31")
 
 
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def birthday(dob: pd.Series, years: int) -> pd.Series:
-    """The ``years``-th birthday (29 February birthdays fall on 28 February in other years)."""
-    return dob + pd.DateOffset(years=years)
-
-
 def first_by_child(frame: pd.DataFrame, column: str) -> pd.Series:
     """``column`` of each child's first row, indexed by CHILD."""
     f = frame.loc[frame["CHILD"].notna()].drop_duplicates("CHILD")
     return f.set_index("CHILD")[column]
-
-
-def map_by_child(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """``values`` (indexed by CHILD, unique) looked up for each key, keeping the values' dtype even when
-    nothing matches (``Series.map`` would give float NaN, which then cannot be compared with dates)."""
-    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=values.dtype)
-
-
-def lookup(t, table: str, other: str, column: str) -> pd.Series:
-    """``column`` of each ``table`` row's child in ``other`` (NaN if absent), aligned to ``t[table]``."""
-    return map_by_child(t[table]["CHILD"], first_by_child(t[other], column))
 
 
 def children_of(t, name: str) -> pd.Index:
@@ -256,7 +247,7 @@ def _in_last_header(t) -> pd.Series:
 )
 def sex_changed(t) -> pd.Series:
     # Both sides in M/F terms, so a 1/2 code (rule 101's finding this year) is not also a change.
-    last = lookup(t, "Header", "Header_last", "SEX").replace(LEGACY_SEX)
+    last = header_value(t, "Header", "SEX", header="Header_last").replace(LEGACY_SEX)
     now = t.Header["SEX"].replace(LEGACY_SEX)
     return _in_last_header(t) & (now.fillna("") != last.fillna(""))
 
@@ -272,7 +263,7 @@ def sex_changed(t) -> pd.Series:
 )
 def dob_changed(t) -> pd.Series:
     # Compared where both years hold a valid date; a blank or bad DOB is rule 102's finding.
-    last = lookup(t, "Header", "Header_last", "DOB")
+    last = header_value(t, "Header", "DOB", header="Header_last")
     return _in_last_header(t) & (t.Header["DOB"] != last) & last.notna() & t.Header["DOB"].notna()
 
 
@@ -286,7 +277,7 @@ def dob_changed(t) -> pd.Series:
     message="Ethnic origin code disagrees with the ethnic origin already recorded for this child.",
 )
 def ethnic_changed(t) -> pd.Series:
-    last = lookup(t, "Header", "Header_last", "ETHNIC")
+    last = header_value(t, "Header", "ETHNIC", header="Header_last")
     return _in_last_header(t) & (t.Header["ETHNIC"].fillna("") != last.fillna(""))
 
 
@@ -303,7 +294,7 @@ def _uasc_flags(t) -> tuple[pd.Series, pd.Series]:
 def _duc(t, name: str, column: str = "DUC") -> pd.Series:
     if not t.has(name):
         return pd.Series(pd.NaT, index=t.Header.index, dtype="datetime64[us]")
-    return map_by_child(t.Header["CHILD"], first_by_child(t[name], column))
+    return by_child(t.Header["CHILD"], first_by_child(t[name], column))
 
 
 def _duc_given(t, name: str) -> pd.Series:
@@ -394,7 +385,7 @@ def uasc_new_this_year(t) -> pd.Series:
 )
 def upn_changed(t) -> pd.Series:
     cur = t.Header["UPN"].fillna("")
-    prev = lookup(t, "Header", "Header_last", "UPN").fillna("")
+    prev = header_value(t, "Header", "UPN", header="Header_last").fillna("")
     real_now = (cur != "") & ~cur.isin(UPN_UNKNOWN)
     to_other_unknown = prev.isin(["", "UN1"]) & cur.isin(UPN_UNKNOWN - {"UN1"})
     to_real = (prev.isin(UPN_UNKNOWN) | (prev == "")) & real_now
@@ -468,7 +459,7 @@ def dob_after_year(t) -> pd.Series:
     "be coded 1.",
 )
 def duc_without_uasc_flag(t) -> pd.Series:
-    flag = lookup(t, "UASC", "Header", "UASC")
+    flag = header_value(t, "UASC", "UASC", header="Header")
     # A UASC row whose child is missing from the header is another rule's finding.
     return present(t.UASC["DUC_raw"]) & flag.notna() & (flag != "1")
 
@@ -710,9 +701,9 @@ def open_missing_not_carried_forward(t) -> pd.Series:
     is_open = dates.blank(last["MIS_END_raw"]) & last["MIS_START"].notna()
     open_start = last.loc[is_open].groupby("CHILD")["MIS_START"].max()
     h = t.Header
-    carried = map_by_child(h["CHILD"], open_start)
+    carried = by_child(h["CHILD"], open_start)
     if t.has("Missing"):
-        first_now = map_by_child(h["CHILD"], t.Missing.groupby("CHILD")["MIS_START"].min())
+        first_now = by_child(h["CHILD"], t.Missing.groupby("CHILD")["MIS_START"].min())
     else:
         first_now = pd.Series(pd.NaT, index=h.index, dtype="datetime64[us]")
     return carried.notna() & (first_now.isna() | (first_now != carried))
@@ -872,7 +863,7 @@ def mother_younger_than_child(t) -> pd.Series:
 )
 def mc_dob_changed(t) -> pd.Series:
     h = t.Header
-    last = lookup(t, "Header", "Header_last", "MC_DOB")
+    last = header_value(t, "Header", "MC_DOB", header="Header_last")
     # Blank this year contradicts; an unparseable one is rule 171's finding.
     differs = ~present(h["MC_DOB_raw"]) | (h["MC_DOB"].notna() & (h["MC_DOB"] != last))
     return last.notna() & differs
@@ -890,7 +881,7 @@ def mc_dob_changed(t) -> pd.Series:
 )
 def new_mother_old_child(t) -> pd.Series:
     h = t.Header
-    last_mother = lookup(t, "Header", "Header_last", "MOTHER")
+    last_mother = header_value(t, "Header", "MOTHER", header="Header_last")
     return (last_mother == "0") & (h["MOTHER"] == "1") & (h["MC_DOB"] < t.collection_start)
 
 

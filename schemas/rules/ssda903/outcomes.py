@@ -1,6 +1,5 @@
 """SSDA903 rules on the outcome tables: OC2 (children looked after for 12 months) and OC3 (care leavers).
 
-Also defines ``continuously_looked_after`` (lac_notes.md section 6), which other modules may import.
 Rules are in code order. Where a rule spans several tables, the engine reports one of them: the table
 holding the values the rule asks the LA to correct.
 """
@@ -9,12 +8,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, present, rule
-from schemas.rules.ssda903.header import (
+from schemas.rules.ssda903.base import (
+    ALL_YEARS,
     SHORT_BREAKS,
     birthday,
+    by_child,
+    continuously_looked_after,
+    in_year,
+    present,
+    rule,
+)
+from schemas.rules.ssda903.header import (
     first_by_child,
-    map_by_child,
     pairs,
     rows_where,
 )
@@ -42,29 +47,6 @@ OC2_ITEMS = [
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def in_year(ep: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Episodes overlapping [start, end]; a blank or unparseable DEC counts as open."""
-    return (ep["DECOM"] <= end) & (ep["DEC"].isna() | (ep["DEC"] >= start))
-
-
-def continuously_looked_after(ep: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Index:
-    """Children looked after continuously for the 12 months to ``end`` (lac_notes.md section 6).
-
-    A child counts if they have an episode overlapping the year and no episode in the year that starts
-    care (RNE S) after ``start``, ends in the year with a REC other than X1, or is a short break (V3/V4).
-    """
-    overlap = in_year(ep, start, end)
-    starts_care = (ep["RNE"] == "S") & (ep["DECOM"] > start)
-    ends_care = ep["DEC"].between(start, end) & (ep["REC"] != "X1")
-    breaks = overlap & (starts_care | ends_care | ep["LS"].isin(SHORT_BREAKS))
-    looked_after = pd.Index(ep.loc[overlap, "CHILD"].dropna().unique())
-    return looked_after.difference(pd.Index(ep.loc[breaks, "CHILD"].dropna().unique()))
-
-
-def cla_12_months(t) -> pd.Index:
-    return continuously_looked_after(t.Episodes, t.collection_start, t.collection_end)
 
 
 def any_given(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -176,7 +158,7 @@ def sdq1_in_age_range(t) -> pd.Series:
     o = t.OC2
     in_range = (birthday(o["DOB"], 4) <= t.collection_start) & (birthday(o["DOB"], 17) > t.collection_end)
     return (
-        o["CHILD"].isin(cla_12_months(t)) & in_range & (o["SDQ_REASON"] == "SDQ1") & ~present(o["SDQ_SCORE"])
+        o["CHILD"].isin(continuously_looked_after(t)) & in_range & (o["SDQ_REASON"] == "SDQ1") & ~present(o["SDQ_SCORE"])
     )
 
 
@@ -307,7 +289,7 @@ def health_core_missing(t) -> pd.Series:
 )
 def sdq_score_not_cla(t) -> pd.Series:
     o = t.OC2
-    return present(o["SDQ_SCORE"]) & ~o["CHILD"].isin(cla_12_months(t))
+    return present(o["SDQ_SCORE"]) & ~o["CHILD"].isin(continuously_looked_after(t))
 
 
 @rule(
@@ -324,7 +306,7 @@ def sdq_score_not_cla(t) -> pd.Series:
 def sdq_missing(t) -> pd.Series:
     o = t.OC2
     in_range = (birthday(o["DOB"], 4) <= t.collection_start) & (birthday(o["DOB"], 17) > t.collection_end)
-    return o["CHILD"].isin(cla_12_months(t)) & in_range & ~_sdq_given(o)
+    return o["CHILD"].isin(continuously_looked_after(t)) & in_range & ~_sdq_given(o)
 
 
 @rule(
@@ -367,7 +349,7 @@ def sdq_17_or_over(t) -> pd.Series:
 )
 def oc2_items_not_cla(t) -> pd.Series:
     o = t.OC2
-    return any_given(o, OC2_ITEMS) & ~o["CHILD"].isin(cla_12_months(t))
+    return any_given(o, OC2_ITEMS) & ~o["CHILD"].isin(continuously_looked_after(t))
 
 
 @rule(
@@ -382,7 +364,7 @@ def oc2_items_not_cla(t) -> pd.Series:
 def oc2_items_missing(t) -> pd.Index:
     # Reported on each such child's first episode, so that a child with no OC2 row at all is found too.
     # OC2 is optional here: without it, every such child lacks the items.
-    cla = cla_12_months(t)
+    cla = continuously_looked_after(t)
     complete = pd.Index([])
     if t.has("OC2"):
         o = t.OC2
@@ -463,7 +445,7 @@ def sdq_missing_turning_4_or_17(t) -> pd.Series:
     o = t.OC2
     start, end = t.collection_start, t.collection_end
     turning = birthday(o["DOB"], 4).between(start, end) | birthday(o["DOB"], 17).between(start, end)
-    return o["CHILD"].isin(cla_12_months(t)) & turning & ~_sdq_given(o)
+    return o["CHILD"].isin(continuously_looked_after(t)) & turning & ~_sdq_given(o)
 
 
 @rule(
@@ -478,7 +460,7 @@ def sdq_missing_turning_4_or_17(t) -> pd.Series:
 )
 def sdq_reason_not_cla(t) -> pd.Series:
     o = t.OC2
-    return present(o["SDQ_REASON"]) & ~o["CHILD"].isin(cla_12_months(t))
+    return present(o["SDQ_REASON"]) & ~o["CHILD"].isin(continuously_looked_after(t))
 
 
 @rule(
@@ -600,7 +582,7 @@ def convicted_under_10(t) -> pd.Series:
 def convicted_missing(t) -> pd.Series:
     o = t.OC2
     aged_10 = birthday(o["DOB"], 10) <= t.collection_end
-    return o["CHILD"].isin(cla_12_months(t)) & aged_10 & ~present(o["CONVICTED"])
+    return o["CHILD"].isin(continuously_looked_after(t)) & aged_10 & ~present(o["CONVICTED"])
 
 
 @rule(
@@ -630,7 +612,7 @@ def convicted_without_health(t) -> pd.Series:
 def health_check_missing(t) -> pd.Series:
     o = t.OC2
     under_5 = birthday(o["DOB"], 5) > t.collection_end
-    return o["CHILD"].isin(cla_12_months(t)) & under_5 & ~present(o["HEALTH_CHECK"])
+    return o["CHILD"].isin(continuously_looked_after(t)) & under_5 & ~present(o["HEALTH_CHECK"])
 
 
 @rule(
@@ -645,7 +627,7 @@ def health_check_missing(t) -> pd.Series:
 def health_check_over_5(t) -> pd.Series:
     o = t.OC2
     aged_5 = birthday(o["DOB"], 5) <= t.collection_end
-    return o["CHILD"].isin(cla_12_months(t)) & aged_5 & present(o["HEALTH_CHECK"])
+    return o["CHILD"].isin(continuously_looked_after(t)) & aged_5 & present(o["HEALTH_CHECK"])
 
 
 @rule(
@@ -730,7 +712,7 @@ def not_relevant_child(t) -> pd.Series:
     o = t.OC3
     both = _both_years(t)
     care = both.loc[~both["LS"].isin(SHORT_BREAKS)]
-    dob = map_by_child(care["CHILD"], first_by_child(o, "DOB"))
+    dob = by_child(care["CHILD"], first_by_child(o, "DOB"))
     d14 = _days_after(care, dob, 14, t.collection_end)
     d16 = _days_after(care, dob, 16, t.collection_end)
     qualifies = d14.index[((d14 >= 91) & (d16.reindex(d14.index) >= 1)).to_numpy()]
@@ -841,5 +823,5 @@ def ceased_after_birthday(t) -> pd.Series:
     o = t.OC3
     last = latest_episodes(t.Episodes)
     ended = first_by_child(last, "DEC")
-    dec = map_by_child(o["CHILD"], ended)
+    dec = by_child(o["CHILD"], ended)
     return oc3_given(o) & (dec >= _birthday_at_17_or_18(o, t.collection_end))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.adoption import SHORT_BREAKS, bad_date, filled, is_open, lookup, pair_any
-from schemas.rules.ssda903.base import ALL_YEARS, rule
+from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any
+from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, rule
 from statreturns import dates
 
 YEAR_2025 = [2025]
@@ -219,7 +219,7 @@ def _continues_last_year(t, column: str) -> pd.Series:
     open_last = open_last[is_open(open_last, "SW_DEC")].set_index("CHILD")
     sw = t.SWEpisodes
     first = ordered(sw, "SW_DECOM").drop_duplicates("CHILD", keep="first")
-    expected = lookup(first, open_last[column])
+    expected = by_child(first["CHILD"], open_last[column])
     here = first[column]
     differs = expected.notna() & (here.isna() | (here != expected))
     return differs.reindex(sw.index, fill_value=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.rules.ssda903 import LAC
-from schemas.rules.ssda903.outcomes import cla_12_months
+from schemas.rules.ssda903.base import continuously_looked_after
 from statreturns.engine import RuleSet, run_rules
 from tests.rules.helpers import failing_rows, lac_tables
 
@@ -53,7 +53,7 @@ def test_continuously_looked_after():
             ep("bad", "31/02/2024"),
         ],
     )
-    assert sorted(cla_12_months(t)) == ["first_day", "in", "moved"]
+    assert sorted(continuously_looked_after(t)) == ["first_day", "in", "moved"]
 
 
 SINGLE_TABLE = [
