@@ -52,17 +52,21 @@ def working_days_between(start: pd.Series, end: pd.Timestamp | pd.Series) -> pd.
 
 
 @cache
-def code_lists(name: str) -> dict:
-    """A YAML code-list file from ``data/codes``: {list_name: {year or 'all': [codes]}}."""
+def _code_file(name: str) -> dict:
     with data_path("codes", f"{name}.yaml").open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
-def codes(name: str, list_name: str, year: int) -> frozenset[str]:
-    """The valid codes of one list for one collection year (the latest entry not after ``year``)."""
-    entry = code_lists(name)[list_name]
-    if isinstance(entry, list):
-        return frozenset(str(c) for c in entry)
-    years = sorted(int(y) for y in entry)
-    chosen = [y for y in years if y <= year] or years[:1]
-    return frozenset(str(c) for c in entry[chosen[-1]])
+def code_list(name: str, list_name: str, year: int | None = None) -> frozenset[str]:
+    """One code list from ``data/codes/<name>.yaml``.
+
+    A list keyed by collection year applies from that year until the next key; ``year`` picks one.
+    """
+    entry = _code_file(name)[list_name]
+    if isinstance(entry, dict):
+        if year is None:
+            raise ValueError(f"code list {name}.{list_name} differs by year: give the collection year")
+        known = sorted(int(y) for y in entry)
+        chosen = [y for y in known if y <= year] or known[:1]
+        entry = entry[chosen[-1]]
+    return frozenset(str(c) for c in entry)

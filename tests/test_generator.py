@@ -110,3 +110,33 @@ def test_faults_are_where_the_fault_list_says(clean):
         ep.loc[ep["child_id"].isin(ended), "child_id"]).any().all()
     untouched = ~faulty["children"]["child_id"].isin(faults["child_id"])
     pd.testing.assert_frame_equal(faulty["children"][untouched], clean["children"][untouched])
+
+
+def test_generated_codes_are_valid_codes_of_the_year(clean):
+    """Clean generated data uses only codes the DfE rules accept (faults add the invalid ones)."""
+    from statreturns.reference import code_list
+
+    checks = [
+        ("children", "Ethnicity", code_list("common", "ethnicity")),
+        ("disabilities", "Disability", code_list("cin", "disability")),
+        ("cin_episodes", "ReferralSource", code_list("cin", "referral_source")),
+        ("cin_episodes", "PrimaryNeedCode", code_list("cin", "primary_need")),
+        ("cin_episodes", "ReasonForClosure", code_list("cin", "reason_for_closure")),
+        ("assessment_factors", "AssessmentFactors", code_list("cin", "assessment_factors")),
+        ("cp_plans", "InitialCategoryOfAbuse", code_list("cin", "category_of_abuse")),
+        ("la_episodes", "RNE", code_list("ssda903", "rne")),
+        ("la_episodes", "LS", code_list("ssda903", "legal_status")),
+        ("la_episodes", "CIN", code_list("ssda903", "cin")),
+        ("la_episodes", "PLACE", code_list("ssda903", "place", 2026)),
+        ("la_episodes", "PLACE_PROVIDER", code_list("ssda903", "place_provider")),
+        ("la_episodes", "REC", code_list("ssda903", "rec")),
+        ("la_reviews", "REVIEW_CODE", code_list("ssda903", "review_code")),
+        ("missing", "MISSING", code_list("ssda903", "missing")),
+        ("oc3", "IN_TOUCH", code_list("ssda903", "in_touch")),
+        ("oc3", "ACTIV", code_list("ssda903", "activ")),
+        ("oc3", "ACCOM", code_list("ssda903", "accom")),
+        ("sw_episodes", "SW_REASON", code_list("ssda903", "sw_reason")),
+    ]
+    for table, column, valid in checks:
+        used = set(clean[table][column].dropna())
+        assert used <= valid, f"{table}.{column}: {sorted(used - valid)}"

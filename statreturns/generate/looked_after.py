@@ -257,7 +257,7 @@ def _oc3(rng: np.random.Generator, kids: pd.DataFrame, is_leaver: np.ndarray) ->
     none = np.isin(touch, ["DIED", "RHOM"])
     activ = np.where(none, "0", pick_codes(rng, {"F1": .25, "P1": .05, "F2": .15, "P2": .05, "F4": .1, "G4": .1,
                                             "G5": .2, "G6": .1}, n))
-    accom = np.where(none, "0", pick_codes(rng, {"B1": .1, "C1": .15, "D1": .15, "E1": .1, "H1": .1, "S1": .1,
+    accom = np.where(none, "0", pick_codes(rng, {"B1": .1, "C1": .15, "D1": .15, "E1": .1, "H1": .1, "S2": .1,
                                             "T1": .05, "U1": .1, "Z1": .1, "K2": .05}, n))
     accom = np.where(touch == "YES", accom, np.where(none, "0", accom))
     return pd.DataFrame({"child_id": kids["child_id"].to_numpy()[is_leaver], "IN_TOUCH": touch,

@@ -19,16 +19,12 @@ from schemas.rules.cin.base import (
     span_end,
     starts_inside,
 )
-from statreturns.reference import working_days_between
+from statreturns.reference import code_list, working_days_between
 
 # Assessment factor codes, cin_notes.md section 3 (8897Q list) checked against the assessmentfactorstype
 # enumeration of CIN_schema_2025.xsd and CIN_schema_2026.xsd. Those schemas keep 18A and 19A ("retained
 # despite official schema change"), so they are valid codes here; 8945Q/8950Q query them separately.
-FACTOR_CODES = frozenset({
-    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C", "6A", "6B", "6C",
-    "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A", "14A", "15A", "16A", "17A",
-    "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A", "23A", "24A",
-})
+FACTOR_CODES = code_list("cin", "assessment_factors")
 NO_FACTORS = "21"
 # Reasons for closure expected after an assessment with no factors (cin_notes.md section 3, 8873Q).
 NFA_CLOSURE_REASONS = frozenset({"RC8", "RC9"})

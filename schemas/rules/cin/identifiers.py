@@ -14,18 +14,12 @@ import pandas as pd
 
 from schemas.rules.cin.base import CHILD, YEARS, child_value, first_row_if, flag_is, present, rule, text
 from statreturns import upn as upns
+from statreturns.reference import code_list
 
-# Code lists: /work/shared/spec/cin/cin_notes.md section 3 (checked against CIN_schema_2025/2026.xsd).
-_WHITE = {"WBRI", "WIRI", "WIRT", "WOTH", "WROM"}
-_MIXED = {"MWBC", "MWBA", "MWAS", "MOTH"}
-_ASIAN = {"AIND", "APKN", "ABAN", "AOTH"}
-_BLACK = {"BCRB", "BAFR", "BOTH"}
-_OTHER_REFUSED_NOT_OBTAINED = {"CHNE", "OOTH", "REFU", "NOBT"}
-ETHNICITY = frozenset(_WHITE | _MIXED | _ASIAN | _BLACK | _OTHER_REFUSED_NOT_OBTAINED)
-DISABILITY = frozenset(
-    {"NONE", "MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA"}
-)
-SEX = frozenset({"M", "F", "U"})
+# Code lists live in data/codes (cin_notes.md section 3, checked against CIN_schema_2025/2026.xsd).
+ETHNICITY = code_list("common", "ethnicity")
+DISABILITY = code_list("cin", "disability")
+SEX = code_list("cin", "sex")
 # UN1 (not of school age) does not excuse a missing UPN for a school-age child (8770Q).
 UPN_UNKNOWN_SCHOOL_AGE = frozenset({"UN2", "UN3", "UN4", "UN5", "UN6", "UN7"})
 

@@ -18,9 +18,10 @@ import pandas as pd
 from schemas.rules.cin.base import DRAFT_YEARS, first_row_if, flag_is, has_date, outside_period, present, rule
 from statreturns.cin.tables import COLUMNS, DATE_COLUMNS
 from statreturns.engine import Predicate, Severity
+from statreturns.reference import code_list
 
 # Pre-proceedings outcome codes, cin_notes.md section 3 (draft CS131: A, B, C).
-PP_OUTCOMES = frozenset({"A", "B", "C"})
+PP_OUTCOMES = code_list("cin", "pp_outcome")
 # Every module 5 item as given in the file (the raw text of date items, so an unparseable date counts).
 _DATA_COLUMNS = [f"{c}_raw" if c in DATE_COLUMNS["PreProceedings"] else c
                  for c in COLUMNS["PreProceedings"] if c not in ("LAchildID", "CINdetailsID")]

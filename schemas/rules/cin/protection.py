@@ -24,9 +24,10 @@ from schemas.rules.cin.base import (
     starts_inside,
 )
 from statreturns.dates import blank
+from statreturns.reference import code_list
 
 # Category of abuse codes, cin_notes.md section 3 (8905, 8910).
-ABUSE_CATEGORIES = frozenset({"NEG", "PHY", "SAB", "EMO", "MUL"})
+ABUSE_CATEGORIES = code_list("cin", "category_of_abuse")
 
 
 def _cpp(t) -> pd.DataFrame:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas.rules.cin.base import CHILD, YEARS, child_value, flag_is, present, rule, text
-from statreturns.reference import working_days_before
+from statreturns.reference import code_list, working_days_before
 
 EPISODE = "CINdetailsID"
 
-# Code lists: /work/shared/spec/cin/cin_notes.md section 3 (checked against CIN_schema_2025/2026.xsd).
-_INDIVIDUAL_SCHOOLS_HEALTH = {"1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F"}
-_HOUSING_LA_OTHER = {"4", "5A", "5B", "5C", "5D", "6", "7", "8", "9", "10"}
-REFERRAL_SOURCE = frozenset(_INDIVIDUAL_SCHOOLS_HEALTH | _HOUSING_LA_OTHER)
-PRIMARY_NEED = frozenset({f"N{i}" for i in range(10)})
-REASON_FOR_CLOSURE = frozenset({f"RC{i}" for i in range(1, 10)})
+# Code lists live in data/codes (cin_notes.md section 3).
+REFERRAL_SOURCE = code_list("cin", "referral_source")
+PRIMARY_NEED = code_list("cin", "primary_need")
+REASON_FOR_CLOSURE = code_list("cin", "reason_for_closure")
 CLOSED_AFTER_ASSESSMENT = frozenset({"RC8", "RC9"})
 REFERRAL_SOURCE_FROM = pd.Timestamp(2013, 4, 1)  # 8866 applies to referrals from this date
 ONE_DAY = pd.Timedelta(days=1)

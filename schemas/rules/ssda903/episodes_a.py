@@ -25,15 +25,15 @@ from schemas.rules.ssda903.base import (
     rule,
 )
 from statreturns import dates
+from statreturns.reference import code_list
 
 NEXT_YEARS = (2026, 2027)
 
-RNE_CODES = frozenset({"S", "P", "L", "T", "U", "B"})
-LS_CODES = frozenset({"C1", "C2", "D1", "E1", "V2", "V3", "V4", "J1", "J2", "J3", "L1", "L2", "L3"})
-CIN_CODES = frozenset(f"N{i}" for i in range(1, 9))
-REC_CODES = frozenset({"E11", "E12", "E2", "E3", "E4A", "E4B", "E13", "E41", "E45", "E46", "E47", "E48",
-                       "E5", "E6", "E7", "E8", "E9", "E14", "E15", "E16", "E17", "X1"})
-PROVIDER_CODES = frozenset(f"PR{i}" for i in range(6))
+RNE_CODES = code_list("ssda903", "rne")
+LS_CODES = code_list("ssda903", "legal_status")
+CIN_CODES = code_list("ssda903", "cin")
+REC_CODES = code_list("ssda903", "rec")
+PROVIDER_CODES = code_list("ssda903", "place_provider")
 
 TEMPORARY = frozenset({"T0", "T1", "T2", "T3", "T4"})
 Z_SPLIT = frozenset({"Z11", "Z12", "Z13", "Z14"})
@@ -42,14 +42,9 @@ FOSTER = frozenset({"U1", "U2", "U3", "U4", "U5", "U6"})
 OUTSIDE_ENGLAND = frozenset({"WAL", "SCO", "NIR", "NUK", "CON"})
 NO_URN = "XXXXXXX"  # the placeholder URN used for regional adoption agencies
 
-_PLACE_BASE = ADOPTION | FOSTER | TEMPORARY | {"K1", "K2", "K3", "P1", "P3", "R1", "R2", "R3", "R5", "S1"}
-# 2024/25 (year 2025) still has Z1; from 2025/26 Z1 is split into Z11-Z14. K3 is valid in 2024/25: the
-# public validator's lower-case "k3" for that year is a slip (peer note), not DfE logic.
-PLACE_CODES: dict[int, frozenset[str]] = {
-    2025: _PLACE_BASE | {"Z1"},
-    2026: _PLACE_BASE | Z_SPLIT,
-    2027: _PLACE_BASE | Z_SPLIT,
-}
+# Placement codes by year (data/codes/ssda903.yaml): 2025 still has Z1, then Z11-Z14. K3 is valid in
+# 2024/25: the public validator's lower-case "k3" for that year is a slip (peer note), not DfE logic.
+PLACE_CODES = {year: code_list("ssda903", "place", year) for year in ALL_YEARS}
 # Placement types that take no provider, as rule 178 lists them (T4 leaves the list in 2025/26).
 NO_PROVIDER_178: dict[int, frozenset[str]] = {
     2025: TEMPORARY | {"Z1"},

@@ -19,35 +19,15 @@ from schemas.rules.ssda903.base import (
     rule,
 )
 from statreturns import dates
+from statreturns.reference import code_list
 
-SEX_CODES = {"M", "F", "U"}  # 2024/25 onwards; every year this module serves (2025-2027)
+SEX_CODES = code_list("ssda903", "sex")
 LEGACY_SEX = {"1": "M", "2": "F"}  # pre-2024/25 codes, e.g. in last year's 2023/24 return
-ETHNIC_CODES = {
-    "WBRI",
-    "WIRI",
-    "WOTH",
-    "WIRT",
-    "WROM",
-    "MWBC",
-    "MWBA",
-    "MWAS",
-    "MOTH",
-    "AIND",
-    "APKN",
-    "ABAN",
-    "AOTH",
-    "BCRB",
-    "BAFR",
-    "BOTH",
-    "CHNE",
-    "OOTH",
-    "REFU",
-    "NOBT",
-}
-REVIEW_CODES = {f"PN{i}" for i in range(8)}
-UPN_UNKNOWN = {"UN1", "UN2", "UN3", "UN4", "UN5"}
+ETHNIC_CODES = code_list("common", "ethnicity")
+REVIEW_CODES = code_list("ssda903", "review_code")
+UPN_UNKNOWN = code_list("ssda903", "upn_unknown")
 UPN_PATTERN = r"^[A-HJ-NP-RT-Z](?:\d{12}|\d{11}[A-Z])$"  # first letter not I, O or S
-MISSING_CODES = {"M", "A"}
+MISSING_CODES = code_list("ssda903", "missing")
 FAR_FUTURE = pd.Timestamp("2999-12-31")
 
 

@@ -24,13 +24,14 @@ from schemas.rules.ssda903.header import (
     rows_where,
 )
 from statreturns import dates
+from statreturns.reference import code_list
 
-IN_TOUCH_CODES = {"YES", "NO", "DIED", "REFU", "NREQ", "RHOM"}
-ACTIV_CODES = {"F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5", "G4", "G5", "G6", "0"}
+IN_TOUCH_CODES = code_list("ssda903", "in_touch")
+ACTIV_CODES = code_list("ssda903", "activ")
 # Homelessness (S) and custody (X) have only the "unsuitable" variant (rule 133's DfE list).
-ACCOM_CODES = {f"{letter}{n}" for letter in "BCDEGHKRTUVWYZ" for n in "12"} | {"S2", "X2", "0"}
+ACCOM_CODES = code_list("ssda903", "accom")
 FOYER = {"T1", "T2"}
-SDQ_REASONS = {f"SDQ{i}" for i in range(1, 6)}
+SDQ_REASONS = code_list("ssda903", "sdq_reason")
 ADOPTED = {"E11", "E12"}
 OC3_ITEMS = ["IN_TOUCH", "ACTIV", "ACCOM"]
 HEALTH_CORE = ["IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE"]

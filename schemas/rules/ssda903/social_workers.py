@@ -14,12 +14,12 @@ import pandas as pd
 from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any
 from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, rule
 from statreturns import dates
+from statreturns.reference import code_list
 
 YEAR_2025 = [2025]
 FROM_2026 = [2026, 2027]
 DOLO_YEARS = [2027]
-SW_REASONS = frozenset({"MANAGE", "FCONTA", "LEFTRL", "ORGRST", "TSPROC", "ABSENC", "CHCHAN", "PCCHAN",
-                        "SWDIED", "OTHERS"})
+SW_REASONS = code_list("ssda903", "sw_reason")
 SW_START = pd.Timestamp(2023, 4, 1)  # the first social-worker reporting year began on 1 April 2023
 
 
