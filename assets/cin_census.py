@@ -4,12 +4,14 @@ import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from assets.checks import findings_metadata, return_check_results, return_check_specs
+from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
 from statreturns.cin.build import build_cin_frames
 from statreturns.validate import validate_cin, write_issue_files
 
 
 @asset(group_name="cin_census", io_manager_key="tables_io")
+@withhold_data_in_errors
 def cin_census_tables(context: AssetExecutionContext, settings: Settings,
                       ssd_canonical: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The census's tables for the collection year, in the DfE's XML layout (children in scope only)."""
@@ -19,6 +21,7 @@ def cin_census_tables(context: AssetExecutionContext, settings: Settings,
 
 
 @asset(group_name="cin_census", io_manager_key="tables_io")
+@withhold_data_in_errors
 def cin_findings(context: AssetExecutionContext, settings: Settings,
                  cin_census_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every DfE CIN rule for the year, run once; issues.csv/xlsx for people go to the outputs folder."""
@@ -30,6 +33,7 @@ def cin_findings(context: AssetExecutionContext, settings: Settings,
 
 
 @asset(group_name="cin_census", check_specs=return_check_specs("cin_census_xml"))
+@withhold_data_in_errors
 def cin_census_xml(settings: Settings, cin_census_tables: dict[str, pd.DataFrame],
                    cin_findings: pd.DataFrame) -> MaterializeResult:
     """The CIN census XML for the LA and year, valid against that year's XSD. Errors block submission."""

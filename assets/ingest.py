@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
 from statreturns import warehouse
 from statreturns.files import write_csv_atomic
@@ -13,6 +14,7 @@ from statreturns.ssd import read_ssd, strip_lineage
 
 
 @asset(group_name="ingest", io_manager_key="tables_io")
+@withhold_data_in_errors
 def ssd_canonical(context: AssetExecutionContext, settings: Settings) -> dict[str, pd.DataFrame]:
     """The council's case-management extract (Standard Safeguarding Dataset CSVs) as canonical tables."""
     result = read_ssd(Path(settings.ssd_extract))
@@ -28,6 +30,7 @@ def ssd_canonical(context: AssetExecutionContext, settings: Settings) -> dict[st
 
 
 @asset(group_name="ingest", io_manager_key="tables_io")
+@withhold_data_in_errors
 def school_pupils(context: AssetExecutionContext, settings: Settings) -> pd.DataFrame:
     """The primary school's MIS pupil extract as the canonical school_pupils table."""
     pupils, quarantine = read_pupils(Path(settings.school_extract))
@@ -37,6 +40,7 @@ def school_pupils(context: AssetExecutionContext, settings: Settings) -> pd.Data
 
 
 @asset(group_name="canonical")
+@withhold_data_in_errors
 def warehouse_tables(settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
                      school_pupils: pd.DataFrame) -> MaterializeResult:
     """Every canonical table loaded into the warehouse (SQLite by default, PostgreSQL by URL)."""

@@ -3,6 +3,7 @@
 import pandas as pd
 from dagster import MaterializeResult, asset
 
+from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, sort_issues
 from statreturns.files import write_csv_atomic
@@ -10,6 +11,7 @@ from statreturns.validate import write_issues_xlsx
 
 
 @asset(group_name="reports")
+@withhold_data_in_errors
 def validation_report(settings: Settings, cin_findings: pd.DataFrame,
                       ssda903_findings: pd.DataFrame) -> MaterializeResult:
     """All findings of the run in one issues.csv (the contract's header) and one workbook."""

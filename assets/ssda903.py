@@ -4,12 +4,14 @@ import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from assets.checks import findings_metadata, return_check_results, return_check_specs
+from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
 from statreturns.ssda903.build import build_903_frames
 from statreturns.validate import POSTCODES_LOADED, validate_903, with_postcodes, write_issue_files
 
 
 @asset(group_name="ssda903", io_manager_key="tables_io")
+@withhold_data_in_errors
 def ssda903_tables(context: AssetExecutionContext, settings: Settings,
                    ssd_canonical: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The 903 tables for the collection year (children looked after at any time in it)."""
@@ -19,6 +21,7 @@ def ssda903_tables(context: AssetExecutionContext, settings: Settings,
 
 
 @asset(group_name="ssda903", io_manager_key="tables_io")
+@withhold_data_in_errors
 def ssda903_findings(context: AssetExecutionContext, settings: Settings,
                      ssda903_tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every DfE 903 rule for the year, run once; issues.csv/xlsx for people go to the outputs folder."""
@@ -31,6 +34,7 @@ def ssda903_findings(context: AssetExecutionContext, settings: Settings,
 
 
 @asset(group_name="ssda903", check_specs=return_check_specs("ssda903_files"))
+@withhold_data_in_errors
 def ssda903_files(settings: Settings, ssda903_tables: dict[str, pd.DataFrame],
                   ssda903_findings: pd.DataFrame) -> MaterializeResult:
     """The 903 CSV set for the year. Errors block submission."""

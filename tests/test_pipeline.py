@@ -51,3 +51,23 @@ def test_demo_runs_everything_and_is_repeatable(tmp_path, monkeypatch, capsys):
     leaked = [s for s in sentinels if s.encode() in stored]
     assert not leaked, f"{len(leaked)} identifiers found in Dagster storage"
     assert not [s for s in sentinels if s in printed]
+
+
+def test_a_failing_asset_never_puts_data_into_the_event_log(tmp_path):
+    """An unexpected exception quoting a value reaches Dagster as its type only."""
+    from dagster import DagsterInstance, asset, materialize
+
+    from assets.privacy import withhold_data_in_errors
+
+    @asset
+    @withhold_data_in_errors
+    def leaky() -> None:
+        raise KeyError("SENTINEL-CHILD-P9999999")
+
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([leaky], instance=instance, raise_on_error=False)
+        assert not result.success
+        stored = " ".join(str(e.event_specific_data) for e in result.all_events)
+        logs = " ".join(str(r.dagster_event) for r in instance.all_logs(result.run_id))
+    assert "SENTINEL" not in stored and "SENTINEL" not in logs
+    assert "KeyError" in stored
