@@ -28,12 +28,20 @@ def write_bytes_atomic(data: bytes, path: Path) -> Path:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    """All cells as text (blank for missing), UTF-8, \\n line ends, fast through Arrow."""
+    """All cells as text (blank for missing), UTF-8, \\n line ends, quotes only where a value needs them.
+
+    Arrow writes it fast when no value holds a comma, quote or line break; otherwise (free text, say)
+    pandas writes it with minimal quoting. Either way the header line is the bare column names.
+    """
     text = frame.astype("object").where(frame.notna(), None)
     table = pa.Table.from_pandas(text.astype("str").where(frame.notna(), None), preserve_index=False)
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
-    return write_bytes_atomic(sink.getvalue().to_pybytes(), path)
+    try:
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
+        data = sink.getvalue().to_pybytes()
+    except pa.ArrowInvalid:  # a value needs quoting
+        data = text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return write_bytes_atomic(data, path)
 
 
 def sha256(path: Path) -> str:
