@@ -8,6 +8,27 @@ ISO = "%Y-%m-%d"
 UK = "%d/%m/%Y"
 
 
+def text(s: pd.Series) -> pd.Series:
+    """Raw values with white space stripped and blank as missing (None), as Python strings.
+
+    Done once per column when tables are built, so rules can test presence with a plain comparison.
+    Object dtype on purpose: pandas 3's Arrow strings loop in Python in ``isin`` against a large set,
+    which rules do all the time (children in another table), while object ``isin`` is hashed.
+    """
+    out = s.astype("str").str.strip()
+    return out.mask(out == "").astype("object").where(lambda x: x.notna(), None)
+
+
+def absent(s: pd.Series) -> pd.Series:
+    """True where a value normalised by ``text`` (as every table the rules see is) is missing.
+
+    Cheap on purpose: rules ask this hundreds of times. For raw, unnormalised text use ``blank``.
+    """
+    if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+        return s.isna() | s.eq("")
+    return s.isna()
+
+
 def blank(s: pd.Series) -> pd.Series:
     """True where a raw string value is missing or only white space."""
     return s.isna() | (s.astype("str").str.strip() == "")
@@ -20,8 +41,8 @@ def parse(s: pd.Series, fmt: str) -> pd.Series:
 
 
 def invalid(raw: pd.Series, parsed: pd.Series) -> pd.Series:
-    """Present in the file but not a date."""
-    return ~blank(raw) & parsed.isna()
+    """Present in the file but not a date (``raw`` normalised by ``text``, as in built tables)."""
+    return ~absent(raw) & parsed.isna()
 
 
 def parse_columns(frame: pd.DataFrame, columns: list[str], fmt: str) -> pd.DataFrame:
@@ -30,6 +51,6 @@ def parse_columns(frame: pd.DataFrame, columns: list[str], fmt: str) -> pd.DataF
     for col in columns:
         if col not in out.columns:
             out[col] = pd.Series([None] * len(out), index=out.index, dtype="object")
-        out[f"{col}_raw"] = out[col]
+        out[f"{col}_raw"] = text(out[col])
         out[col] = parse(out[col], fmt)
     return out

@@ -5,7 +5,8 @@ RangeIndex in document order. Each frame carries ``LAchildID``; episode-level fr
 ``CINdetailsID`` (a file-wide 0-based counter), assessments and factors ``AssessmentID``, plans and
 their reviews ``CPPID`` (also file-wide, so they never restart per episode).
 
-``build_tables`` parses every date column once (the raw text stays in ``<col>_raw``) and adds
+``build_tables`` strips every text value (a blank becomes missing), parses every date column once
+(the raw text stays in ``<col>_raw``) and adds
 normalised yes/no columns ``<col>_bool`` (True, False, or <NA> for blank or not a yes/no value).
 Rules read these frames and never write to them.
 """
@@ -122,7 +123,11 @@ def build_tables(raw: dict[str, pd.DataFrame], year: int, *, include_draft: bool
         for col in COLUMNS[name]:
             if col not in frame.columns:
                 frame[col] = None
-        frame = dates.parse_columns(frame, DATE_COLUMNS.get(name, []), dates.ISO)
+        date_columns = DATE_COLUMNS.get(name, [])
+        for col in frame.columns:
+            if col not in date_columns and frame[col].dtype == object:
+                frame[col] = dates.text(frame[col])
+        frame = dates.parse_columns(frame, date_columns, dates.ISO)
         for col in BOOL_COLUMNS.get(name, []):
             frame[f"{col}_bool"] = to_bool(frame[col])
         frames[name] = frame

@@ -102,11 +102,12 @@ def prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     for col in COLUMNS[base]:
         if col not in frame.columns:
             frame[col] = None
-    for col in COLUMNS[base]:
-        if col not in _KEEP_CASE and col not in DATE_COLUMNS.get(base, []):
-            s = frame[col]
-            frame[col] = s.where(s.isna(), s.astype("str").str.strip().str.upper())
-    return dates.parse_columns(frame, DATE_COLUMNS.get(base, []), dates.UK)
+    date_columns = DATE_COLUMNS.get(base, [])
+    for col in frame.columns:
+        if col in date_columns or frame[col].dtype != object:
+            continue
+        frame[col] = dates.text(frame[col]) if col in _KEEP_CASE else dates.text(frame[col]).str.upper()
+    return dates.parse_columns(frame, date_columns, dates.UK)
 
 
 def build_tables(
@@ -133,7 +134,8 @@ def build_tables(
     if "Header" in frames and frames["Header"].get("UASC", pd.Series(dtype="object")).isna().all():
         # CSV input has no UASC flag: derive it from uasc.csv. The XML form carries its own, kept as given.
         uasc_children = set(frames["UASC"]["CHILD"].dropna()) if "UASC" in frames else set()
-        frames["Header"]["UASC"] = frames["Header"]["CHILD"].isin(uasc_children).map({True: "1", False: "0"})
+        frames["Header"]["UASC"] = dates.text(frames["Header"]["CHILD"].isin(uasc_children).map({True: "1",
+                                                                                                  False: "0"}))
     absent.setdefault("Postcodes", "postcode directory not loaded")
     absent.setdefault("OfstedProviderLists", "no Ofsted provider lists given")
     for name, frame in (extra_frames or {}).items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from statreturns.dates import blank
+from statreturns.dates import absent
 from statreturns.engine import RuleSet
 
 CHILD = "LAchildID"
@@ -17,8 +17,8 @@ DRAFT_YEARS = range(2027, 2028)
 
 
 def present(s: pd.Series) -> pd.Series:
-    """True where a raw value is there and not only white space."""
-    return s.notna() & (s.astype("str").str.strip() != "")
+    """True where a value is there. Tables are built with text stripped and blanks as missing."""
+    return ~absent(s)
 
 
 def text(s: pd.Series) -> pd.Series:
@@ -62,7 +62,7 @@ def first_row_if(frame: pd.DataFrame, condition: bool) -> pd.Series:
 
 def is_blank(frame: pd.DataFrame, col: str) -> pd.Series:
     """True where a date column was left blank in the file (not where it failed to parse)."""
-    return blank(frame[f"{col}_raw"])
+    return absent(frame[f"{col}_raw"])
 
 
 def has_date(frame: pd.DataFrame, col: str) -> pd.Series:

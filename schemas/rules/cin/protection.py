@@ -23,7 +23,7 @@ from schemas.rules.cin.base import (
     span_end,
     starts_inside,
 )
-from statreturns.dates import blank
+from statreturns.dates import absent
 from statreturns.reference import code_list
 
 # Category of abuse codes, cin_notes.md section 3 (8905, 8910).
@@ -134,7 +134,7 @@ def previous_plans_missing(t) -> pd.Series:
     # Must be a whole number, zero or more (XSD positiveintegertype: xs:integer, minInclusive 0).
     value = _cpp(t)["NumberOfPreviousCPP"]
     whole = value.astype("str").str.fullmatch(r"\s*\+?\d+\s*").fillna(False).astype(bool)
-    return blank(value) | ~whole
+    return absent(value) | ~whole
 
 
 @rule("8832", "error", table="ChildProtectionPlans", fields=["CINdetailsID", "ReferralNFA"], years=YEARS,

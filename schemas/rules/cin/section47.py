@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas.rules.cin.base import YEARS, episode_value, flag_is, has_date, is_blank, outside_period, rule
-from statreturns.dates import blank
+from statreturns.dates import absent
 from statreturns.reference import working_days_between
 
 SATURDAY = 5  # Timestamp.day_of_week: Monday 0 .. Sunday 6
@@ -36,7 +36,7 @@ def icpc_recorded_twice(t) -> pd.Series:
     # DfE: recorded on both levels of the same episode, whatever the two dates are. The public validator
     # only flags equal dates (of any episode of the child).
     s = t.Section47
-    on_episode = ~blank(episode_value(t, "Section47", "DateOfInitialCPC_raw"))
+    on_episode = ~absent(episode_value(t, "Section47", "DateOfInitialCPC_raw"))
     return has_date(s, "DateOfInitialCPC") & on_episode
 
 

@@ -56,7 +56,7 @@ def bad_date(frame: pd.DataFrame, col: str) -> pd.Series:
 
 def is_open(frame: pd.DataFrame, col: str) -> pd.Series:
     """No end date given at all (an unparseable end date is not 'open')."""
-    return dates.blank(frame[f"{col}_raw"])
+    return dates.absent(frame[f"{col}_raw"])
 
 
 def any_filled(frame: pd.DataFrame, cols: list[str]) -> pd.Series:

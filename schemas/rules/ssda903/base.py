@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from statreturns.dates import absent
 from statreturns.engine import RuleSet
 
 LAC = RuleSet("ssda903", child_column="CHILD")
@@ -14,8 +15,8 @@ SHORT_BREAKS = frozenset({"V3", "V4"})
 
 
 def present(s: pd.Series) -> pd.Series:
-    """True where a raw value is there and not only white space."""
-    return s.notna() & (s.astype("str").str.strip() != "")
+    """True where a value is there. Tables are built with text stripped and blanks as missing."""
+    return ~absent(s)
 
 
 def by_child(keys: pd.Series, values: pd.Series) -> pd.Series:

@@ -73,7 +73,7 @@ def _invalid_code(s: pd.Series, codes: frozenset[str]) -> pd.Series:
 
 def _open(ep: pd.DataFrame) -> pd.Series:
     """No DEC in the file (a DEC that does not parse is not open)."""
-    return dates.blank(ep["DEC_raw"])
+    return dates.absent(ep["DEC_raw"])
 
 
 def _end(t) -> pd.Series:
@@ -188,7 +188,7 @@ def earlier_episode_not_ended(t) -> pd.Series:
     # "Latest" is the child's greatest valid DECOM; every episode that starts before it must be ended.
     ep = t.Episodes
     latest = ep.groupby("CHILD")["DECOM"].transform("max")
-    not_ended = dates.blank(ep["DEC_raw"]) | ~present(ep["REC"])
+    not_ended = dates.absent(ep["DEC_raw"]) | ~present(ep["REC"])
     return (ep["DECOM"] < latest) & not_ended
 
 

@@ -114,7 +114,7 @@ def _carried_over(t, cols: list[str]) -> tuple[pd.Series, pd.DataFrame]:
     """
     ep, last = t.Episodes, t.Episodes_last
     latest = last.loc[_is_last(last)]
-    still_open = latest[dates.blank(latest["DEC_raw"])].set_index("CHILD")
+    still_open = latest[dates.absent(latest["DEC_raw"])].set_index("CHILD")
     carried = pd.DataFrame({c: by_child(ep["CHILD"], still_open[c]) for c in cols}, index=ep.index)
     mask = _is_first(ep) & isin(ep["CHILD"], still_open.index)
     return mask, carried

@@ -636,7 +636,7 @@ def missing_periods_overlap(t) -> pd.Series:
     # Ordered by start, a period fails when it starts before the latest end of any earlier period of the
     # child (an open one counting as never ending). Starting on the day the previous one ended is allowed.
     m = t.Missing
-    end = m["MIS_END"].where(~dates.blank(m["MIS_END_raw"]), FAR_FUTURE)
+    end = m["MIS_END"].where(~dates.absent(m["MIS_END_raw"]), FAR_FUTURE)
     end = end.where(end.notna(), m["MIS_START"])  # an unparseable end: treat as a one-day period
     f = pd.DataFrame({"CHILD": m["CHILD"], "START": m["MIS_START"], "END": end})
     f = f.loc[f["START"].notna() & f["CHILD"].notna()].sort_values(["CHILD", "START", "END"], kind="stable")
@@ -660,7 +660,7 @@ def missing_periods_overlap(t) -> pd.Series:
 def open_missing_in_ended_episode(t) -> pd.Index:
     # "Starts during an episode": DECOM <= MIS_START <= DEC, the episode having a DEC. Open episodes are
     # never treated as ended (the public validator's filled-in DECs made them so).
-    m = t.Missing.loc[dates.blank(t.Missing["MIS_END_raw"])]
+    m = t.Missing.loc[dates.absent(t.Missing["MIS_END_raw"])]
     p = pairs(m, ["MIS_START"], t.Episodes, ["DECOM", "DEC"])
     return rows_where(p, (p["DECOM"] <= p["MIS_START"]) & (p["MIS_START"] <= p["DEC"]))
 
@@ -678,7 +678,7 @@ def open_missing_in_ended_episode(t) -> pd.Index:
 def open_missing_not_carried_forward(t) -> pd.Series:
     # Reported on the child's Header row: the child may have no Missing row this year at all.
     last = t.Missing_last
-    is_open = dates.blank(last["MIS_END_raw"]) & last["MIS_START"].notna()
+    is_open = dates.absent(last["MIS_END_raw"]) & last["MIS_START"].notna()
     open_start = last.loc[is_open].groupby("CHILD")["MIS_START"].max()
     h = t.Header
     carried = by_child(h["CHILD"], open_start)
@@ -706,7 +706,7 @@ def missing_outlasts_care(t) -> pd.Index:
     p = pairs(m, ["MIS_START", "MIS_END", "MIS_END_raw"], care_periods(t.Episodes), ["START", "END"])
     p = p.loc[p["START"] <= p["MIS_START"]].sort_values(["_row", "START"], kind="stable")
     ref = p.drop_duplicates("_row", keep="last").set_index("_row")
-    is_open = dates.blank(ref["MIS_END_raw"])
+    is_open = dates.absent(ref["MIS_END_raw"])
     ended = ref["END"].notna()
     fails = ended & (is_open | (ref["MIS_END"] > ref["END"]))
     return pd.Index(ref.index[fails.to_numpy()])

@@ -756,7 +756,7 @@ def looked_after_on_birthday(t) -> pd.Index:
     # episode ending on the birthday is the usual end of care at 18, which is rule 1016's concern.
     o = t.OC3
     given = o.loc[oc3_given(o)].assign(_bday=_birthday_at_17_or_18(o, t.collection_end))
-    ep = t.Episodes.assign(_open=dates.blank(t.Episodes["DEC_raw"]))
+    ep = t.Episodes.assign(_open=dates.absent(t.Episodes["DEC_raw"]))
     p = pairs(given, ["_bday"], ep, ["DECOM", "DEC", "_open"])
     spans = (p["DECOM"] <= p["_bday"]) & (p["_open"] | (p["DEC"] > p["_bday"]))
     return rows_where(p, spans)
@@ -774,7 +774,7 @@ def looked_after_on_birthday(t) -> pd.Index:
 )
 def open_last_year_no_episodes(t) -> pd.Series:
     last = latest_episodes(t.Episodes_last)
-    still_open = last.loc[dates.blank(last["DEC_raw"]), "CHILD"]
+    still_open = last.loc[dates.absent(last["DEC_raw"]), "CHILD"]
     o = t.OC3
     return oc3_given(o) & o["CHILD"].isin(still_open) & ~o["CHILD"].isin(t.Episodes["CHILD"].dropna())
 

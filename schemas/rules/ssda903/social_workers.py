@@ -123,7 +123,7 @@ def _previous(sw: pd.DataFrame) -> pd.DataFrame:
         "SW_REASON": f["SW_REASON"],
         "has_prev": has_prev,
         "prev_dec": g["SW_DEC"].shift(),
-        "prev_open": has_prev & dates.blank(g["SW_DEC_raw"].shift()),
+        "prev_open": has_prev & dates.absent(g["SW_DEC_raw"].shift()),
     }, index=f.index)
 
 
@@ -316,7 +316,7 @@ def dolo_overlap(t) -> pd.Series:
     f = ordered(d, "DOLO_START")
     g = f.groupby("CHILD")
     has_prev = g.cumcount() > 0
-    prev_open = has_prev & dates.blank(g["DOLO_END_raw"].shift())
+    prev_open = has_prev & dates.absent(g["DOLO_END_raw"].shift())
     bad = prev_open | (f["DOLO_START"] < g["DOLO_END"].shift())
     return bad.reindex(d.index, fill_value=False)
 
