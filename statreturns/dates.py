@@ -8,7 +8,7 @@ ISO = "%Y-%m-%d"
 UK = "%d/%m/%Y"
 
 
-def text(s: pd.Series) -> pd.Series:
+def text(s: pd.Series, *, upper: bool = False) -> pd.Series:
     """Raw values with white space stripped and blank as missing (None), as Python strings.
 
     Done once per column when tables are built, so rules can test presence with a plain comparison.
@@ -16,6 +16,8 @@ def text(s: pd.Series) -> pd.Series:
     which rules do all the time (children in another table), while object ``isin`` is hashed.
     """
     out = s.astype("str").str.strip()
+    if upper:
+        out = out.str.upper()
     return out.mask(out == "").astype("object").where(lambda x: x.notna(), None)
 
 

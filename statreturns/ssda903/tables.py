@@ -3,7 +3,8 @@
 Raw frames (as the readers return them) hold stripped strings, ``None`` where a cell is blank, and a
 RangeIndex in file order (row = 0-based data row). Table names are the DfE/peer names below; last
 year's tables carry the suffix ``_last``. ``build_tables`` parses the date columns once (raw text kept
-in ``<col>_raw``), upper-cases code columns, and adds the derived ``Header.UASC`` flag. Placement
+in ``<col>_raw``), upper-cases code columns, and adds the derived ``Header.UASC`` flag and
+``Episodes.EPISODE_ORDER`` (each episode's place in child-then-start order). Placement
 derivations (``PL_LA``, ``PL_LOCATION``, ``PL_DISTANCE``) are added by ``postcodes.derive`` when the
 postcode directory is available; rules that use them need the pseudo-table ``Postcodes``.
 Rules read these frames and never write to them.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from statreturns import dates
@@ -106,8 +108,21 @@ def prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         if col in date_columns or frame[col].dtype != object:
             continue
-        frame[col] = dates.text(frame[col]) if col in _KEEP_CASE else dates.text(frame[col]).str.upper()
+        frame[col] = dates.text(frame[col], upper=col not in _KEEP_CASE)
     return dates.parse_columns(frame, date_columns, dates.UK)
+
+
+def episode_order(ep: pd.DataFrame) -> pd.Series:
+    """Each episode's place in (CHILD, DECOM, file order): sorted once here so rules sort on an integer.
+
+    Rows without a CHILD or a valid DECOM get no place (<NA>).
+    """
+    known = ep["CHILD"].notna() & ep["DECOM"].notna()
+    part = ep.loc[known, ["CHILD", "DECOM"]].assign(_pos=np.arange(int(known.sum())))
+    ranked = part.sort_values(["CHILD", "DECOM", "_pos"], kind="stable").index
+    order = pd.Series(pd.NA, index=ep.index, dtype="Int64")
+    order[ranked] = np.arange(len(ranked))
+    return order
 
 
 def build_tables(
@@ -131,6 +146,9 @@ def build_tables(
             frames[last] = prepare(last, previous[name])
         else:
             absent[last] = "no previous year's return given (--previous)"
+    for name in ("Episodes", "Episodes_last"):
+        if name in frames:
+            frames[name]["EPISODE_ORDER"] = episode_order(frames[name])
     if "Header" in frames and frames["Header"].get("UASC", pd.Series(dtype="object")).isna().all():
         # CSV input has no UASC flag: derive it from uasc.csv. The XML form carries its own, kept as given.
         uasc_children = set(frames["UASC"]["CHILD"].dropna()) if "UASC" in frames else set()

@@ -44,8 +44,7 @@ def _order(ep: pd.DataFrame) -> pd.Index:
     """Labels of the orderable episodes, sorted by child then DECOM (file order on ties)."""
     unorderable = ep.loc[ep["DECOM"].isna(), "CHILD"].dropna()
     keep = ep["CHILD"].notna() & ~isin(ep["CHILD"], unorderable)
-    part = ep.loc[keep, ["CHILD", "DECOM"]].assign(_pos=np.arange(int(keep.sum())))
-    return part.sort_values(["CHILD", "DECOM", "_pos"]).index
+    return ep.loc[keep, "EPISODE_ORDER"].sort_values().index
 
 
 def _neighbour(ep: pd.DataFrame, cols: list[str], step: int = 1) -> pd.DataFrame:
