@@ -66,9 +66,15 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     new_ls = (change == "S") | np.isin(change, ["L", "B", "U"])
     new_place = (change == "S") | np.isin(change, ["P", "T", "B", "U"])
     ls = pd.Series(np.where(new_ls, pick_codes(rng, LEGAL_FIRST, m), None)).groupby(idx).ffill()
-    place = pd.Series(np.where(new_place, pick_codes(rng, _places(cfg.year), m), None)).groupby(idx).ffill()
-    place_arr = place.to_numpy(dtype=object)
-    provider = _providers(rng, place_arr)
+    # A placement (type, provider, postcode, URN) is drawn when it starts and stays the same for every
+    # episode until the next placement change, so an RNE L episode keeps its placement (rule 434).
+    starts = np.flatnonzero(new_place)
+    same_placement = starts[np.cumsum(new_place) - 1]
+    place_arr = pick_codes(rng, _places(cfg.year), m)
+    under_16 = (decom - dob[idx]) < 16 * 365 * DAY
+    place_arr[(place_arr == "K3") & under_16] = "K2"  # supported accommodation is for 16 and over (371)
+    place_arr = place_arr[same_placement]
+    provider = _providers(rng, place_arr)[same_placement]
     rec = np.where(is_last, np.where(is_leaver[idx], pick_codes(rng, {"E17": .3, "E5": .3, "E6": .2, "E8": .2}, m),
                                      pick_codes(rng, REC_FINAL, m)), "X1").astype(object)
     rec[open_] = None
@@ -77,10 +83,11 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
                              None)
     home = kids["home_postcode"].to_numpy()[idx]
     pcs = load_postcodes()
-    pool = pcs.loc[pcs["use"] == "placement", "postcode"].to_numpy()
-    pl_post = np.where(place_arr == "P1", home, pool[rng.integers(0, len(pool), m)])
+    # Placements in England only: a placement outside England takes no URN (243).
+    pool = pcs.loc[(pcs["use"] == "placement") & pcs["laua"].str.startswith("E"), "postcode"].to_numpy()
+    pl_post = np.where(place_arr == "P1", home, pool[rng.integers(0, len(pool), m)][same_placement])
     urn = np.where(np.isin(place_arr, ["P1", "P3", "Z11"]), None,
-                   make_ids("SC", rng.integers(100000, 999999, m), 6))
+                   make_ids("SC", rng.integers(100000, 999999, m), 6)[same_placement])
     child_ids = kids["child_id"].to_numpy()[idx]
     episodes = pd.DataFrame({
         "child_id": child_ids,
@@ -105,6 +112,9 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     tables["la_reviews"] = _reviews(rng, tables["la_episodes"], kids, ref)
     tables["missing"] = _missing(rng, tables["la_episodes"], ref)
     tables["uasc"] = _uasc(rng, kids, dob, first, ref)
+    # An unaccompanied child's distance from home is not reported, so no postcodes either (406).
+    eps = tables["la_episodes"]
+    eps.loc[eps["child_id"].isin(tables["uasc"]["child_id"]), ["HOME_POST", "PL_POST"]] = None
     tables["oc2"] = _oc2(rng, tables["la_episodes"], kids, dob, ref)
     tables["oc3"] = _oc3(rng, kids, is_leaver & (adult <= ref))
     tables["previous_permanence"] = _previous_permanence(rng, tables["la_episodes"], ref)
@@ -296,12 +306,13 @@ def _social_workers(rng: np.random.Generator, episodes: pd.DataFrame, ref: np.da
     last = rank == count[idx] - 1
     sw_dec = np.where(last, end[idx], nxt)
     still = last & span["open"].to_numpy()[idx]
+    reasons = np.array(SW_REASON, dtype=object)[rng.integers(0, len(SW_REASON), len(idx))]
     workers = make_ids("SW", rng.integers(1, 80, len(idx)), 6)
     return pd.DataFrame({
         "child_id": span.index.to_numpy()[idx],
         "SW_ID": workers,
         "SW_DECOM": as_dates(cut),
         "SW_DEC": as_dates(nat_where(sw_dec, still)),
-        "SW_REASON": np.where(still, None, np.array(SW_REASON, dtype=object)[rng.integers(0, len(SW_REASON),
-                                                                                          len(idx))]),
+        # Every worker episode gives the reason it began; the first is the first contact (SW13).
+        "SW_REASON": np.where(rank == 0, "FCONTA", reasons),
     })

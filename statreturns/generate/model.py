@@ -56,6 +56,8 @@ def generate(cfg: Config) -> dict[str, pd.DataFrame]:
     tables["disabilities"] = _disabilities(rng, children)
     tables.update(cin_records(rng, children, ref))
     tables.update(looked_after(rng, cfg, children, ref))
+    # Unaccompanied asylum-seeking children have no home address here, hence no home postcode.
+    children.loc[children["child_id"].isin(tables["uasc"]["child_id"]), "home_postcode"] = None
     tables["school_pupils"] = school_roll(rng, cfg, children, ref)
     return tables
 
