@@ -112,9 +112,9 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     tables["la_reviews"] = _reviews(rng, tables["la_episodes"], kids, ref)
     tables["missing"] = _missing(rng, tables["la_episodes"], ref)
     tables["uasc"] = _uasc(rng, kids, dob, first, ref)
-    # An unaccompanied child's distance from home is not reported, so no postcodes either (406).
+    # An unaccompanied child has no home postcode, so no distance from home either (406).
     eps = tables["la_episodes"]
-    eps.loc[eps["child_id"].isin(tables["uasc"]["child_id"]), ["HOME_POST", "PL_POST"]] = None
+    eps.loc[eps["child_id"].isin(tables["uasc"]["child_id"]), "HOME_POST"] = None
     tables["oc2"] = _oc2(rng, tables["la_episodes"], kids, dob, ref)
     tables["oc3"] = _oc3(rng, kids, is_leaver & (adult <= ref))
     tables["previous_permanence"] = _previous_permanence(rng, tables["la_episodes"], ref)
