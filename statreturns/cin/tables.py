@@ -13,12 +13,15 @@ Rules read these frames and never write to them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
 from statreturns import dates
 
+T = TypeVar("T")
 CHILD = "LAchildID"
 
 # Column layout of each raw table, in XSD order. Key columns first.
@@ -91,6 +94,14 @@ class CinTables:
     period_start: pd.Timestamp
     period_end: pd.Timestamp
     absent: dict[str, str] = field(default_factory=dict)
+
+    memos: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """A derived frame several rules share, built on first use (rules never write to it)."""
+        if key not in self.memos:
+            self.memos[key] = build()
+        return self.memos[key]  # type: ignore[return-value]
 
     def has(self, name: str) -> bool:
         return name in self.frames

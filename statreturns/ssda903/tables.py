@@ -12,13 +12,16 @@ Rules read these frames and never write to them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from statreturns import dates
 
+T = TypeVar("T")
 CHILD = "CHILD"
 
 COLUMNS: dict[str, list[str]] = {
@@ -83,6 +86,14 @@ class Ssda903Tables:
     collection_end: pd.Timestamp
     la_code: str | None = None  # the submitting LA's 3-digit DfE number, where known
     absent: dict[str, str] = field(default_factory=dict)  # table -> why it is not there
+
+    memos: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """A derived frame several rules share, built on first use (rules never write to it)."""
+        if key not in self.memos:
+            self.memos[key] = build()
+        return self.memos[key]  # type: ignore[return-value]
 
     def has(self, name: str) -> bool:
         return name in self.frames

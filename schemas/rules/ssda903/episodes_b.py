@@ -109,12 +109,17 @@ def _carried_over(t, cols: list[str]) -> tuple[pd.Series, pd.DataFrame]:
     """This year's first episode of each child whose latest episode last year was still open.
 
     Returns that mask and last year's ``cols`` for the child, both aligned to this year's Episodes.
-    Open means DEC left blank; an unparseable DEC is not taken as open.
+    Open means DEC left blank; an unparseable DEC is not taken as open. Built once for all rules.
     """
+    mask, carried = t.memo("episodes_b.carried_over", lambda: _build_carried_over(t))
+    return mask, carried[cols]
+
+
+def _build_carried_over(t) -> tuple[pd.Series, pd.DataFrame]:
     ep, last = t.Episodes, t.Episodes_last
     latest = last.loc[_is_last(last)]
     still_open = latest[dates.absent(latest["DEC_raw"])].set_index("CHILD")
-    carried = pd.DataFrame({c: by_child(ep["CHILD"], still_open[c]) for c in cols}, index=ep.index)
+    carried = still_open.reindex(ep["CHILD"].to_numpy()).set_axis(ep.index)
     mask = _is_first(ep) & isin(ep["CHILD"], still_open.index)
     return mask, carried
 
