@@ -40,38 +40,57 @@ OPEN_LAST_YEAR = ["Episodes_last"]
 
 # ---- shared helpers ---------------------------------------------------------------------------------
 
-def _order(ep: pd.DataFrame) -> pd.Index:
-    """Labels of the orderable episodes, sorted by child then DECOM (file order on ties)."""
-    unorderable = ep.loc[ep["DECOM"].isna(), "CHILD"].dropna()
-    keep = ep["CHILD"].notna() & ~isin(ep["CHILD"], unorderable)
-    return ep.loc[keep, "EPISODE_ORDER"].sort_values().index
+def _order(t, name: str) -> pd.Index:
+    """Labels of the orderable episodes of ``t[name]``, by child then DECOM (file order on ties).
+
+    A child with any episode whose DECOM is blank or not a date cannot be ordered and is left out.
+    """
+    def build() -> pd.Index:
+        ep = t[name]
+        unorderable = ep.loc[ep["DECOM"].isna(), "CHILD"].dropna()
+        keep = ep["CHILD"].notna() & ~isin(ep["CHILD"], unorderable)
+        return ep.loc[keep, "EPISODE_ORDER"].sort_values().index
+
+    return t.memo(f"episodes_b.order:{name}", build)
 
 
-def _neighbour(ep: pd.DataFrame, cols: list[str], step: int = 1) -> pd.DataFrame:
+def _neighbour_labels(t, name: str, step: int) -> pd.Series:
+    """For each episode, the label of the same child's episode ``step`` places before (negative: after)."""
+    def build() -> pd.Series:
+        order = _order(t, name)
+        labels = pd.Series(order, index=order, dtype="float64")
+        child = t[name].loc[order, "CHILD"].to_numpy()
+        return labels.groupby(child, sort=False).shift(step).reindex(t[name].index)
+
+    return t.memo(f"episodes_b.neighbour:{name}:{step}", build)
+
+
+def _neighbour(t, name: str, cols: list[str], step: int = 1) -> pd.DataFrame:
     """``cols`` of the episode ``step`` places before (negative: after) each episode of the same child.
 
-    Aligned to ``ep.index``; column ``_has`` is True where that episode exists.
+    Aligned to ``t[name].index``; column ``_has`` is True where that episode exists.
     """
-    order = _order(ep)
-    part = ep.loc[order, cols].assign(_has=True)
-    shifted = part.groupby(ep.loc[order, "CHILD"], sort=False).shift(step).reindex(ep.index)
-    return shifted.assign(_has=shifted["_has"].notna())
+    ep = t[name]
+    other = _neighbour_labels(t, name, step)
+    values = ep[cols].reindex(other.to_numpy()).set_axis(ep.index)
+    return values.assign(_has=other.notna())
 
 
-def _edge(ep: pd.DataFrame, step: int) -> pd.Series:
+def _edge(t, name: str, step: int) -> pd.Series:
     """True on each orderable child's first (step=1) or last (step=-1) episode."""
-    order = _order(ep)
-    child = ep.loc[order, "CHILD"]
-    edge = (child != child.shift(step)).to_numpy()
-    return pd.Series(ep.index.isin(order[edge]), index=ep.index)
+    def build() -> pd.Series:
+        ordered = pd.Series(t[name].index.isin(_order(t, name)), index=t[name].index)
+        return ordered & _neighbour_labels(t, name, step).isna()
+
+    return t.memo(f"episodes_b.edge:{name}:{step}", build)
 
 
-def _is_first(ep: pd.DataFrame) -> pd.Series:
-    return _edge(ep, 1)
+def _is_first(t, name: str = "Episodes") -> pd.Series:
+    return _edge(t, name, 1)
 
 
-def _is_last(ep: pd.DataFrame) -> pd.Series:
-    return _edge(ep, -1)
+def _is_last(t, name: str = "Episodes") -> pd.Series:
+    return _edge(t, name, -1)
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -117,10 +136,10 @@ def _carried_over(t, cols: list[str]) -> tuple[pd.Series, pd.DataFrame]:
 
 def _build_carried_over(t) -> tuple[pd.Series, pd.DataFrame]:
     ep, last = t.Episodes, t.Episodes_last
-    latest = last.loc[_is_last(last)]
+    latest = last.loc[_is_last(t, "Episodes_last")]
     still_open = latest[dates.absent(latest["DEC_raw"])].set_index("CHILD")
     carried = still_open.reindex(ep["CHILD"].to_numpy()).set_axis(ep.index)
-    mask = _is_first(ep) & isin(ep["CHILD"], still_open.index)
+    mask = _is_first(t) & isin(ep["CHILD"], still_open.index)
     return mask, carried
 
 
@@ -153,8 +172,8 @@ def temporary_not_returned(t) -> pd.Series:
     # Flags the episode after the temporary one. The placement before the temporary one is compared
     # only where there is one; a child whose first episode is temporary is checked on RNE alone.
     ep = t.Episodes
-    prev = _neighbour(ep, ["PLACE"], 1)
-    before = _neighbour(ep, ["PLACE", "PL_POST"], 2)
+    prev = _neighbour(t, "Episodes", ["PLACE"], 1)
+    before = _neighbour(t, "Episodes", ["PLACE", "PL_POST"], 2)
     after_temporary = prev["_has"] & prev["PLACE"].isin(TEMPORARY)
     not_back = before["_has"] & (~_same(ep["PLACE"], before["PLACE"])
                                  | ~_same(_post(ep["PL_POST"]), _post(before["PL_POST"])))
@@ -193,12 +212,12 @@ def independent_living_under_14(t) -> pd.Series:
       message="Reason episode ceased is coded new episode begins, but there is no continuation episode.")
 def x1_continuity(t) -> pd.Series:
     ep = t.Episodes
-    nxt = _neighbour(ep, ["DECOM"], -1)
+    nxt = _neighbour(t, "Episodes", ["DECOM"], -1)
     x1 = ep["REC"] == "X1"
     starts_same_day = nxt["DECOM"] == ep["DEC"]  # NaT on either side: not the same day
     known = nxt["_has"] & ep["DEC"].notna() & nxt["DECOM"].notna()
     x1_without_follow_on = x1 & known & ~starts_same_day
-    x1_last = x1 & _is_last(ep)
+    x1_last = x1 & _is_last(t)
     ended_but_followed = present(ep["REC"]) & ~x1 & starts_same_day
     return x1_without_follow_on | x1_last | ended_but_followed
 
@@ -330,7 +349,7 @@ def both_short_break_kinds(t) -> pd.Series:
                "ended on the same day."))
 def start_not_after_previous(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["DEC"], 1)
+    prev = _neighbour(t, "Episodes", ["DEC"], 1)
     return (ep["RNE"] == "S") & (ep["DECOM"] <= prev["DEC"])
 
 
@@ -339,7 +358,7 @@ def start_not_after_previous(t) -> pd.Series:
                "for the new episode is not started to be looked after."))
 def restart_not_s(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["REC"], 1)
+    prev = _neighbour(t, "Episodes", ["REC"], 1)
     left_care = present(prev["REC"]) & (prev["REC"] != "X1")
     return left_care & (ep["RNE"] != "S").fillna(True).astype(bool)
 
@@ -349,7 +368,7 @@ def restart_not_s(t) -> pd.Series:
                "episode does not start on the same day as the last episode finished."))
 def continuation_gap(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["DEC"], 1)
+    prev = _neighbour(t, "Episodes", ["DEC"], 1)
     known = ep["DECOM"].notna() & prev["DEC"].notna()
     return ep["RNE"].isin(CONTINUATION_RNE) & known & (ep["DECOM"] != prev["DEC"])
 
@@ -360,7 +379,7 @@ def continuation_gap(t) -> pd.Series:
                " but this is not reflected in the episode data."))
 def legal_change_only(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["LS", *PLACEMENT_COLUMNS], 1)
+    prev = _neighbour(t, "Episodes", ["LS", *PLACEMENT_COLUMNS], 1)
     wrong = _same(ep["LS"], prev["LS"]) | _placement_changed(ep, prev)
     return (ep["RNE"] == "L") & prev["_has"] & wrong
 
@@ -371,7 +390,7 @@ def legal_change_only(t) -> pd.Series:
                " but this is not reflected in the episode data recorded."))
 def placement_change_only(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["LS", *PLACEMENT_COLUMNS], 1)
+    prev = _neighbour(t, "Episodes", ["LS", *PLACEMENT_COLUMNS], 1)
     wrong = ~_same(ep["LS"], prev["LS"]) | ~_placement_changed(ep, prev)
     return ep["RNE"].isin(["P", "T"]) & prev["_has"] & wrong
 
@@ -382,7 +401,7 @@ def placement_change_only(t) -> pd.Series:
                "but this is not reflected in the episode data."))
 def legal_and_placement_change(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["LS", *PLACEMENT_COLUMNS], 1)
+    prev = _neighbour(t, "Episodes", ["LS", *PLACEMENT_COLUMNS], 1)
     wrong = _same(ep["LS"], prev["LS"]) | ~_placement_changed(ep, prev)
     return ep["RNE"].isin(["B", "U"]) & prev["_has"] & wrong
 
@@ -391,7 +410,7 @@ def legal_and_placement_change(t) -> pd.Series:
       message="Reason episode ceased is child has died or is aged 18 or over but there are further episodes.")
 def episodes_after_final_reason(t) -> pd.Series:
     ep = t.Episodes
-    return ep["REC"].isin(["E2", "E15"]) & _neighbour(ep, ["REC"], -1)["_has"]
+    return ep["REC"].isin(["E2", "E15"]) & _neighbour(t, "Episodes", ["REC"], -1)["_has"]
 
 
 # UPN is a Header field, so the child's header row is reported (once per child).
@@ -451,7 +470,7 @@ def staying_put_under_18(t) -> pd.Series:
       message="A new episode has started before the end date of the previous episode.")
 def starts_before_previous_ends(t) -> pd.Series:
     ep = t.Episodes
-    return ep["DECOM"] < _neighbour(ep, ["DEC"], 1)["DEC"]
+    return ep["DECOM"] < _neighbour(t, "Episodes", ["DEC"], 1)["DEC"]
 
 
 @rule("502", "error", table="Episodes", fields=["DECOM"], years=ALL_YEARS, needs=OPEN_LAST_YEAR,
@@ -536,7 +555,7 @@ def carried_location_differs(t) -> pd.Series:
                "being looked after"))
 def cin_changes_across_x1(t) -> pd.Series:
     ep = t.Episodes
-    prev = _neighbour(ep, ["DEC", "REC", "CIN"], 1)
+    prev = _neighbour(t, "Episodes", ["DEC", "REC", "CIN"], 1)
     continues = (prev["REC"] == "X1") & (ep["DECOM"] == prev["DEC"])
     return continues & ~_same(ep["CIN"], prev["CIN"])
 
@@ -608,11 +627,11 @@ def pr0_not_parents(t) -> pd.Series:
 def continuing_episode_missing_last_year(t) -> pd.Series:
     # A child found last year whose episodes there cannot be ordered (a bad DECOM) is not judged.
     ep, last = t.Episodes, t.Episodes_last
-    latest = last.loc[_is_last(last)].set_index("CHILD")["DECOM"]
+    latest = last.loc[_is_last(t, "Episodes_last")].set_index("CHILD")["DECOM"]
     last_decom = by_child(ep["CHILD"], latest)
     absent_last_year = ~isin(ep["CHILD"], last["CHILD"])
     mismatch = last_decom.notna() & (last_decom != ep["DECOM"])
-    return _is_first(ep) & (ep["DECOM"] < t.collection_start) & (absent_last_year | mismatch)
+    return _is_first(t) & (ep["DECOM"] < t.collection_start) & (absent_last_year | mismatch)
 
 
 # One finding per ceasing episode (the DfE flags the episode and the header; the engine reports one table).
@@ -634,7 +653,7 @@ def mother_missing_on_leaving(t) -> pd.Series:
                "the child ceased to be looked after."))
 def first_child_born_too_late(t) -> pd.Series:
     ep, header = t.Episodes, t.Header
-    ceased = ep.loc[_is_last(ep)].set_index("CHILD")["DEC"]
+    ceased = ep.loc[_is_last(t)].set_index("CHILD")["DEC"]
     left_care = by_child(header["CHILD"], ceased)
     return (header["MC_DOB"] > t.collection_end) | (header["MC_DOB"] > left_care)
 
