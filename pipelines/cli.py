@@ -52,7 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     lac.add_argument("--la", default=None, help="the submitting LA's 3-digit DfE number (for placement location)")
     lac.add_argument("--extra", action="store_true", help="also run the optional D2I local checks")
     lac.add_argument("--out", type=Path, required=True)
+    for ext in _extensions():
+        ext.add_commands(sub)
     return p
+
+
+def _extensions() -> tuple:
+    from pipelines import cli_ingest, cli_retention
+
+    return (cli_ingest, cli_retention)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(Path(args.run_dir))
         if args.command == "generate":
             return _generate(args)
+        for ext in _extensions():
+            code = ext.run(args)
+            if code is not None:
+                return code
         if args.ret == "cin":
             return _validate_cin(args)
         return _validate_903(args)
