@@ -34,6 +34,14 @@ def return_check_results(asset: str, issues: pd.DataFrame) -> list[AssetCheckRes
     ]
 
 
+def findings_output(result: RunResult) -> dict[str, pd.DataFrame]:
+    """What a findings asset stores: the issues and each rule's status (ran, skipped, failed).
+
+    `row` is text: a row number, or empty for a header-level finding (one Parquet type for both)."""
+    issues = result.issues.assign(row=result.issues["row"].astype(str).astype(object))
+    return {"issues": issues, "rules": result.rule_status.astype({"reason": object})}
+
+
 def findings_metadata(result: RunResult) -> dict:
     """Counts only: findings by severity, rules by status. Never a child id or a value."""
     issues = result.issues

@@ -7,19 +7,23 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, OutputContext
 
+from assets.partitions import Partition
+from statreturns import warehouse
 from statreturns.reference import DATA_DIR
-from statreturns.warehouse import default_url
 
 
 class Settings(ConfigurableResource):
-    """One deployment's settings. Paths may be relative to the working directory."""
+    """One deployment's settings. Paths may be relative to the working directory.
+
+    Extract paths may hold `{la}` and `{year}`, filled from the partition (a hub keeps one folder per
+    council); without them every partition reads the same extract.
+    """
 
     run_dir: str = "run"
     ssd_extract: str = str(DATA_DIR / "demo" / "ssd")
     school_extract: str = str(DATA_DIR / "demo" / "school" / "pupils.csv")
-    la_code: str = "356"
-    year: int = 2026
-    database_url: str = ""  # empty: STATRETURNS_DATABASE_URL, else an SQLite file in run_dir
+    la_code: str = "356"  # the LA that unpartitioned work (retention) acts on
+    database_url: str = ""  # empty: STATRETURNS_DATABASE_URL, else one SQLite file per LA in run_dir
 
     def run_path(self, *parts: str) -> Path:
         path = Path(self.run_dir).joinpath(*parts)
@@ -29,8 +33,24 @@ class Settings(ConfigurableResource):
     def outputs(self, *parts: str) -> Path:
         return self.run_path("outputs", *parts)
 
-    def warehouse_url(self) -> str:
-        return self.database_url or os.environ.get("STATRETURNS_DATABASE_URL") or default_url(Path(self.run_dir))
+    def partition_outputs(self, partition: Partition, *parts: str) -> Path:
+        return self.outputs(*partition.folder().parts, *parts)
+
+    def extract(self, template: str, partition: Partition) -> Path:
+        return Path(template.replace("{la}", partition.la).replace("{year}", str(partition.year)))
+
+    def warehouse_url(self, la: str | None = None) -> str:
+        """The LA's warehouse URL: the configured one (with `{la}` filled in), or its SQLite file."""
+        return self.warehouse_location(la)[0]
+
+    def warehouse_location(self, la: str | None = None) -> tuple[str, str | None]:
+        """(URL, schema) of one LA's warehouse: its own SQLite file, URL or server schema."""
+        la = la or self.la_code
+        url = self.database_url or os.environ.get("STATRETURNS_DATABASE_URL")
+        return warehouse.url_for_la(url, la) if url else (warehouse.default_url(Path(self.run_dir), la), None)
+
+    def warehouse_engine(self, la: str | None = None):
+        return warehouse.engine_for(*self.warehouse_location(la))
 
 
 class TablesIOManager(ConfigurableIOManager):
@@ -42,7 +62,11 @@ class TablesIOManager(ConfigurableIOManager):
     run_dir: str = "run"
 
     def _path(self, context: OutputContext | InputContext) -> Path:
-        return Path(self.run_dir) / "tables" / "__".join(context.asset_key.path)
+        path = Path(self.run_dir) / "tables" / "__".join(context.asset_key.path)
+        if context.has_asset_partitions:
+            dims = context.asset_partition_key.keys_by_dimension
+            path = path / dims["year"] / dims["la"]
+        return path
 
     def handle_output(self, context: OutputContext, obj) -> None:
         path = self._path(context)

@@ -1,6 +1,7 @@
 """The `statreturns` command line.
 
     statreturns demo
+    statreturns run [--year Y ...] [--la LA ...] [--multiprocess]
     statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] --out DIR
     statreturns validate cin FILE.xml --year Y --out DIR [--draft]
     statreturns validate ssda903 DIR --year Y [--previous DIR] [--la LA] [--extra] --out DIR
@@ -30,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo data")
     demo.add_argument("--run-dir", default=os.environ.get("STATRETURNS_RUN_DIR", "run"))
+
+    run = sub.add_parser("run", help="run the pipeline for collection years x LAs (a backfill)")
+    run.add_argument("--year", type=int, action="append", default=[], help="a collection year (repeatable)")
+    run.add_argument("--la", action="append", default=[], help="a 3-digit LA number (repeatable)")
+    run.add_argument("--run-dir", default=os.environ.get("STATRETURNS_RUN_DIR", "run"))
+    run.add_argument("--multiprocess", action="store_true", help="run steps in parallel processes")
+    run.add_argument("--max-concurrent", type=int, default=os.cpu_count() or 2)
 
     gen = sub.add_parser("generate", help="write synthetic council and school extracts")
     gen.add_argument("--children", type=int, default=300)
@@ -71,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(Path(args.run_dir))
+        if args.command == "run":
+            return _run(args)
         if args.command == "generate":
             return _generate(args)
         for ext in _extensions():
@@ -155,65 +165,79 @@ def _validate_903(args: argparse.Namespace) -> int:
     return _report(result, args.out, f"SSDA903 {args.year}")
 
 
+DEMO_PARTITION = (2026, "356")  # the bundled demo extracts: generated for collection year 2026, LA 356
+
+
 def _demo(run_dir: Path) -> int:
+    from assets.partitions import Partition
+
+    return _run_partitions([Partition(*DEMO_PARTITION)], run_dir, "demo")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assets.partitions import Partition, las, years
+
+    chosen_years = [str(y) for y in args.year] or years()
+    chosen_las = args.la or las()
+    unknown = sorted(set(chosen_years) - set(years())) + sorted(set(chosen_las) - set(las()))
+    if unknown:
+        raise UsageError(f"not a configured partition: {', '.join(unknown)} "
+                         "(set STATRETURNS_YEARS / STATRETURNS_LAS)")
+    parts = [Partition(int(y), la) for y in chosen_years for la in chosen_las]
+    return _run_partitions(parts, Path(args.run_dir), "run", args.max_concurrent if args.multiprocess else 0)
+
+
+def _run_partitions(parts: list, run_dir: Path, what: str, max_concurrent: int = 0) -> int:
     from dagster import DagsterInstance
 
-    from pipelines.definitions import make_definitions
+    from pipelines.runner import ensure_dagster_home, run_in_process, run_multiprocess
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        home = str((run_dir / "dagster_home").resolve())
-        os.environ["DAGSTER_HOME"] = home
-    Path(home).mkdir(parents=True, exist_ok=True)
-    print(f"statreturns demo: run folder {run_dir.resolve()}, Dagster home {home}")
-    defs = make_definitions(run_dir=str(run_dir))
-    job = defs.resolve_job_def("main")
+    home = ensure_dagster_home(run_dir)
+    print(f"statreturns {what}: run folder {run_dir.resolve()}, Dagster home {home}")
     started = time.perf_counter()
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, run_config={"loggers": {"progress": {}}},
-                                        raise_on_error=False)
-    took = time.perf_counter() - started
-    _print_summary(run_dir, result, took)
-    blocked, failed = [], []
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            # A failed blocking check is the pipeline working: DfE errors hold the return back.
-            (blocked if error and error.cls_name == "DagsterAssetCheckFailedError" else failed).append(event.step_key)
-    if blocked:
-        print(f"Submission blocked by DfE errors (fix them, then re-run): {', '.join(blocked)}")
-    if failed:
-        print(f"statreturns: steps failed: {', '.join(failed)} (see the run in the Dagster UI)", file=sys.stderr)
-        return EXIT_UNREADABLE
-    return EXIT_OK
+        if max_concurrent:
+            os.environ["STATRETURNS_RUN_DIR"] = str(run_dir)
+            outcomes = run_multiprocess(parts, instance, max_concurrent)
+        else:
+            outcomes = run_in_process(parts, run_dir, instance)
+    failed = False
+    for outcome in outcomes:
+        _print_summary(run_dir, outcome)
+        failed = failed or bool(outcome.failed)
+    print(f"\nDone: {len(outcomes)} partition(s) in {time.perf_counter() - started:.1f}s.")
+    return EXIT_UNREADABLE if failed else EXIT_OK
 
 
-def _print_summary(run_dir: Path, result, took: float) -> None:
+def _print_summary(run_dir: Path, outcome) -> None:
     import pandas as pd
 
-    out = run_dir / "outputs"
-    meta = {}
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            mat = event.event_specific_data.materialization
-            meta[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
-    print(f"\nDone in {took:.1f}s.")
+    part = outcome.partition
+    out = run_dir / "outputs" / part.folder()
+    meta = outcome.metadata
+    print(f"\nCollection year {part.year}, LA {part.la}: {outcome.took:.1f}s")
     if "ssd_canonical" in meta:
         m = meta["ssd_canonical"]
-        print(f"Children read: {m['children']:,} ({m['rows_in']:,} extract rows, {m['quarantined_rows']:,} quarantined)")
+        print(f"  Children read: {m['children']:,} ({m['rows_in']:,} extract rows, "
+              f"{m['quarantined_rows']:,} quarantined)")
     if "school_pupils" in meta:
-        print(f"School pupils read: {meta['school_pupils']['pupils']:,}")
+        print(f"  School pupils read: {meta['school_pupils']['pupils']:,}")
     issues_csv = out / "issues.csv"
     if issues_csv.exists():
         issues = pd.read_csv(issues_csv, dtype="str")
         for ret, group in issues.groupby("return"):
             sev = group["severity"].value_counts()
-            print(f"Issues, {ret}: {int(sev.get('error', 0)):,} errors, {int(sev.get('query', 0)):,} queries "
+            print(f"  Issues, {ret}: {int(sev.get('error', 0)):,} errors, {int(sev.get('query', 0)):,} queries "
                   f"across {group['rule_code'].nunique()} rules")
-    print("Files written:")
+    if outcome.blocked:
+        print(f"  Submission blocked by DfE errors (fix them, then re-run): {', '.join(outcome.blocked)}")
+    if outcome.failed:
+        print(f"statreturns: steps failed: {', '.join(outcome.failed)} (see the run in the Dagster UI)",
+              file=sys.stderr)
+    print(f"  Outputs: {out}")
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        print(f"  {path}")
+        print(f"    {path.relative_to(out)}")
 
 
 if __name__ == "__main__":

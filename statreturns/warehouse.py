@@ -1,7 +1,11 @@
 """The warehouse: canonical tables in any database SQLAlchemy reaches (SQLite by default, PostgreSQL).
 
 Each load replaces the tables it writes inside one transaction, so a reader sees the old load or the
-new one, never half of each. Dates are stored as DATE, flags as BOOLEAN, everything else as text.
+new one, never half of each; concurrent loads of the same warehouse wait for each other. Dates are
+stored as DATE, flags as BOOLEAN, everything else as text.
+
+Each local authority's data is kept apart (councils are separate data controllers): by default one
+SQLite file per LA; on a server, one schema per LA (`la_356`), or a URL with `{la}` in it.
 """
 
 from __future__ import annotations
@@ -16,13 +20,44 @@ from schemas import canonical
 PREFIX = "canonical_"
 
 
-def default_url(run_dir: Path) -> str:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(run_dir / 'warehouse.sqlite').resolve()}"
+SQLITE_WAIT_SECONDS = 120
 
 
-def engine_for(url: str) -> sa.Engine:
-    return sa.create_engine(url, future=True)
+def default_url(run_dir: Path, la: str | None = None) -> str:
+    """An SQLite file in the run folder: `warehouse/<la>.sqlite` per LA, or `warehouse.sqlite`."""
+    path = run_dir / "warehouse" / f"{la}.sqlite" if la else run_dir / "warehouse.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path.resolve()}"
+
+
+def url_for_la(url: str, la: str) -> tuple[str, str | None]:
+    """(URL, schema) holding one LA's warehouse. `{la}` in the URL is replaced; otherwise a server
+    database keeps each LA in its own schema. An SQLite URL without `{la}` would mix LAs: refused."""
+    if "{la}" in url:
+        return url.replace("{la}", la), None
+    if sa.make_url(url).get_backend_name() == "sqlite":
+        raise ValueError("an SQLite warehouse URL must contain {la}: each LA's data is kept in its own file")
+    return url, f"la_{la}"
+
+
+def engine_for(url: str, schema: str | None = None) -> sa.Engine:
+    """An engine; with `schema`, every connection works in that schema (created when missing)."""
+    backend = sa.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return sa.create_engine(url, connect_args={"timeout": SQLITE_WAIT_SECONDS})
+    if schema is None:
+        return sa.create_engine(url)
+    if not schema.replace("_", "").isalnum():
+        raise ValueError(f"bad schema name {schema!r}")
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+
+def _wait_for_other_loads(conn: sa.Connection) -> None:
+    # Two runs (say two years of one LA) may load the same warehouse at once: take turns.
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
 
 
 def _sql_types(table: str) -> dict[str, sa.types.TypeEngine]:
@@ -37,6 +72,7 @@ def write_tables(engine: sa.Engine, tables: dict[str, pd.DataFrame]) -> dict[str
     """Replace the warehouse copy of each canonical table in one transaction; return rows written."""
     counts: dict[str, int] = {}
     with engine.begin() as conn:
+        _wait_for_other_loads(conn)
         for name, frame in tables.items():
             cols = canonical.columns(name)
             data = frame[cols].copy()

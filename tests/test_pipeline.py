@@ -24,19 +24,19 @@ def test_definitions_load_with_every_stage():
 def test_demo_runs_everything_and_is_repeatable(tmp_path, monkeypatch, capsys):
     home = tmp_path / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("STATRETURNS_DATABASE_URL", f"sqlite:///{tmp_path / 'wh.sqlite'}")
+    monkeypatch.setenv("STATRETURNS_DATABASE_URL", f"sqlite:///{tmp_path / 'wh_{la}.sqlite'}")
     run = tmp_path / "run"
     assert main(["demo", "--run-dir", str(run)]) == 0
     printed = capsys.readouterr().out
-    out = run / "outputs"
+    out = run / "outputs" / "2026" / "356"
     assert (out / "issues.csv").read_text().splitlines()[0] == ",".join(ISSUE_COLUMNS)
     issues = pd.read_csv(out / "issues.csv", dtype="str")
     assert set(issues["return"]) == {"cin", "ssda903"}
     assert set(issues["severity"]) <= {"error", "query"}
     xml = out / "cin" / "356_CIN_2026.xml"
     assert xml.exists() and (out / "ssda903" / "356_903_2026" / "episodes.csv").exists()
-    assert (tmp_path / "wh.sqlite").exists()
-    assert "Children read: 400" in printed and "Files written:" in printed
+    assert (tmp_path / "wh_356.sqlite").exists()
+    assert "Children read: 400" in printed and "Outputs:" in printed
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix in (".csv", ".xml")}
 
     assert main(["demo", "--run-dir", str(run)]) == 0
