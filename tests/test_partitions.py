@@ -142,8 +142,10 @@ def test_schedules_ask_for_one_run_per_la_of_the_year_in_progress(monkeypatch):
     annual = defs.resolve_schedule_def("annual_submission")
     assert nightly.default_status.value == "STOPPED" and annual.default_status.value == "STOPPED"
     when = datetime.fromisoformat("2026-04-15T06:00:00+01:00")
-    requests = annual.evaluate_tick(build_schedule_context(scheduled_execution_time=when)).run_requests
+    repo = defs.get_repository_def()
+    requests = annual.evaluate_tick(build_schedule_context(scheduled_execution_time=when,
+                                                           repository_def=repo)).run_requests
     assert [r.partition_key for r in requests] == ["356|2026"]
     later = datetime.fromisoformat("2031-01-01T02:00:00+00:00")
-    skipped = nightly.evaluate_tick(build_schedule_context(scheduled_execution_time=later))
+    skipped = nightly.evaluate_tick(build_schedule_context(scheduled_execution_time=later, repository_def=repo))
     assert not skipped.run_requests and "2031" in skipped.skip_message
