@@ -82,7 +82,11 @@ def run_multiprocess(parts: list[Partition], instance, max_concurrent: int) -> l
     from dagster import execute_job, reconstructable
 
     outcomes = []
-    config = {"execution": {"config": {"max_concurrent": max_concurrent}}, "loggers": {"progress": {}}}
+    # A forkserver with the code location preloaded: each step's process starts in a fraction of a
+    # second instead of importing pandas, pandera and Dagster afresh.
+    start = {"forkserver": {"preload_modules": ["pipelines.definitions"]}}
+    config = {"execution": {"config": {"max_concurrent": max_concurrent, "start_method": start}},
+              "loggers": {"progress": {}}}
     for part in parts:
         started = time.perf_counter()
         tags = PARTITIONS.get_tags_for_partition_key(part.key)
