@@ -10,10 +10,11 @@ import functools
 from collections.abc import Callable
 
 from statreturns.cin.xml_reader import CinReadError
+from statreturns.report import SubmissionBlocked
 from statreturns.ssd import SsdReadError
 from statreturns.ssda903.xml_reader import Ssda903ReadError
 
-SAFE = (CinReadError, SsdReadError, Ssda903ReadError, FileNotFoundError)
+SAFE = (CinReadError, SsdReadError, Ssda903ReadError, SubmissionBlocked, FileNotFoundError)
 
 
 class WithheldError(RuntimeError):

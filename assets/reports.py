@@ -1,29 +1,71 @@
-"""Reports for people: one issues.csv and issues.xlsx across both returns, as files on disk."""
+"""Reports for people, as files on disk: issues.csv/xlsx across both returns, the run report (HTML and
+XLSX), and the submission pack once no DfE error remains."""
+
+import os
+from datetime import UTC, datetime
 
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from assets.partitions import PARTITIONS, partition_of
+from assets.partitions import PARTITIONS, Partition, partition_of
 from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
 from statreturns.engine import ISSUE_COLUMNS, RunResult, sort_issues
 from statreturns.files import write_csv_atomic
+from statreturns.report import ReportInput, SubmissionBlocked, build_report, build_submission_pack
 from statreturns.validate import write_issues_xlsx
+
+
+def _generated_at() -> datetime:
+    # SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the stamp for byte-identical reruns.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC).replace(microsecond=0)
+
+
+def _report_input(part: Partition, tables: dict[str, pd.DataFrame], cin: dict[str, pd.DataFrame],
+                  ssda903: dict[str, pd.DataFrame]) -> ReportInput:
+    issues = sort_issues(pd.concat([cin["issues"], ssda903["issues"]], ignore_index=True))[ISSUE_COLUMNS]
+    rules = pd.concat([cin["rules"], ssda903["rules"]], ignore_index=True)
+    return ReportInput(la_code=part.la, year=part.year, generated_at=_generated_at(), issues=issues,
+                       rule_status=rules, tables=tables)
 
 
 @asset(group_name="reports", partitions_def=PARTITIONS)
 @withhold_data_in_errors
-def validation_report(context: AssetExecutionContext, settings: Settings, cin_findings: dict[str, pd.DataFrame],
+def validation_report(context: AssetExecutionContext, settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
+                      cin_findings: dict[str, pd.DataFrame],
                       ssda903_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
-    """All findings of the run in one issues.csv (the contract's header) and one workbook."""
-    issues = sort_issues(pd.concat([cin_findings["issues"], ssda903_findings["issues"]], ignore_index=True))
-    issues = issues[ISSUE_COLUMNS]
-    rules = pd.concat([cin_findings["rules"], ssda903_findings["rules"]], ignore_index=True)
-    out = settings.partition_outputs(partition_of(context))
-    csv = write_csv_atomic(issues, out / "issues.csv")
-    xlsx = write_issues_xlsx(RunResult(issues=issues, rule_status=rules), out / "issues.xlsx")
+    """The run's findings for people: issues.csv (the contract's header) and issues.xlsx, and the run
+    report (report.html and report.xlsx: findings by rule and by child, trend against last year, plots)."""
+    part = partition_of(context)
+    run = _report_input(part, ssd_canonical, cin_findings, ssda903_findings)
+    out = settings.partition_outputs(part)
+    csv = write_csv_atomic(run.issues, out / "issues.csv")
+    xlsx = write_issues_xlsx(RunResult(issues=run.issues, rule_status=run.rule_status), out / "issues.xlsx")
+    report = build_report(run, out)
     return MaterializeResult(metadata={
-        "errors": int((issues["severity"] == "error").sum()),
-        "queries": int((issues["severity"] == "query").sum()),
+        "errors": int((run.issues["severity"] == "error").sum()),
+        "queries": int((run.issues["severity"] == "query").sum()),
         "issues_csv": str(csv), "issues_xlsx": str(xlsx),
+        "report_html": str(report["html"]), "report_xlsx": str(report["xlsx"]),
     })
+
+
+@asset(group_name="reports", partitions_def=PARTITIONS, deps=["cin_census_xml", "ssda903_files", "validation_report"])
+@withhold_data_in_errors
+def submission_pack(context: AssetExecutionContext, settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
+                    cin_findings: dict[str, pd.DataFrame],
+                    ssda903_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
+    """Both return files, the run report and a manifest of SHA-256 checksums, zipped. Runs only once the
+    returns' blocking checks pass, and refuses while any DfE error remains."""
+    part = partition_of(context)
+    run = _report_input(part, ssd_canonical, cin_findings, ssda903_findings)
+    failed = int((run.rule_status["status"] == "failed").sum())
+    if failed:  # a rule that raised checked nothing: the return is not known to be clean
+        raise SubmissionBlocked(f"submission blocked: {failed} rule(s) failed to run (see rules.csv)")
+    out = settings.partition_outputs(part)
+    returns = [out / "cin" / f"{part.la}_CIN_{part.year}.xml",
+               *sorted((out / "ssda903" / f"{part.la}_903_{part.year}").glob("*.csv"))]
+    pack = build_submission_pack(run, returns, [out / "report.html", out / "report.xlsx"], out / "submission")
+    return MaterializeResult(metadata={"pack": str(pack), "files": len(returns) + 3,
+                                       "bytes": pack.stat().st_size})

@@ -16,7 +16,7 @@ def test_definitions_load_with_every_stage():
     defs = make_definitions(run_dir="unused")
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"ssd_canonical", "school_pupils", "warehouse_tables", "cin_census_tables", "cin_findings",
-            "cin_census_xml", "ssda903_tables", "ssda903_findings", "ssda903_files", "validation_report"} <= keys
+            "cin_census_xml", "ssda903_tables", "ssda903_findings", "ssda903_files", "validation_report", "submission_pack"} <= keys
     assert defs.resolve_job_def("main") is not None
 
 
@@ -36,6 +36,8 @@ def test_demo_runs_everything_and_is_repeatable(tmp_path, monkeypatch, capsys):
     xml = out / "cin" / "356_CIN_2026.xml"
     assert xml.exists() and (out / "ssda903" / "356_903_2026" / "episodes.csv").exists()
     assert (tmp_path / "wh_356.sqlite").exists()
+    assert (out / "report.html").exists() and (out / "report.xlsx").exists()
+    assert not (out / "submission").exists(), "the demo has DfE errors: no submission pack"
     assert "Children read: 400" in printed and "Outputs:" in printed
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix in (".csv", ".xml")}
 

@@ -1,0 +1,111 @@
+"""The run report as a workbook people filter: Summary, By rule, By child, Trend, Rules not run."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC
+from pathlib import Path
+
+import pandas as pd
+
+from statreturns.files import write_bytes_atomic
+from statreturns.report import findings, measures
+from statreturns.report.html import RETURN_LABELS, generated_label
+from statreturns.report.model import ReportInput, period, year_label
+
+SHEETS = ("Summary", "By rule", "By child", "Trend", "Rules not run")
+WIDTHS = {"DfE message": 70, "Reason": 60, "Measure": 48, "Category": 44, "Value": 44, "Item": 26, "Field": 30,
+          "Child": 18, "Table": 18, "Return": 12}
+
+# Cell text is data: never let a value that starts with "=" or looks like a URL become a formula or link.
+_WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def _return_label(frame: pd.DataFrame) -> pd.Series:
+    return frame["return"].map(RETURN_LABELS).fillna(frame["return"])
+
+
+def summary_sheet(run: ReportInput) -> pd.DataFrame:
+    counts = findings.summary(run.issues, run.rule_status)
+    status = "Blocked: errors must be fixed" if counts["errors"] else "Ready: no errors remain"
+    items = [
+        ("Local authority", run.la_code),
+        ("Collection year", year_label(run.year)),
+        ("Period", period(run.year).label),
+        ("Generated", generated_label(run.generated_at)),
+        ("Submission status", status),
+        ("Errors", counts["errors"]),
+        ("Queries", counts["queries"]),
+        ("Findings", counts["findings"]),
+        ("Children with findings", counts["children_with_findings"]),
+        ("Children with errors", counts["children_with_errors"]),
+        ("Rules run", counts["rules_ran"]),
+        ("Rules skipped", counts["rules_skipped"]),
+        ("Rules failed", counts["rules_failed"]),
+    ]
+    return pd.DataFrame(items, columns=["Item", "Value"]).astype("object")
+
+
+def by_rule_sheet(issues: pd.DataFrame) -> pd.DataFrame:
+    rules = findings.by_rule(issues)
+    return pd.DataFrame({
+        "Return": _return_label(rules), "Rule": rules["rule_code"], "Severity": rules["severity"],
+        "DfE message": rules["message"], "Table": rules["table"], "Field": rules["field"],
+        "Findings": rules["findings"], "Children": rules["children"],
+    })
+
+
+def by_child_sheet(issues: pd.DataFrame) -> pd.DataFrame:
+    f = findings.by_child(issues)
+    return pd.DataFrame({
+        "Child": f["child_id"], "Return": _return_label(f), "Severity": f["severity"], "Rule": f["rule_code"],
+        "Table": f["table"], "Field": f["field"], "Row": pd.to_numeric(f["row"], errors="coerce").astype("Int64"),
+        "DfE message": f["message"],
+    })
+
+
+def trend_sheet(run: ReportInput) -> pd.DataFrame:
+    t = measures.trend(run.tables, run.year)
+    return pd.DataFrame({
+        "Measure": t["measure"], "Category": t["category"], year_label(run.year - 1): t["last_year"],
+        year_label(run.year): t["this_year"], "Change": t["change"],
+    })
+
+
+def not_run_sheet(rule_status: pd.DataFrame) -> pd.DataFrame:
+    r = findings.rules_not_run(rule_status)
+    return pd.DataFrame({"Return": _return_label(r), "Rule": r["rule_code"], "Severity": r["severity"],
+                         "Status": r["status"], "Reason": r["reason"]})
+
+
+def workbook_bytes(run: ReportInput) -> bytes:
+    frames = dict(zip(SHEETS, (summary_sheet(run), by_rule_sheet(run.issues), by_child_sheet(run.issues),
+                               trend_sheet(run), not_run_sheet(run.rule_status)), strict=True))
+    created = run.generated_at
+    if created.tzinfo is not None:
+        created = created.astimezone(UTC).replace(tzinfo=None)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": _WORKBOOK_OPTIONS}) as xl:
+        xl.book.set_properties({"title": f"Validation report LA {run.la_code} {year_label(run.year)}",
+                                "created": created})
+        header = xl.book.add_format({"bold": True, "bg_color": "#F3F2F1", "bottom": 2, "text_wrap": True,
+                                     "valign": "top"})
+        wrap = xl.book.add_format({"text_wrap": True, "valign": "top"})
+        for name, frame in frames.items():
+            frame.to_excel(xl, sheet_name=name, index=False)
+            _style(xl.sheets[name], frame, header, wrap)
+    return buffer.getvalue()
+
+
+def _style(sheet, frame: pd.DataFrame, header, wrap) -> None:
+    sheet.freeze_panes(1, 0)
+    last_col = max(len(frame.columns) - 1, 0)
+    sheet.autofilter(0, 0, max(len(frame), 1), last_col)
+    for i, col in enumerate(frame.columns):
+        sheet.write_string(0, i, str(col), header)
+        width = WIDTHS.get(str(col), max(10, min(24, len(str(col)) + 4)))
+        sheet.set_column(i, i, width, wrap if width >= 40 else None)
+
+
+def write_xlsx(run: ReportInput, path: Path) -> Path:
+    return write_bytes_atomic(workbook_bytes(run), path)
