@@ -13,9 +13,9 @@ from statreturns.validate import validate_cin, write_issue_files
 
 @asset(group_name="cin_census", io_manager_key="tables_io", partitions_def=PARTITIONS)
 @withhold_data_in_errors
-def cin_census_tables(context: AssetExecutionContext, ssd_canonical: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def cin_census_tables(context: AssetExecutionContext, canonical_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The census's tables for the collection year, in the DfE's XML layout (children in scope only)."""
-    frames = build_cin_frames(ssd_canonical, partition_of(context).year)
+    frames = build_cin_frames(canonical_tables, partition_of(context).year)
     context.add_output_metadata({"children": len(frames["ChildIdentifiers"]), "episodes": len(frames["CINdetails"])})
     return frames
 

@@ -32,13 +32,13 @@ def _report_input(part: Partition, tables: dict[str, pd.DataFrame], cin: dict[st
 
 @asset(group_name="reports", partitions_def=PARTITIONS)
 @withhold_data_in_errors
-def validation_report(context: AssetExecutionContext, settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
+def validation_report(context: AssetExecutionContext, settings: Settings, canonical_tables: dict[str, pd.DataFrame],
                       cin_findings: dict[str, pd.DataFrame],
                       ssda903_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
     """The run's findings for people: issues.csv (the contract's header) and issues.xlsx, and the run
     report (report.html and report.xlsx: findings by rule and by child, trend against last year, plots)."""
     part = partition_of(context)
-    run = _report_input(part, ssd_canonical, cin_findings, ssda903_findings)
+    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings)
     out = settings.partition_outputs(part)
     csv = write_csv_atomic(run.issues, out / "issues.csv")
     xlsx = write_issues_xlsx(RunResult(issues=run.issues, rule_status=run.rule_status), out / "issues.xlsx")
@@ -53,13 +53,13 @@ def validation_report(context: AssetExecutionContext, settings: Settings, ssd_ca
 
 @asset(group_name="reports", partitions_def=PARTITIONS, deps=["cin_census_xml", "ssda903_files", "validation_report"])
 @withhold_data_in_errors
-def submission_pack(context: AssetExecutionContext, settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
+def submission_pack(context: AssetExecutionContext, settings: Settings, canonical_tables: dict[str, pd.DataFrame],
                     cin_findings: dict[str, pd.DataFrame],
                     ssda903_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
     """Both return files, the run report and a manifest of SHA-256 checksums, zipped. Runs only once the
     returns' blocking checks pass, and refuses while any DfE error remains."""
     part = partition_of(context)
-    run = _report_input(part, ssd_canonical, cin_findings, ssda903_findings)
+    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings)
     failed = int((run.rule_status["status"] == "failed").sum())
     if failed:  # a rule that raised checked nothing: the return is not known to be clean
         raise SubmissionBlocked(f"submission blocked: {failed} rule(s) failed to run (see rules.csv)")

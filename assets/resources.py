@@ -9,19 +9,13 @@ from dagster import ConfigurableIOManager, ConfigurableResource, InputContext, O
 
 from assets.partitions import Partition
 from statreturns import warehouse
-from statreturns.reference import DATA_DIR
 
 
 class Settings(ConfigurableResource):
-    """One deployment's settings. Paths may be relative to the working directory.
-
-    Extract paths may hold `{la}` and `{year}`, filled from the partition (a hub keeps one folder per
-    council); without them every partition reads the same extract.
-    """
+    """One deployment's settings. Paths may be relative to the working directory. Where the extracts
+    are is the sources file's business (`STATRETURNS_SOURCES`, see assets/ingest.py)."""
 
     run_dir: str = "run"
-    ssd_extract: str = str(DATA_DIR / "demo" / "ssd")
-    school_extract: str = str(DATA_DIR / "demo" / "school" / "pupils.csv")
     la_code: str = "356"  # the LA that unpartitioned work (retention) acts on
     database_url: str = ""  # empty: STATRETURNS_DATABASE_URL, else one SQLite file per LA in run_dir
 
@@ -35,9 +29,6 @@ class Settings(ConfigurableResource):
 
     def partition_outputs(self, partition: Partition, *parts: str) -> Path:
         return self.outputs(*partition.folder().parts, *parts)
-
-    def extract(self, template: str, partition: Partition) -> Path:
-        return Path(template.replace("{la}", partition.la).replace("{year}", str(partition.year)))
 
     def warehouse_url(self, la: str | None = None) -> str:
         """The LA's warehouse URL: the configured one (with `{la}` filled in), or its SQLite file."""

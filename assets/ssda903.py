@@ -13,22 +13,22 @@ from statreturns.validate import POSTCODES_LOADED, validate_903, with_postcodes,
 
 @asset(group_name="ssda903", io_manager_key="tables_io", partitions_def=PARTITIONS)
 @withhold_data_in_errors
-def ssda903_tables(context: AssetExecutionContext, ssd_canonical: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def ssda903_tables(context: AssetExecutionContext, canonical_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The 903 tables for the collection year (children looked after at any time in it)."""
-    frames = build_903_frames(ssd_canonical, partition_of(context).year)
+    frames = build_903_frames(canonical_tables, partition_of(context).year)
     context.add_output_metadata({"children": len(frames["Header"]), "episodes": len(frames["Episodes"])})
     return frames
 
 
 @asset(group_name="ssda903", io_manager_key="tables_io", partitions_def=PARTITIONS)
 @withhold_data_in_errors
-def ssda903_findings(context: AssetExecutionContext, settings: Settings, ssd_canonical: dict[str, pd.DataFrame],
+def ssda903_findings(context: AssetExecutionContext, settings: Settings, canonical_tables: dict[str, pd.DataFrame],
                      ssda903_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Every DfE 903 rule for the year, with last year's return built from the same case history, so
     the previous-year rules run too. issues.csv/xlsx for people go to the partition's outputs folder."""
     part = partition_of(context)
     tables = with_postcodes(ssda903_tables, part.la)
-    previous = with_postcodes(build_903_frames(ssd_canonical, part.year - 1), part.la)
+    previous = with_postcodes(build_903_frames(canonical_tables, part.year - 1), part.la)
     result = validate_903(tables, part.year, previous=previous, la_code=part.la, extra_frames=POSTCODES_LOADED)
     paths = write_issue_files(result, settings.partition_outputs(part, "ssda903"))
     context.add_output_metadata({**findings_metadata(result), "issues_file": str(paths["issues_csv"])})

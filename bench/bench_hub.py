@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from statreturns.generate import Config, write_extracts
+from statreturns.generate import Config, write_extracts, write_sources_file
 from statreturns.reference import DATA_DIR
 
 
@@ -75,8 +75,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("STATRETURNS_", "DAGSTER_"))}
         env.update({
             "STATRETURNS_LAS": ",".join(la for la, _ in councils), "STATRETURNS_YEARS": str(args.year),
-            "STATRETURNS_SSD_EXTRACT": str(root / "in" / "{la}" / "ssd"),
-            "STATRETURNS_SCHOOL_EXTRACT": str(root / "in" / "{la}" / "school" / "pupils.csv"),
+            "STATRETURNS_SOURCES": str(write_sources_file(root / "sources.yaml", f"{root}/in/{{la}}")),
             "STATRETURNS_RUN_DIR": str(root / "run"), "DAGSTER_HOME": str(root / "home"),
         })
         command = [sys.executable, "-m", "pipelines.cli", "run", "--multiprocess",

@@ -217,12 +217,13 @@ def _print_summary(run_dir: Path, outcome) -> None:
     out = run_dir / "outputs" / part.folder()
     meta = outcome.metadata
     print(f"\nCollection year {part.year}, LA {part.la}: {outcome.took:.1f}s")
-    if "ssd_canonical" in meta:
-        m = meta["ssd_canonical"]
-        print(f"  Children read: {m['children']:,} ({m['rows_in']:,} extract rows, "
-              f"{m['quarantined_rows']:,} quarantined)")
-    if "school_pupils" in meta:
-        print(f"  School pupils read: {meta['school_pupils']['pupils']:,}")
+    for name, m in sorted(meta.items()):
+        if name.startswith("source_"):
+            print(f"  Source {name.removeprefix('source_')}: {m['rows_in']:,} rows in {m['files']} file(s), "
+                  f"{m['rows_landed']:,} landed, {m['rows_quarantined']:,} quarantined")
+    if "canonical_tables" in meta:
+        m = meta["canonical_tables"]
+        print(f"  Children read: {m['children']:,}; school pupils read: {m['school_pupils']:,}")
     issues_csv = out / "issues.csv"
     if issues_csv.exists():
         issues = pd.read_csv(issues_csv, dtype="str")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dagster import (
     AssetSelection,
@@ -16,10 +17,10 @@ from dagster import (
 from assets import cin_census, ingest, reports, ssda903
 from assets.resources import Settings, TablesIOManager
 from pipelines.progress import progress_logger
-from pipelines.schedules import schedules_for
+from pipelines.schedules import inbox_sensors, schedules_for
 
 MODULES = [ingest, cin_census, ssda903, reports]
-RETURN_GROUPS = ("ingest", "canonical", "cin_census", "ssda903", "reports")
+RETURN_GROUPS = ("sources", "canonical", "cin_census", "ssda903", "reports")
 
 all_assets = load_assets_from_modules(MODULES)
 all_checks = load_asset_checks_from_modules(MODULES)
@@ -36,6 +37,7 @@ def make_definitions(run_dir: str = "run", **settings: object) -> Definitions:
         asset_checks=all_checks,
         jobs=[main_job],
         schedules=schedules_for(main_job),
+        sensors=inbox_sensors(main_job, Path(run_dir)),
         resources={"settings": Settings(run_dir=run_dir, **settings), "tables_io": TablesIOManager(run_dir=run_dir)},
         loggers={"progress": progress_logger},
         # Backfills launched from the UI run each partition's steps in parallel processes; the CLI and
@@ -46,8 +48,7 @@ def make_definitions(run_dir: str = "run", **settings: object) -> Definitions:
 
 def settings_from_env() -> dict[str, str]:
     """The deployment's settings from its environment, so every process loading this location agrees."""
-    names = {"run_dir": "STATRETURNS_RUN_DIR", "ssd_extract": "STATRETURNS_SSD_EXTRACT",
-             "school_extract": "STATRETURNS_SCHOOL_EXTRACT"}
+    names = {"run_dir": "STATRETURNS_RUN_DIR"}
     return {key: os.environ[var] for key, var in names.items() if os.environ.get(var)}
 
 

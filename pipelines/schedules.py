@@ -6,7 +6,9 @@ partitions is skipped with a reason rather than guessed at.
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 from dagster import (
     DefaultScheduleStatus,
@@ -18,6 +20,7 @@ from dagster import (
 )
 
 from assets.partitions import Partition, las, years
+from assets.sources import inbox_sensor
 
 
 def collection_year(day: date) -> int:
@@ -56,3 +59,14 @@ def schedules_for(job) -> list[ScheduleDefinition]:
         return _requests(job.name, collection_year(day) - 1, f"annual-{day.isoformat()}")
 
     return [nightly_validation, termly_submission, annual_submission]
+
+
+def inbox_sensors(job, run_dir: Path) -> list:
+    """One sensor per LA on `<inbox>/<la>/` (`STATRETURNS_INBOX`, default `<run>/inbox`): a new extract
+    there starts the main job for that LA's collection year in progress. Stopped by default."""
+    inbox = Path(os.environ.get("STATRETURNS_INBOX") or run_dir / "inbox")
+
+    def current(la: str):
+        return lambda: str(Partition(collection_year(date.today()), la).key)
+
+    return [inbox_sensor(inbox / la, target=job, name=f"inbox_{la}", partition_key=current(la)) for la in las()]

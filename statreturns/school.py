@@ -1,4 +1,7 @@
-"""A school MIS pupil extract (a SIMS-style report export): canonical school_pupils to CSV and back."""
+"""A school MIS pupil extract (a SIMS-style report export): canonical school_pupils to CSV and back.
+
+Writing uses the SIMS report headers below; reading goes through the generic-mis ingest profile.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from schemas import canonical
-from schemas.validation import check
 from statreturns.files import write_csv_atomic
-from statreturns.ssd import QUARANTINE_COLUMNS, parse_dates
 
 # canonical column -> MIS report column (the header a SIMS/Arbor pupil report typically carries)
 MIS_COLUMNS = {
@@ -29,21 +30,12 @@ def write_pupils(pupils: pd.DataFrame, path: Path) -> Path:
 
 
 def read_pupils(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (school_pupils, quarantine)."""
-    raw = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    inverse = {v.lower(): k for k, v in MIS_COLUMNS.items()}
-    frame = raw.rename(columns=lambda c: inverse.get(c.strip().lower(), c))
-    frame = frame.reindex(columns=list(MIS_COLUMNS))
-    bad = pd.Series(False, index=frame.index)
-    for col in DATE_COLUMNS:
-        frame[col], invalid = parse_dates(frame[col])
-        bad |= invalid
-    frame["ehcp"] = pd.array(frame["ehcp"].str.strip().str.lower().map({"yes": True, "no": False, "y": True,
-                                                                          "n": False}), dtype="boolean")
-    frame["UPN"] = frame["UPN"].str.strip().str.upper()
-    checked = check(canonical.SchoolPupil, frame.loc[~bad.to_numpy()], "school_pupils")
-    lines = list(frame.index[bad.to_numpy()] + 2) + list(checked.quarantined.index + 2)
-    reasons = ["bad_date"] * int(bad.sum()) + list(checked.quarantined["reason"])
-    quarantine = pd.DataFrame({"source": "school_mis", "file": path.name, "line": lines, "table": "school_pupils",
-                               "reason": reasons}, columns=QUARANTINE_COLUMNS)
-    return checked.valid.reset_index(drop=True), quarantine
+    """Return (school_pupils, quarantine): the file read through the generic-mis ingest profile
+    (data/profiles/generic-mis.yaml), which accepts the headers above and the other MIS spellings."""
+    from statreturns.ingest.profiles import load_profile
+    from statreturns.ingest.run import read_unlanded
+
+    kind = "xlsx" if path.suffix.lower() == ".xlsx" else "sims-xml" if path.suffix.lower() == ".xml" else "csv"
+    tables, quarantine = read_unlanded(kind, [path], load_profile("generic-mis"), "school_mis")
+    pupils = tables.get("school_pupils", canonical.empty("school_pupils"))
+    return pupils.reset_index(drop=True), quarantine.assign(line=quarantine["line"].astype("object"))

@@ -257,6 +257,20 @@ def _line_of(message: str) -> str:
     return found.group(1) if found else "?"
 
 
+def map_codes(s: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Local codes to DfE codes (matched stripped and upper-cased); returns (codes, unknown mask)."""
+    keep = mapping.get("\0keep") is not None  # the profile says: pass values the map does not list
+    key = s.astype("str").str.strip().str.upper().where(s.notna())
+    key = key.where(key != "")
+    table = pd.Series(list(mapping.values()), index=[str(k).strip().upper() for k in mapping], dtype="object")
+    table = table[~table.index.duplicated(keep="last")]
+    mapped = pd.Series(table.reindex(key.to_numpy()).to_numpy(), index=s.index, dtype="object")
+    unknown = key.notna() & mapped.isna()
+    if keep:
+        return mapped.where(~unknown, key).where(key.notna(), None), unknown & False
+    return mapped.where(mapped.notna(), None), unknown
+
+
 def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """ISO (with or without a time) or dd/mm/yyyy; returns (dates, unparseable mask)."""
     text = s.astype("str").str.strip().str[:10]
@@ -272,8 +286,23 @@ def read_ssd(folder: Path) -> SsdRead:
     if "ssd_person" not in files:
         raise SsdReadError(f"{folder.name}: no ssd_person.csv in the extract")
     raw = {name: _read_csv(path) for name, path in files.items()}
+    return read_ssd_frames(raw)
+
+
+CodeMaps = dict[str, dict[str, dict[str, str]]]  # canonical table -> column -> {raw code: DfE code}
+
+
+def read_ssd_frames(raw: dict[str, pd.DataFrame], source: str = "ssd", codes: CodeMaps | None = None) -> SsdRead:
+    """Raw ``ssd_*`` frames (from a CSV folder or SQL tables of the same layout) to canonical tables.
+
+    ``raw`` is keyed by lower-case SSD table name; columns are lower-case SSD field names, cells strings or
+    missing. A frame's index + 2 is its line in the file (a CSV read with its header on line 1 has a
+    RangeIndex). ``codes`` maps local codes to DfE codes per canonical column; a value the map does not
+    know is quarantined (``unknown_code:<column>``), and so are the rows that then point at no person.
+    """
     rows_in = {name: len(frame) for name, frame in raw.items()}
-    q = _Quarantine()
+    q = _Quarantine(source)
+    codes = codes or {}
     tables: dict[str, pd.DataFrame] = {}
     for name, (ssd, cols) in SIMPLE.items():
         frame = raw.get(ssd)
@@ -290,7 +319,7 @@ def read_ssd(folder: Path) -> SsdRead:
     tables["oc2"] = _oc2_from_ssd(raw)
     tables["ad1"], tables["placed_for_adoption"] = _permanence_from_ssd(raw)
     tables["dolo"] = canonical.empty("dolo")
-    out = {name: _finish(name, frame, q) for name, frame in tables.items()}
+    out = {name: _finish(name, frame, q, codes.get(name, {})) for name, frame in tables.items()}
     out = _orphans(out, q)
     out["cp_plans"] = previous_plans(out["cp_plans"])
     return SsdRead(tables=out, quarantine=q.frame(), rows_in=rows_in)
@@ -442,14 +471,15 @@ def _permanence_from_ssd(raw: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd
 
 
 class _Quarantine:
-    def __init__(self) -> None:
+    def __init__(self, source: str = "ssd") -> None:
+        self.source = source
         self.parts: list[pd.DataFrame] = []
 
     def add(self, file: str, rows: pd.Index, table: str, reason: str | pd.Series, lines=None) -> None:
         if len(rows) == 0:
             return
         self.parts.append(pd.DataFrame({
-            "source": "ssd", "file": f"{file}.csv",
+            "source": self.source, "file": f"{file}.csv",
             "line": lines if lines is not None else np.asarray(rows) + 2,
             "table": table, "reason": reason,
         }))
@@ -466,8 +496,9 @@ _BOOL_COLS = {name: [c for c, col in canonical.MODELS[name].to_schema().columns.
                      if str(col.dtype) == "boolean"] for name in canonical.MODELS}
 
 
-def _finish(name: str, frame: pd.DataFrame, q: _Quarantine) -> pd.DataFrame:
-    """Strip and upper-case identifiers, parse dates and flags, validate; quarantine what fails."""
+def _finish(name: str, frame: pd.DataFrame, q: _Quarantine, codes: dict[str, dict[str, str]] | None = None
+            ) -> pd.DataFrame:
+    """Strip and upper-case identifiers, map codes, parse dates and flags, validate; quarantine what fails."""
     frame = frame.reset_index(drop=True).copy()
     if "_file" not in frame.columns:
         frame["_file"] = name
@@ -478,6 +509,10 @@ def _finish(name: str, frame: pd.DataFrame, q: _Quarantine) -> pd.DataFrame:
             s = frame[key]
             frame[key] = s.where(s.isna(), s.astype("str").str.strip().str.upper()).replace("", None)
     bad = pd.Series("", index=frame.index, dtype="str")
+    for col, mapping in (codes or {}).items():
+        if col in frame.columns:
+            frame[col], unknown = map_codes(frame[col], mapping)
+            bad = bad.mask(unknown, bad + f"unknown_code:{col};")
     for col in _DATE_COLS.get(name, []):
         if col in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[col]):
             parsed, invalid = parse_dates(frame[col])
@@ -506,7 +541,7 @@ def _quarantine_rows(q: _Quarantine, frame: pd.DataFrame, mask, table: str, reas
         return
     rows = frame.index[mask]
     q.parts.append(pd.DataFrame({
-        "source": "ssd", "file": frame.loc[rows, "_file"].astype("str").to_numpy() + ".csv",
+        "source": q.source, "file": frame.loc[rows, "_file"].astype("str").to_numpy() + ".csv",
         "line": frame.loc[rows, "_line"].to_numpy(), "table": table, "reason": reasons.loc[rows].to_numpy(),
     }))
 
@@ -519,7 +554,8 @@ def _orphans(tables: dict[str, pd.DataFrame], q: _Quarantine) -> dict[str, pd.Da
         if name in ("children", "school_pupils") or "child_id" not in frame.columns:
             out[name] = frame
             continue
-        orphan = ~frame["child_id"].isin(known)
+        # object dtype: pandas 3's Arrow-string isin against a large set loops in Python
+        orphan = ~frame["child_id"].astype("object").isin(known)
         _quarantine_rows(q, frame, orphan.to_numpy(), name, pd.Series("unknown_person", index=frame.index))
         out[name] = frame.loc[~orphan.to_numpy()].reset_index(drop=True)
     return out

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.schedules import collection_year
-from statreturns.generate import Config, write_extracts
+from statreturns.generate import Config, write_extracts, write_sources_file
 from statreturns.reference import DATA_DIR
 
 LAS = {"356": "E08000007", "357": "E08000008"}
 YEARS = ("2025", "2026")
-ASSETS = ("ssd_canonical", "warehouse_tables", "cin_findings", "cin_census_xml", "ssda903_findings",
+ASSETS = ("source_council_ssd", "canonical_tables", "warehouse_tables", "cin_findings", "cin_census_xml", "ssda903_findings",
           "ssda903_files", "validation_report")
 
 
@@ -35,8 +35,7 @@ def _env(extracts: Path, tmp: Path, home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STATRETURNS_", "DAGSTER_"))}
     env.update({
         "STATRETURNS_LAS": ",".join(LAS), "STATRETURNS_YEARS": ",".join(YEARS),
-        "STATRETURNS_SSD_EXTRACT": str(extracts / "{la}" / "ssd"),
-        "STATRETURNS_SCHOOL_EXTRACT": str(extracts / "{la}" / "school" / "pupils.csv"),
+        "STATRETURNS_SOURCES": str(write_sources_file(tmp / "sources.yaml", f"{extracts}/{{la}}")),
         "STATRETURNS_RUN_DIR": str(tmp / "run"), "DAGSTER_HOME": str(home), **extra,
     })
     return env
@@ -149,3 +148,22 @@ def test_schedules_ask_for_one_run_per_la_of_the_year_in_progress(monkeypatch):
     later = datetime.fromisoformat("2031-01-01T02:00:00+00:00")
     skipped = nightly.evaluate_tick(build_schedule_context(scheduled_execution_time=later, repository_def=repo))
     assert not skipped.run_requests and "2031" in skipped.skip_message
+
+
+def test_a_new_extract_in_an_la_inbox_asks_for_that_las_year_in_progress(tmp_path, monkeypatch):
+    from datetime import date
+
+    from dagster import build_sensor_context
+
+    from pipelines.definitions import make_definitions
+
+    monkeypatch.setenv("STATRETURNS_INBOX", str(tmp_path / "inbox"))
+    (tmp_path / "inbox" / "356").mkdir(parents=True)
+    (tmp_path / "inbox" / "356" / "ssd_person.csv").write_text("pers_person_id\nP1\n")
+    defs = make_definitions(run_dir=str(tmp_path / "run"))
+    sensor = defs.resolve_sensor_def("inbox_356")
+    assert sensor.default_status.value == "STOPPED"
+    result = sensor.evaluate_tick(build_sensor_context(repository_def=defs.get_repository_def()))
+    assert [r.partition_key for r in result.run_requests] == [f"356|{collection_year(date.today())}"]
+    again = sensor.evaluate_tick(build_sensor_context(cursor=result.cursor, repository_def=defs.get_repository_def()))
+    assert not again.run_requests

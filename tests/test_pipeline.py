@@ -15,7 +15,7 @@ from statreturns.reference import DATA_DIR
 def test_definitions_load_with_every_stage():
     defs = make_definitions(run_dir="unused")
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"ssd_canonical", "school_pupils", "warehouse_tables", "cin_census_tables", "cin_findings",
+    assert {"source_council_ssd", "source_school_pupils", "canonical_tables", "warehouse_tables", "cin_census_tables", "cin_findings",
             "cin_census_xml", "ssda903_tables", "ssda903_findings", "ssda903_files", "validation_report", "submission_pack"} <= keys
     assert defs.resolve_job_def("main") is not None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from statreturns.generate import Config, write_extracts
+from statreturns.generate import Config, write_extracts, write_sources_file
 
 
 def _plant_sentinels(ssd: Path) -> dict[str, set[str]]:
@@ -39,8 +39,8 @@ def test_nothing_dagster_stores_or_prints_names_a_child(tmp_path):
     home, run = tmp_path / "home", tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STATRETURNS_", "DAGSTER_"))}
     env.update({"DAGSTER_HOME": str(home), "STATRETURNS_RUN_DIR": str(run), "STATRETURNS_LAS": "356",
-                "STATRETURNS_YEARS": "2026", "STATRETURNS_SSD_EXTRACT": str(tmp_path / "in" / "ssd"),
-                "STATRETURNS_SCHOOL_EXTRACT": str(tmp_path / "in" / "school" / "pupils.csv")})
+                "STATRETURNS_YEARS": "2026",
+                "STATRETURNS_SOURCES": str(write_sources_file(tmp_path / "sources.yaml", str(tmp_path / "in")))})
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--multiprocess", "--max-concurrent", "2",
                            "--run-dir", str(run)], env=env, capture_output=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr.decode()[-1500:]

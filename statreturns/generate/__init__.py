@@ -10,7 +10,28 @@ from statreturns.generate.model import Config, generate
 from statreturns.school import write_pupils
 from statreturns.ssd import write_ssd
 
-__all__ = ["Config", "generate", "inject", "write_extracts"]
+__all__ = ["Config", "generate", "inject", "write_extracts", "write_sources_file"]
+
+SOURCES_TEMPLATE = """# Sources for extracts written by `statreturns generate` (format: README, "Sources and profiles").
+sources:
+  - name: council_ssd
+    kind: csv
+    location: {root}/ssd
+    pattern: "ssd_*.csv"
+    profile: ssd-csv
+  - name: school_pupils
+    kind: csv
+    location: {root}/school/pupils.csv
+    profile: generic-mis
+"""
+
+
+def write_sources_file(path: Path, root: str) -> Path:
+    """A sources file for generated extracts under `root`, which may hold `{la}`/`{year}` (one folder
+    of extracts per council, as a hub keeps them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(SOURCES_TEMPLATE.replace("{root}", root), encoding="utf-8")
+    return path
 
 
 def write_extracts(cfg: Config, out: Path) -> dict[str, int]:

@@ -1,0 +1,263 @@
+"""The landing area: each extract copied once, immutable, checksummed and registered.
+
+A landed copy lives at ``<run_dir>/landing/<source>/<sha256>/<original name>``, written atomically and
+made read-only. The register is the ``landing_files`` table in the warehouse database, one row per
+landed file or query result (query results are landed as UTF-8 CSV files, so they can be purged like
+any file). Landing the same content again for the same source is a no-op.
+
+Columns of ``landing_files``: landing_id (SHA-256 of the content as first landed: the row's identity),
+source, kind, profile, original_name, stored_path (relative to run_dir, POSIX), sha256 and size_bytes
+(of the copy as it is now), landed_at (UTC ISO-8601), rows_in, rows_landed, rows_quarantined,
+rows_purged, status (``landed`` or ``withdrawn``), encoding, header_line, key_columns (JSON: raw table
+-> canonical key table -> the raw column holding the key, or how to reach it through another raw table).
+
+Landed data is itself subject to retention: :func:`remove_children` purges children's rows from every
+landed copy and :func:`landed_rows` finds one child's raw rows for a subject access request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from statreturns.ingest.normalise import ids
+
+TABLE = "landing_files"
+TEXT_KINDS = ("csv", "sql", "ssda903")  # landed copies that can be rewritten row by row
+_META = sa.MetaData()
+REGISTER = sa.Table(
+    TABLE, _META,
+    sa.Column("landing_id", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("profile", sa.Text, nullable=False),
+    sa.Column("original_name", sa.Text, nullable=False),
+    sa.Column("stored_path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("landed_at", sa.String(40), nullable=False),
+    sa.Column("rows_in", sa.BigInteger),
+    sa.Column("rows_landed", sa.BigInteger),
+    sa.Column("rows_quarantined", sa.BigInteger),
+    sa.Column("rows_purged", sa.BigInteger, nullable=False, default=0),
+    sa.Column("status", sa.String(20), nullable=False, default="landed"),
+    sa.Column("encoding", sa.String(40)),
+    sa.Column("header_line", sa.Integer),
+    sa.Column("key_columns", sa.Text),
+)
+
+
+@dataclass(frozen=True)
+class Landed:
+    landing_id: str
+    source: str
+    kind: str
+    original_name: str
+    path: Path  # the landed copy
+    new: bool  # False when identical content was already landed for this source
+
+
+def ensure_register(engine: sa.Engine) -> None:
+    _META.create_all(engine, tables=[REGISTER])
+
+
+def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile: str, path: Path,
+              landed_at: dt.datetime, area: str = "") -> Landed:
+    """Copy ``path`` into the landing area (streamed: never read whole) and register it.
+
+    ``area`` (e.g. ``2026/356`` for a partition) puts the copy under ``landing/<area>/<source>/``.
+    """
+    folder = run_dir / "landing" / area / source
+    folder.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".landing.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                h.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        return _register(engine, run_dir, folder, source, kind, profile, path.name, h.hexdigest(), Path(tmp),
+                         landed_at)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def land_bytes(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile: str, name: str, data: bytes,
+               landed_at: dt.datetime, area: str = "") -> Landed:
+    """Land content held in memory (a query result written as CSV)."""
+    folder = run_dir / "landing" / area / source
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".landing.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        digest = hashlib.sha256(data).hexdigest()
+        return _register(engine, run_dir, folder, source, kind, profile, name, digest, Path(tmp), landed_at)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind: str, profile: str, name: str,
+              digest: str, tmp: Path, landed_at: dt.datetime) -> Landed:
+    ensure_register(engine)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(REGISTER.c.stored_path).where(
+            REGISTER.c.landing_id == digest, REGISTER.c.source == source)).first()
+        if row is not None:
+            return Landed(digest, source, kind, name, run_dir / row.stored_path, new=False)
+        final = folder / digest / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        size = tmp.stat().st_size
+        os.replace(tmp, final)
+        final.chmod(stat.S_IRUSR | stat.S_IRGRP)
+        conn.execute(REGISTER.insert().values(
+            landing_id=digest, source=source, kind=kind, profile=profile, original_name=name,
+            stored_path=final.relative_to(run_dir).as_posix(), sha256=digest, size_bytes=size,
+            landed_at=landed_at.astimezone(dt.UTC).isoformat(timespec="seconds"), rows_purged=0, status="landed"))
+    return Landed(digest, source, kind, name, final, new=True)
+
+
+def record_read(engine: sa.Engine, landed: Landed, rows_in: int, rows_quarantined: int, encoding: str | None,
+                header_line: int | None, key_columns: dict) -> None:
+    """Store what reading the landed copy found: counts (in = landed + quarantined) and its key columns."""
+    with engine.begin() as conn:
+        conn.execute(REGISTER.update().where(
+            REGISTER.c.landing_id == landed.landing_id, REGISTER.c.source == landed.source).values(
+            rows_in=rows_in, rows_landed=rows_in - rows_quarantined, rows_quarantined=rows_quarantined,
+            encoding=encoding, header_line=header_line, key_columns=json.dumps(key_columns, sort_keys=True)))
+
+
+def register(engine: sa.Engine) -> pd.DataFrame:
+    ensure_register(engine)
+    with engine.connect() as conn:
+        return pd.read_sql(sa.select(REGISTER).order_by(REGISTER.c.landed_at, REGISTER.c.stored_path), conn)
+
+
+# ----------------------------------------------------------------------------------------- retention
+
+def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]]) -> dict[str, int]:
+    """Rewrite every landed copy without the rows whose canonical key is in ``keys``.
+
+    ``keys`` is ``{"children": {child_id, ...}, "school_pupils": {pupil_id, ...}}``; each key is mapped to
+    the raw column through the source's profile (``key_columns`` in the register; rows of a raw table
+    without a person column, e.g. ``ssd_cla_reviews``, are matched through the table that links them).
+    Text copies (csv, sql, ssda903) are rewritten row-wise as UTF-8 CSV with the header row only (any
+    title rows above the header go too), atomically, and the register gets the new sha256 and size
+    and the purged-row count. XML and XLSX copies cannot be rewritten row-wise: a copy holding any such
+    row is deleted and marked ``withdrawn``. Returns the rows removed per landing_id (withdrawn copies
+    count all their rows).
+    """
+    from statreturns.ingest.readers import landed_frames
+
+    wanted = {t: {str(k).strip().upper() for k in v} for t, v in keys.items() if v}
+    rows = register(engine)
+    rows = rows.loc[rows["status"] == "landed"]
+    frames = {r.landing_id: landed_frames(run_dir, r) for r in rows.itertuples()}
+    plans: dict[str, dict[str, pd.Series]] = {}
+    for r in rows.itertuples():
+        plans[r.landing_id] = {raw: _matches(frame, _links(r, raw), wanted, rows, frames)
+                               for raw, frame in frames[r.landing_id].items()}
+    removed: dict[str, int] = {}
+    with engine.begin() as conn:
+        for r in rows.itertuples():
+            hits = sum(int(m.sum()) for m in plans[r.landing_id].values())
+            if not hits:
+                continue
+            path = run_dir / r.stored_path
+            where = (REGISTER.c.landing_id == r.landing_id) & (REGISTER.c.source == r.source)
+            if r.kind in TEXT_KINDS:
+                ((raw, frame),) = frames[r.landing_id].items()
+                _rewrite_csv(frame.loc[~plans[r.landing_id][raw].to_numpy()], path)
+                conn.execute(REGISTER.update().where(where).values(
+                    sha256=_sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
+                    rows_purged=int(r.rows_purged or 0) + hits))
+                removed[r.landing_id] = hits
+            else:
+                path.unlink(missing_ok=True)
+                total = sum(len(f) for f in frames[r.landing_id].values())
+                conn.execute(REGISTER.update().where(where).values(
+                    status="withdrawn", rows_purged=int(r.rows_purged or 0) + total, size_bytes=0))
+                removed[r.landing_id] = total
+    return removed
+
+
+def landed_rows(engine: sa.Engine, run_dir: Path, table: str, key: str) -> dict[str, pd.DataFrame]:
+    """One child's (or pupil's) raw landed rows, per landed file, for a subject access request.
+
+    ``table`` is the canonical key table (``children`` or ``school_pupils``), ``key`` its id. Files without
+    any of the person's rows are left out. Multi-table files (workbooks, XML) give one frame per raw table
+    with rows, keyed ``<landing_id>:<raw table>``.
+    """
+    from statreturns.ingest.readers import landed_frames
+
+    wanted = {table: {str(key).strip().upper()}}
+    rows = register(engine)
+    rows = rows.loc[rows["status"] == "landed"]
+    frames = {r.landing_id: landed_frames(run_dir, r) for r in rows.itertuples()}
+    out: dict[str, pd.DataFrame] = {}
+    for r in rows.itertuples():
+        parts = frames[r.landing_id]
+        for raw, frame in parts.items():
+            hit = _matches(frame, _links(r, raw), wanted, rows, frames)
+            if hit.any():
+                out[r.landing_id if len(parts) == 1 else f"{r.landing_id}:{raw}"] = frame.loc[hit.to_numpy()]
+    return out
+
+
+def _links(r, raw: str) -> dict:
+    return json.loads(r.key_columns or "{}").get(raw, {})
+
+
+def _matches(frame: pd.DataFrame, links: dict, wanted: dict[str, set[str]], rows: pd.DataFrame,
+             frames: dict[str, dict[str, pd.DataFrame]]) -> pd.Series:
+    hit = pd.Series(False, index=frame.index)
+    for table, link in links.items():
+        keys = wanted.get(table)
+        if not keys:
+            continue
+        if isinstance(link, str):
+            if link in frame.columns:
+                hit |= ids(frame[link]).isin(keys)
+            continue
+        # reached through another raw table of the same source: the ids it links to these persons
+        linked: set[str] = set()
+        for other in frames.values():
+            via = other.get(link["via"])
+            if via is not None and {link["match"], link["person"]} <= set(via.columns):
+                linked |= set(ids(via.loc[ids(via[link["person"]]).isin(keys), link["match"]]).dropna())
+        if link["column"] in frame.columns:
+            hit |= ids(frame[link["column"]]).isin(linked)
+    return hit
+
+
+def _rewrite_csv(frame: pd.DataFrame, path: Path) -> None:
+    data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".purge.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    from statreturns.files import sha256
+
+    return sha256(path)
