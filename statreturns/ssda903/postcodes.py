@@ -139,8 +139,11 @@ class PostcodeDirectory:
 
     def positions(self, postcodes: pd.Series) -> np.ndarray:
         """Row position in ``frame`` of each postcode, -1 where blank, malformed or not listed."""
-        # Search each distinct key once, in order: far fewer cache misses than random probes.
-        unique, inverse = np.unique(postcode_keys(postcodes), return_inverse=True)
+        # Keys worked out once per distinct value (a child's postcodes repeat across episodes), then
+        # each distinct key searched once, in order: far fewer cache misses than random probes.
+        codes, values = pd.factorize(postcodes)
+        keys = postcode_keys(pd.Series(np.append(np.asarray(values, dtype=object), None), dtype=object))
+        unique, inverse = np.unique(keys[codes], return_inverse=True)  # code -1 (blank) takes the last slot
         sorted_keys = self.frame["key"].to_numpy()
         pos = np.searchsorted(sorted_keys, unique).clip(0, max(len(sorted_keys) - 1, 0))
         found = (unique >= 0) & (sorted_keys[pos] == unique) if len(sorted_keys) else unique < -1
@@ -284,7 +287,7 @@ def la_gss_code(la_number: str | None) -> str | None:
 
 def derive(episodes: pd.DataFrame, la_code: str | None, directory: PostcodeDirectory) -> pd.DataFrame:
     """A new frame: ``episodes`` plus PL_LA, PL_LOCATION, PL_DISTANCE, HOME_POST_valid, PL_POST_valid."""
-    out = episodes.copy()
+    out = episodes.copy(deep=False)  # copy-on-write: adding columns leaves ``episodes`` as it was
     frame = directory.frame
     home = directory.positions(episodes["HOME_POST"])
     place = directory.positions(episodes["PL_POST"])

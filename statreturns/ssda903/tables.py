@@ -7,7 +7,10 @@ in ``<col>_raw``), upper-cases code columns, and adds the derived ``Header.UASC`
 ``Episodes.EPISODE_ORDER`` (each episode's place in child-then-start order). Placement
 derivations (``PL_LA``, ``PL_LOCATION``, ``PL_DISTANCE``) are added by ``postcodes.derive`` when the
 postcode directory is available; rules that use them need the pseudo-table ``Postcodes``.
-Rules read these frames and never write to them.
+Code columns (``CODE_COLUMNS``: RNE, LS, PLACE, REC, ...) are categoricals with one dtype per column
+name across both years (categories in text order), so ``==``, ``isin`` and blank tests run on small
+integers; a rule that needs object text (``fillna("")``, concatenation) converts with ``astype(object)``.
+Rules read these frames and never write to them; shared derivations go through ``Ssda903Tables.memo``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,11 @@ DATE_COLUMNS: dict[str, list[str]] = {
 
 # Free-text-like columns not upper-cased (postcodes are normalised separately).
 _KEEP_CASE = {"CHILD", "HOME_POST", "PL_POST", "SW_ID"}
+# Code columns (a few distinct values each) are held as categoricals sharing one dtype per column name
+# across both years, with categories in text order: comparisons and isin then work on small integers.
+CODE_COLUMNS = frozenset({"RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE", "SEX",
+                          "ETHNIC", "MOTHER", "REVIEW_CODE", "SDQ_REASON", "IN_TOUCH", "ACTIV", "ACCOM", "MISSING",
+                          "SW_REASON"})
 
 
 @dataclass
@@ -88,12 +96,24 @@ class Ssda903Tables:
     absent: dict[str, str] = field(default_factory=dict)  # table -> why it is not there
 
     memos: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    _memo_frames: list[tuple[str, pd.DataFrame]] = field(default_factory=list, repr=False, compare=False)
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
-        """A derived frame several rules share, built on first use (rules never write to it)."""
+        """A derived frame several rules share, built on first use.
+
+        Each caller gets its own shallow copy of a frame or Series: with pandas' copy-on-write, a rule
+        that writes to what it was given copies first, so no rule can change what another sees. Memos
+        are dropped whenever a table in ``frames`` is replaced (tests swap tables between checks).
+        """
+        current = list(self.frames.items())
+        if len(current) != len(self._memo_frames) or any(
+            a[0] != b[0] or a[1] is not b[1] for a, b in zip(current, self._memo_frames, strict=True)
+        ):
+            self.memos.clear()
+            self._memo_frames = current
         if key not in self.memos:
             self.memos[key] = build()
-        return self.memos[key]  # type: ignore[return-value]
+        return _read_only(self.memos[key])  # type: ignore[return-value]
 
     def has(self, name: str) -> bool:
         return name in self.frames
@@ -108,10 +128,18 @@ class Ssda903Tables:
         raise AttributeError(name)
 
 
+def _read_only(value: T) -> T:
+    if isinstance(value, (pd.Series, pd.DataFrame)):
+        return value.copy(deep=False)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_read_only(v) for v in value)  # type: ignore[return-value]
+    return value
+
+
 def prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """One table: all expected columns present, codes upper-cased, dates parsed (raw kept)."""
     base = name.removesuffix("_last")
-    frame = frame.reset_index(drop=True).copy()
+    frame = frame.reset_index(drop=True)  # a new frame: copy-on-write keeps the caller's untouched
     for col in COLUMNS[base]:
         if col not in frame.columns:
             frame[col] = None
@@ -119,8 +147,58 @@ def prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         if col in date_columns or frame[col].dtype != object:
             continue
-        frame[col] = dates.text(frame[col], upper=col not in _KEEP_CASE)
-    return dates.parse_columns(frame, date_columns, dates.UK)
+        if col in CODE_COLUMNS:
+            frame[col] = _codes(frame[col])
+            continue
+        upper = col not in _KEEP_CASE
+        (frame[col],) = per_value(frame[col], lambda s, upper=upper: dates.text(s, upper=upper))
+    for col in date_columns:
+        # As dates.parse_columns (raw text kept as <col>_raw), once per distinct value: dates repeat.
+        if col not in frame.columns:
+            frame[col] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+        frame[f"{col}_raw"], frame[col] = per_value(frame[col], dates.text, lambda s: dates.parse(s, dates.UK))
+    return frame
+
+
+def per_value(s: pd.Series, *converts: Callable[[pd.Series], pd.Series]) -> list[pd.Series]:
+    """``convert(s)`` for each element-wise ``convert``, computed once per distinct string of ``s``.
+
+    Codes, ids and dates repeat across rows, and the string work per row is the cost of building
+    tables. Columns that are not all strings (blanks aside) are converted whole, so that values which
+    hash alike but print differently (1, 1.0, True) stay apart.
+    """
+    if s.dtype != object:
+        return [convert(s) for convert in converts]
+    codes, uniques = pd.factorize(s)
+    if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
+        return [convert(s) for convert in converts]
+    # One extra slot for blanks (code -1), converted like any other missing value.
+    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)
+    codes[codes < 0] = len(uniques)
+    return [convert(distinct.rename(s.name)).iloc[codes].set_axis(s.index) for convert in converts]
+
+
+def _codes(s: pd.Series) -> pd.Series:
+    """``dates.text(s, upper=True)`` as a categorical (categories in text order, blank as missing)."""
+    codes, uniques = pd.factorize(s)
+    if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
+        text = dates.text(s, upper=True)
+        return text.astype(pd.CategoricalDtype(sorted(text.dropna().unique())))
+    text = dates.text(pd.Series(uniques, dtype=object), upper=True).to_numpy()
+    categories = sorted({v for v in text if v is not None})
+    # Category of each distinct value; -1 where it is blank, and in the last slot, for blank cells.
+    position = np.append(pd.Index(categories, dtype=object).get_indexer(text), -1)
+    values = pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(categories))
+    return pd.Series(values, index=s.index, name=s.name)
+
+
+def _share_code_dtypes(frames: dict[str, pd.DataFrame]) -> None:
+    """One categorical dtype per code column name across all tables, so columns compare directly."""
+    for col in CODE_COLUMNS:
+        holding = [f for f in frames.values() if col in f.columns and isinstance(f[col].dtype, pd.CategoricalDtype)]
+        categories = sorted(set().union(*(f[col].cat.categories for f in holding)))
+        for f in holding:
+            f[col] = f[col].cat.set_categories(categories)
 
 
 def episode_order(ep: pd.DataFrame) -> pd.Series:
@@ -157,6 +235,7 @@ def build_tables(
             frames[last] = prepare(last, previous[name])
         else:
             absent[last] = "no previous year's return given (--previous)"
+    _share_code_dtypes(frames)
     for name in ("Episodes", "Episodes_last"):
         if name in frames:
             frames[name]["EPISODE_ORDER"] = episode_order(frames[name])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from statreturns.ssda903.tables import COLUMNS, DATE_COLUMNS, FILE_NAMES
+from statreturns.ssda903.tables import COLUMNS, DATE_COLUMNS, FILE_NAMES, per_value
 
 FIRST_YEAR: dict[str, int] = {"SWEpisodes": 2024, "DoLo": 2027}
 UK_DATE = "%d/%m/%Y"
@@ -44,8 +44,18 @@ def _date_column(frame: pd.DataFrame, col: str) -> pd.Series:
         raw_col = f"{col}_raw"
         if raw_col in frame.columns:  # keep unparseable raw text rather than writing a blank
             text = text.where(s.notna(), frame[raw_col])
-        return text.map(_format_cell).astype(object)
-    return s.map(_format_cell).astype(object)
+        return _cells(text)
+    return _cells(s)
+
+
+def _cells(s: pd.Series) -> pd.Series:
+    """Each cell's text, formatted once per distinct value (codes and dates repeat down a column).
+
+    Text as the readers give it (strings, blanks missing) is written as it is, blanks as "".
+    """
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.where(s.notna(), "")
+    return per_value(s, lambda v: v.map(_format_cell).astype(object))[0]
 
 
 def table_text(name: str, frame: pd.DataFrame) -> str:
@@ -62,7 +72,7 @@ def table_text(name: str, frame: pd.DataFrame) -> str:
         elif col in dates:
             columns.append(_date_column(frame, col).tolist())
         else:
-            columns.append(frame[col].map(_format_cell).tolist())
+            columns.append(_cells(frame[col]).tolist())
     writer.writerows(zip(*columns, strict=True))
     return out.getvalue()
 

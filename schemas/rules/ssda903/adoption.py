@@ -17,11 +17,13 @@ from schemas.rules.ssda903.base import (
     by_child,
     continuously_looked_after,
     header_value,
+    ids,
     present,
     rule,
 )
 from statreturns import dates
 from statreturns.reference import data_path
+from statreturns.ssda903.tables import per_value
 
 ADOPTION_PLACES = frozenset({"A3", "A4", "A5", "A6"})
 ADOPTED = frozenset({"E11", "E12"})
@@ -69,7 +71,7 @@ def any_filled(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
 def per_child(frame: pd.DataFrame, col: str, how: str, mask: pd.Series | None = None) -> pd.Series:
     """``how`` ('min'/'max') of ``col`` per CHILD over the rows in ``mask``; NaT/NaN are skipped."""
     f = frame if mask is None else frame[mask]
-    return f.groupby("CHILD")[col].agg(how)
+    return f.groupby("CHILD", sort=False)[col].agg(how)
 
 
 def latest_rows(frame: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -81,7 +83,7 @@ def latest_rows(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def children(frame: pd.DataFrame, mask: pd.Series | None = None) -> pd.Index:
     f = frame if mask is None else frame[mask]
-    return pd.Index(f["CHILD"].dropna().unique())
+    return ids(f["CHILD"].dropna().unique())
 
 
 def pair_any(left: pd.DataFrame, right: pd.DataFrame, cond) -> pd.Series:
@@ -89,9 +91,14 @@ def pair_any(left: pd.DataFrame, right: pd.DataFrame, cond) -> pd.Series:
 
     ``cond`` gets the merged frame; right-hand columns that clash carry the suffix ``_r``.
     """
+    return pairs_any(left, right, [cond])[0]
+
+
+def pairs_any(left: pd.DataFrame, right: pd.DataFrame, conds: list) -> list[pd.Series]:
+    """``pair_any`` for each of ``conds``, merging the two tables once."""
     m = left.reset_index(names="_row").merge(right[right["CHILD"].notna()], on="CHILD", suffixes=("", "_r"))
-    hit = m.loc[cond(m).fillna(False).astype(bool), "_row"]
-    return pd.Series(left.index.isin(hit), index=left.index)
+    hits = (m.loc[cond(m).fillna(False).astype(bool), "_row"] for cond in conds)
+    return [pd.Series(left.index.isin(hit), index=left.index) for hit in hits]
 
 
 def adopted_in_year(t) -> pd.Series:
@@ -142,9 +149,10 @@ def date_placed_ceased_invalid(t) -> pd.Series:
 def placed_dates_after_care(t) -> pd.Series:
     # Reported on the PlacedAdoption row (the dates at fault). The child's last episode that is not an X1
     # continuation gives the date care ended (none if that episode is open).
-    ep = t.Episodes
-    last = latest_rows(ep[ep["REC"].ne("X1")], "DECOM")["DEC"]
     pa = t.PlacedAdoption
+    ep = t.Episodes
+    ep = ep[ep["CHILD"].isin(pa["CHILD"])]  # only these children are looked up, each on their own episodes
+    last = latest_rows(ep[ep["REC"].ne("X1")], "DECOM")["DEC"]
     dec = by_child(pa["CHILD"], last)
     out = pd.Series(False, index=pa.index)
     for col in ("DATE_PLACED", "DATE_PLACED_CEASED"):
@@ -528,7 +536,7 @@ def ceased_without_placed(t) -> pd.Series:
 def decisions_overlap(t) -> pd.Series:
     pa = t.PlacedAdoption
     f = pa[pa["DATE_PLACED"].notna() & pa["CHILD"].notna()].sort_values(["CHILD", "DATE_PLACED"], kind="stable")
-    g = f.groupby("CHILD")
+    g = f.groupby("CHILD", sort=False)
     prev_ceased = g["DATE_PLACED_CEASED"].shift()
     prev_open = g["DATE_PLACED_CEASED_raw"].shift().pipe(dates.blank) & g.cumcount().gt(0)
     bad = prev_open | (f["DATE_PLACED"] < prev_ceased)
@@ -613,13 +621,19 @@ def prev_perm_invalid(t) -> pd.Series:
 
 def _date_perm_earliest(pp: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(valid, earliest possible date) of DATE_PERM, where ZZ may stand for an unknown day or month."""
-    raw = pp["DATE_PERM_raw"].astype("str").str.strip().str.upper()
-    parts = raw.str.extract(r"^(\d{2}|ZZ)/(\d{2}|ZZ)/(\d{4})$")
-    day = parts[0].replace("ZZ", "01")
-    month = parts[1].replace("ZZ", "01")
-    earliest = dates.parse(day + "/" + month + "/" + parts[2], dates.UK)
+    def text(raw: pd.Series) -> pd.Series:
+        return raw.astype("str").str.strip().str.upper()
+
+    def earliest_of(raw: pd.Series) -> pd.Series:
+        parts = text(raw).str.extract(r"^(\d{2}|ZZ)/(\d{2}|ZZ)/(\d{4})$")
+        day = parts[0].replace("ZZ", "01")
+        month = parts[1].replace("ZZ", "01")
+        return dates.parse(day + "/" + month + "/" + parts[2], dates.UK)
+
+    # Worked out once per distinct raw value: the regular expressions are the cost.
+    earliest, has_zz = per_value(pp["DATE_PERM_raw"], earliest_of, lambda raw: text(raw).str.contains("ZZ", regex=False))
     # A full date must parse as it stands; with ZZ, the known parts must be possible.
-    valid = earliest.notna() & (pp["DATE_PERM"].notna() | raw.str.contains("ZZ", regex=False))
+    valid = earliest.notna() & (pp["DATE_PERM"].notna() | has_zz)
     return valid.fillna(False).astype(bool), earliest.where(valid)
 
 

@@ -13,6 +13,7 @@ Readings taken where the DfE wording leaves room (each also noted at its rule):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from schemas.rules.ssda903.base import (
@@ -23,6 +24,7 @@ from schemas.rules.ssda903.base import (
     header_value,
     present,
     rule,
+    shared,
 )
 from statreturns import dates
 from statreturns.reference import code_list
@@ -71,15 +73,16 @@ def _invalid_code(s: pd.Series, codes: frozenset[str]) -> pd.Series:
     return present(s) & ~s.isin(codes)
 
 
-def _open(ep: pd.DataFrame) -> pd.Series:
-    """No DEC in the file (a DEC that does not parse is not open)."""
-    return dates.absent(ep["DEC_raw"])
+@shared
+def _open(t) -> pd.Series:
+    """Episodes with no DEC in the file (a DEC that does not parse is not open)."""
+    return dates.absent(t.Episodes["DEC_raw"])
 
 
+@shared
 def _end(t) -> pd.Series:
     """DEC, or the collection end for an open episode; NaT where DEC is present but not a date."""
-    ep = t.Episodes
-    return ep["DEC"].where(~_open(ep), t.collection_end)
+    return t.Episodes["DEC"].where(~_open(t), t.collection_end)
 
 
 def _days(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -95,9 +98,21 @@ def _mask(rows: pd.Series, index: pd.Index) -> pd.Series:
     return rows.reindex(index, fill_value=False).astype(bool)
 
 
-def _ordered(ep: pd.DataFrame) -> pd.DataFrame:
-    """Episodes with a valid DECOM, in order of CHILD then DECOM (file order breaks ties)."""
-    return ep[ep["DECOM"].notna()].sort_values(["CHILD", "DECOM"], kind="stable")
+@shared
+def _episodes_in_order(t) -> pd.DataFrame:
+    """Episodes with a valid DECOM in order of CHILD then DECOM (file order breaks ties), sorted once.
+
+    Sorted on the integer EPISODE_ORDER built with the tables, which ranks rows with a CHILD and a
+    DECOM by (CHILD, DECOM, file order); rows without a CHILD come last, by DECOM then file order, as
+    in a stable sort by CHILD then DECOM.
+    """
+    ep = t.Episodes
+    f = ep[ep["DECOM"].notna()]
+    known = f["CHILD"].notna().to_numpy()
+    rank = f["EPISODE_ORDER"].to_numpy(dtype="int64", na_value=-1)[known]
+    first = np.flatnonzero(known)[np.argsort(rank, kind="stable")]
+    rest = np.flatnonzero(~known)[np.argsort(f["DECOM"].to_numpy()[~known], kind="stable")]
+    return f.iloc[np.concatenate([first, rest])]
 
 
 def _real_urn(ep: pd.DataFrame) -> pd.Series:
@@ -155,8 +170,9 @@ def _run_longer_than(t, legal_status: str, max_days: int) -> pd.Series:
     open episode runs to the collection end. Sorting is on a copy and its result is used.
     """
     ep = t.Episodes
-    runs = pd.DataFrame({"CHILD": ep["CHILD"], "DECOM": ep["DECOM"], "END": _end(t)})
-    runs = _ordered(runs[ep["LS"] == legal_status])
+    ordered = _episodes_in_order(t)  # filtering a sorted frame keeps its order
+    ordered = ordered[(ordered["LS"] == legal_status).to_numpy()]
+    runs = pd.DataFrame({"CHILD": ordered["CHILD"], "DECOM": ordered["DECOM"], "END": _end(t).loc[ordered.index]})
     prev_end = runs.groupby("CHILD", sort=False)["END"].shift()
     run_id = (prev_end.isna() | (runs["DECOM"] > prev_end)).cumsum()
     start = runs.groupby(run_id)["DECOM"].transform("min")
@@ -187,7 +203,7 @@ def decom_not_valid(t) -> pd.Series:
 def earlier_episode_not_ended(t) -> pd.Series:
     # "Latest" is the child's greatest valid DECOM; every episode that starts before it must be ended.
     ep = t.Episodes
-    latest = ep.groupby("CHILD")["DECOM"].transform("max")
+    latest = ep.groupby("CHILD", sort=False)["DECOM"].transform("max")
     not_ended = dates.absent(ep["DEC_raw"]) | ~present(ep["REC"])
     return (ep["DECOM"] < latest) & not_ended
 
@@ -290,7 +306,7 @@ def adopted_before(t) -> pd.Series:
         frames.append(t.Episodes_last[["CHILD", "DECOM", "REC"]])
     both = pd.concat(frames, ignore_index=True)
     adopted = both[both["REC"].isin(["E11", "E12"])]
-    first = adopted.groupby("CHILD")["DECOM"].min()
+    first = adopted.groupby("CHILD", sort=False)["DECOM"].min()
     return ep["DECOM"] > by_child(ep["CHILD"], first)
 
 
@@ -345,7 +361,7 @@ def adoption_with_carers_rne(t) -> pd.Series:
 def urn_required(t) -> pd.Series:
     # Short breaks (V3/V4) are exempt too: rule 214 forbids them a URN (peer note).
     ep = t.Episodes
-    in_year = _open(ep) | (ep["DEC"] >= t.collection_start)
+    in_year = _open(t) | (ep["DEC"] >= t.collection_start)
     exempt = (ep["PLACE"].isin(URN_EXEMPT[t.year]) | ep["PL_LA"].isin(OUTSIDE_ENGLAND)
               | ep["LS"].isin(SHORT_BREAKS))
     return in_year & ~present(ep["URN"]) & ~exempt
@@ -391,7 +407,7 @@ def urn_provider_mismatch(t) -> pd.Series:
 @rule("225", "error", table="Episodes", fields=["REASON_PLACE_CHANGE"], years=ALL_YEARS,
       message="Reason for placement change must be recorded.")
 def place_change_reason_missing(t) -> pd.Series:
-    ep = _ordered(t.Episodes)
+    ep = _episodes_in_order(t)
     nxt = ep.groupby("CHILD", sort=False)[["RNE", "PLACE"]].shift(-1)
     fails = ((ep["REC"] == "X1") & nxt["RNE"].isin(["P", "B", "T", "U"])
              & ~ep["PLACE"].isin(TEMPORARY) & ~nxt["PLACE"].isin(TEMPORARY)
@@ -404,7 +420,7 @@ def place_change_reason_missing(t) -> pd.Series:
 def place_change_reason_on_temporary(t) -> pd.Series:
     # The row reported is the one holding the reason: the temporary placement itself, or the episode
     # immediately before one.
-    ep = _ordered(t.Episodes)
+    ep = _episodes_in_order(t)
     next_place = ep.groupby("CHILD", sort=False)["PLACE"].shift(-1)
     has_reason = present(ep["REASON_PLACE_CHANGE"])
     fails = has_reason & (ep["PLACE"].isin(TEMPORARY) | next_place.isin(TEMPORARY))
@@ -425,7 +441,7 @@ def urn_closed_before_end(t) -> pd.Series:
     ep = t.Episodes
     reg_end = _provider_value(t, "REG_END")
     closed_late = ep["DEC"] > reg_end
-    open_after = _open(ep) & (reg_end < t.collection_end)
+    open_after = _open(t) & (reg_end < t.collection_end)
     return _real_urn(ep) & (closed_late | open_after)
 
 
@@ -451,7 +467,7 @@ def provider_la_mismatch(t) -> pd.Series:
       message="Reason for placement change is not required when the episode has not ceased.")
 def place_change_reason_on_open(t) -> pd.Series:
     ep = t.Episodes
-    return present(ep["REASON_PLACE_CHANGE"]) & _open(ep)
+    return present(ep["REASON_PLACE_CHANGE"]) & _open(t)
 
 
 @rule("234", "error", table="Episodes", fields=["REASON_PLACE_CHANGE", "DOB"], years=NEXT_YEARS,
@@ -491,14 +507,14 @@ def urn_outside_england(t) -> pd.Series:
       message="First episode starts before child was born.")
 def first_episode_before_birth(t) -> pd.Series:
     ep = t.Episodes
-    first = ep.groupby("CHILD")["DECOM"].transform("min")
+    first = ep.groupby("CHILD", sort=False)["DECOM"].transform("min")
     return (ep["DECOM"] == first) & (ep["DECOM"] < _dob(t))
 
 
 @rule("336", "error", table="Episodes", fields=["PLACE"], years=ALL_YEARS,
       message="Child does not have a foster placement immediately prior to being placed for adoption.")
 def adoption_without_prior_foster(t) -> pd.Series:
-    ep = _ordered(t.Episodes)
+    ep = _episodes_in_order(t)
     grouped = ep.groupby("CHILD", sort=False)
     prev_place = grouped["PLACE"].shift()
     not_first = grouped.cumcount() > 0
@@ -545,7 +561,7 @@ def episode_ends_before_start(t) -> pd.Series:
               "the reason for new episode code must be amended to S.")
 def first_episode_not_s(t) -> pd.Series:
     ep = t.Episodes
-    first = ep.groupby("CHILD")["DECOM"].transform("min")
+    first = ep.groupby("CHILD", sort=False)["DECOM"].transform("min")
     is_first = (ep["DECOM"] == first) & (ep["DECOM"] >= t.collection_start)
     return is_first & (ep["RNE"] != "S")
 
@@ -565,7 +581,7 @@ def open_after_18(t) -> pd.Series:
     ep = t.Episodes
     turned_18 = birthday(_dob(t), 18) < t.collection_end
     s20_5 = (ep["LS"] == "V2") & (ep["PLACE"] == "K2")
-    return turned_18 & _open(ep) & ~s20_5
+    return turned_18 & _open(t) & ~s20_5
 
 
 # ---------------------------------------------------------------- 361-367: legal-status durations, short breaks
@@ -620,7 +636,7 @@ def short_breaks_over_75_days(t) -> pd.Series:
     stop = _end(t).clip(upper=t.collection_end)
     days = _days(start, stop)
     counted = (ep["LS"] == "V3") & (days > 0)
-    total = days.where(counted).groupby(ep["CHILD"]).transform("sum")
+    total = days.where(counted).groupby(ep["CHILD"], sort=False).transform("sum")
     return counted & (total > 75)
 
 
@@ -672,7 +688,7 @@ def too_many_carer_holidays(t) -> pd.Series:
     # The return covers one collection year, so all T3 rows of a child are counted together.
     ep = t.Episodes
     t3 = ep["PLACE"] == "T3"
-    count = t3.groupby(ep["CHILD"]).transform("sum")
+    count = t3.groupby(ep["CHILD"], sort=False).transform("sum")
     return t3 & (count > 2)
 
 

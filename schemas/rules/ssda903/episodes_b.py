@@ -14,9 +14,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, birthday, by_child, header_value, isin, present, rule
+from schemas.rules.ssda903.base import (
+    ALL_YEARS,
+    birthday,
+    by_child,
+    header_value,
+    isin,
+    present,
+    rule,
+    shared,
+)
 from statreturns import dates
 from statreturns.ssda903.postcodes import la_gss_code
+from statreturns.ssda903.tables import per_value
 
 SHORT_BREAK = ["V3", "V4"]
 TEMPORARY = ["T0", "T1", "T2", "T3", "T4"]
@@ -99,12 +109,16 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
 
 
 def _post(s: pd.Series) -> pd.Series:
-    """Postcodes compared without spaces or case."""
-    return s.astype("str").str.replace(r"\s+", "", regex=True).str.upper().where(present(s))
+    """Postcodes compared without spaces or case (worked out once per distinct postcode)."""
+    return per_value(s, lambda v: v.astype("str").str.replace(r"\s+", "", regex=True).str.upper()
+                     .where(present(v)))[0]
 
 
-def _placement_changed(ep: pd.DataFrame, prev: pd.DataFrame) -> pd.Series:
-    """Any of PLACE, PL_POST, URN, PLACE_PROVIDER differs from the previous episode."""
+@shared
+def _placement_changed(t) -> pd.Series:
+    """Any of PLACE, PL_POST, URN, PLACE_PROVIDER differs from the child's previous episode."""
+    ep = t.Episodes
+    prev = _neighbour(t, "Episodes", PLACEMENT_COLUMNS, 1)
     changed = ~_same(_post(ep["PL_POST"]), _post(prev["PL_POST"]))
     for col in ["PLACE", "URN", "PLACE_PROVIDER"]:
         changed |= ~_same(ep[col], prev[col])
@@ -380,7 +394,7 @@ def continuation_gap(t) -> pd.Series:
 def legal_change_only(t) -> pd.Series:
     ep = t.Episodes
     prev = _neighbour(t, "Episodes", ["LS", *PLACEMENT_COLUMNS], 1)
-    wrong = _same(ep["LS"], prev["LS"]) | _placement_changed(ep, prev)
+    wrong = _same(ep["LS"], prev["LS"]) | _placement_changed(t)
     return (ep["RNE"] == "L") & prev["_has"] & wrong
 
 
@@ -391,7 +405,7 @@ def legal_change_only(t) -> pd.Series:
 def placement_change_only(t) -> pd.Series:
     ep = t.Episodes
     prev = _neighbour(t, "Episodes", ["LS", *PLACEMENT_COLUMNS], 1)
-    wrong = ~_same(ep["LS"], prev["LS"]) | ~_placement_changed(ep, prev)
+    wrong = ~_same(ep["LS"], prev["LS"]) | ~_placement_changed(t)
     return ep["RNE"].isin(["P", "T"]) & prev["_has"] & wrong
 
 
@@ -402,7 +416,7 @@ def placement_change_only(t) -> pd.Series:
 def legal_and_placement_change(t) -> pd.Series:
     ep = t.Episodes
     prev = _neighbour(t, "Episodes", ["LS", *PLACEMENT_COLUMNS], 1)
-    wrong = _same(ep["LS"], prev["LS"]) | ~_placement_changed(ep, prev)
+    wrong = _same(ep["LS"], prev["LS"]) | ~_placement_changed(t)
     return ep["RNE"].isin(["B", "U"]) & prev["_has"] & wrong
 
 

@@ -7,6 +7,7 @@ problem is the child as a whole.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from schemas.rules.ssda903.base import (
@@ -15,8 +16,10 @@ from schemas.rules.ssda903.base import (
     birthday,
     by_child,
     header_value,
+    ids,
     present,
     rule,
+    shared,
 )
 from statreturns import dates
 from statreturns.reference import code_list
@@ -40,11 +43,12 @@ def first_by_child(frame: pd.DataFrame, column: str) -> pd.Series:
     return f.set_index("CHILD")[column]
 
 
+@shared
 def children_of(t, name: str) -> pd.Index:
     """The child ids in table ``name``, or none if the table was not supplied."""
     if not t.has(name):
         return pd.Index([])
-    return pd.Index(t[name]["CHILD"].dropna().unique())
+    return ids(t[name]["CHILD"].dropna().unique())
 
 
 def pairs(left: pd.DataFrame, lcols: list[str], right: pd.DataFrame, rcols: list[str]) -> pd.DataFrame:
@@ -54,6 +58,11 @@ def pairs(left: pd.DataFrame, lcols: list[str], right: pd.DataFrame, rcols: list
     )
     rhs = right.loc[right["CHILD"].notna(), ["CHILD", *rcols]]
     return lhs.merge(rhs, on="CHILD", how="inner")
+
+
+@shared
+def _episode_care_periods(t) -> pd.DataFrame:
+    return care_periods(t.Episodes)
 
 
 def rows_where(p: pd.DataFrame, mask: pd.Series) -> pd.Index:
@@ -67,8 +76,11 @@ def care_periods(ep: pd.DataFrame) -> pd.DataFrame:
     previous one is still open (an episode with an unparseable DEC counts as open).
     """
     e = ep.loc[ep["DECOM"].notna() & ep["CHILD"].notna(), ["CHILD", "DECOM", "DEC"]]
-    e = e.sort_values(["CHILD", "DECOM"], kind="stable")
-    prev_dec = e.groupby("CHILD")["DEC"].shift()
+    if "EPISODE_ORDER" in ep.columns:  # built tables: that order, as integers, ranks exactly these rows
+        e = e.iloc[np.argsort(ep.loc[e.index, "EPISODE_ORDER"].to_numpy(dtype="int64"), kind="stable")]
+    else:
+        e = e.sort_values(["CHILD", "DECOM"], kind="stable")
+    prev_dec = e.groupby("CHILD", sort=False)["DEC"].shift()
     same_child = e["CHILD"].eq(e["CHILD"].shift())
     continues = same_child & (prev_dec.isna() | (e["DECOM"] <= prev_dec))
     period = (~continues).cumsum()
@@ -212,6 +224,7 @@ def male_with_mc_dob(t) -> pd.Series:
     return (h["SEX"] == "M") & present(h["MC_DOB_raw"])
 
 
+@shared
 def _in_last_header(t) -> pd.Series:
     return t.Header["CHILD"].isin(children_of(t, "Header_last"))
 
@@ -227,8 +240,8 @@ def _in_last_header(t) -> pd.Series:
 )
 def sex_changed(t) -> pd.Series:
     # Both sides in M/F terms, so a 1/2 code (rule 101's finding this year) is not also a change.
-    last = header_value(t, "Header", "SEX", header="Header_last").replace(LEGACY_SEX)
-    now = t.Header["SEX"].replace(LEGACY_SEX)
+    last = header_value(t, "Header", "SEX", header="Header_last").astype(object).replace(LEGACY_SEX)
+    now = t.Header["SEX"].astype(object).replace(LEGACY_SEX)
     return _in_last_header(t) & (now.fillna("") != last.fillna(""))
 
 
@@ -257,8 +270,8 @@ def dob_changed(t) -> pd.Series:
     message="Ethnic origin code disagrees with the ethnic origin already recorded for this child.",
 )
 def ethnic_changed(t) -> pd.Series:
-    last = header_value(t, "Header", "ETHNIC", header="Header_last")
-    return _in_last_header(t) & (t.Header["ETHNIC"].fillna("") != last.fillna(""))
+    last = header_value(t, "Header", "ETHNIC", header="Header_last").astype(object)
+    return _in_last_header(t) & (t.Header["ETHNIC"].astype(object).fillna("") != last.fillna(""))
 
 
 # Rules 205A-D. A child is "UASC" in a year when they appear in that year's UASC table (that is how the
@@ -266,17 +279,20 @@ def ethnic_changed(t) -> pd.Series:
 # no UASC children this year).
 
 
+@shared
 def _uasc_flags(t) -> tuple[pd.Series, pd.Series]:
     child = t.Header["CHILD"]
     return t.Header["UASC"] == "1", child.isin(children_of(t, "UASC_last"))
 
 
+@shared
 def _duc(t, name: str, column: str = "DUC") -> pd.Series:
     if not t.has(name):
         return pd.Series(pd.NaT, index=t.Header.index, dtype="datetime64[us]")
     return by_child(t.Header["CHILD"], first_by_child(t[name], column))
 
 
+@shared
 def _duc_given(t, name: str) -> pd.Series:
     if not t.has(name):
         return pd.Series(False, index=t.Header.index)
@@ -484,7 +500,7 @@ def over_25(t) -> pd.Series:
 def short_breaks_with_mother_or_reviews(t) -> pd.Series:
     # Reported on the child's Header row (the engine reports one table); Reviews is optional.
     ep = t.Episodes
-    all_short = ep["LS"].isin(SHORT_BREAKS).groupby(ep["CHILD"]).all()
+    all_short = ep["LS"].isin(SHORT_BREAKS).groupby(ep["CHILD"], sort=False).all()
     short_children = all_short.index[all_short.to_numpy()]
     reviewed = pd.Index([])
     if t.has("Reviews"):
@@ -534,7 +550,7 @@ def pn1_7_under_4(t) -> pd.Series:
 def duplicate_upn(t) -> pd.Series:
     h = t.Header
     real = present(h["UPN"]) & ~h["UPN"].isin(UPN_UNKNOWN)
-    per_upn = h.loc[real].groupby("UPN")["CHILD"].nunique()
+    per_upn = h.loc[real].groupby("UPN", sort=False)["CHILD"].nunique()
     shared = per_upn.index[(per_upn > 1).to_numpy()]
     return real & h["UPN"].isin(shared)
 
@@ -640,8 +656,8 @@ def missing_periods_overlap(t) -> pd.Series:
     end = end.where(end.notna(), m["MIS_START"])  # an unparseable end: treat as a one-day period
     f = pd.DataFrame({"CHILD": m["CHILD"], "START": m["MIS_START"], "END": end})
     f = f.loc[f["START"].notna() & f["CHILD"].notna()].sort_values(["CHILD", "START", "END"], kind="stable")
-    latest_end = f.groupby("CHILD")["END"].cummax()
-    before = latest_end.groupby(f["CHILD"]).shift()
+    latest_end = f.groupby("CHILD", sort=False)["END"].cummax()
+    before = latest_end.groupby(f["CHILD"], sort=False).shift()
     fails = f["START"] < before
     return fails.reindex(m.index, fill_value=False)
 
@@ -679,11 +695,11 @@ def open_missing_not_carried_forward(t) -> pd.Series:
     # Reported on the child's Header row: the child may have no Missing row this year at all.
     last = t.Missing_last
     is_open = dates.absent(last["MIS_END_raw"]) & last["MIS_START"].notna()
-    open_start = last.loc[is_open].groupby("CHILD")["MIS_START"].max()
+    open_start = last.loc[is_open].groupby("CHILD", sort=False)["MIS_START"].max()
     h = t.Header
     carried = by_child(h["CHILD"], open_start)
     if t.has("Missing"):
-        first_now = by_child(h["CHILD"], t.Missing.groupby("CHILD")["MIS_START"].min())
+        first_now = by_child(h["CHILD"], t.Missing.groupby("CHILD", sort=False)["MIS_START"].min())
     else:
         first_now = pd.Series(pd.NaT, index=h.index, dtype="datetime64[us]")
     return carried.notna() & (first_now.isna() | (first_now != carried))
@@ -703,7 +719,7 @@ def missing_outlasts_care(t) -> pd.Index:
     # The period of care a missing period belongs to is the latest one starting on or before MIS_START.
     # It fails when that period of care has ended and the missing period is open or ends after it.
     m = t.Missing
-    p = pairs(m, ["MIS_START", "MIS_END", "MIS_END_raw"], care_periods(t.Episodes), ["START", "END"])
+    p = pairs(m, ["MIS_START", "MIS_END", "MIS_END_raw"], _episode_care_periods(t), ["START", "END"])
     p = p.loc[p["START"] <= p["MIS_START"]].sort_values(["_row", "START"], kind="stable")
     ref = p.drop_duplicates("_row", keep="last").set_index("_row")
     is_open = dates.absent(ref["MIS_END_raw"])
@@ -729,7 +745,7 @@ def _outside(m: pd.DataFrame, spans: pd.DataFrame, start: str, end: str) -> pd.S
     message="The date that the child started to be missing is after the child ceased to be looked after.",
 )
 def missing_starts_outside_care(t) -> pd.Series:
-    return _outside(t.Missing, care_periods(t.Episodes), "START", "END")
+    return _outside(t.Missing, _episode_care_periods(t), "START", "END")
 
 
 @rule(

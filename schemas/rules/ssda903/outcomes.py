@@ -14,9 +14,11 @@ from schemas.rules.ssda903.base import (
     birthday,
     by_child,
     continuously_looked_after,
+    ids,
     in_year,
     present,
     rule,
+    shared,
 )
 from schemas.rules.ssda903.header import (
     first_by_child,
@@ -62,20 +64,28 @@ def oc3_given(o: pd.DataFrame) -> pd.Series:
     return any_given(o, OC3_ITEMS)
 
 
+@shared
 def children_with_oc3(t) -> pd.Index:
     o = t.OC3
-    return pd.Index(o.loc[oc3_given(o), "CHILD"].dropna().unique())
+    return ids(o.loc[oc3_given(o), "CHILD"].dropna().unique())
 
 
+@shared
 def children_in_year(t) -> pd.Index:
     ep = t.Episodes
-    return pd.Index(ep.loc[in_year(ep, t.collection_start, t.collection_end), "CHILD"].dropna().unique())
+    return ids(ep.loc[in_year(ep, t.collection_start, t.collection_end), "CHILD"].dropna().unique())
 
 
 def latest_episodes(ep: pd.DataFrame) -> pd.DataFrame:
     """Each child's episode with the latest valid DECOM (file order breaks ties)."""
     e = ep.loc[ep["DECOM"].notna() & ep["CHILD"].notna()]
     return e.sort_values("DECOM", kind="stable").drop_duplicates("CHILD", keep="last")
+
+
+@shared
+def latest_of(t, name: str) -> pd.DataFrame:
+    """``latest_episodes(t[name])``, built once for all rules."""
+    return latest_episodes(t[name])
 
 
 def _sdq_given(o: pd.DataFrame) -> pd.Series:
@@ -369,8 +379,8 @@ def oc2_items_missing(t) -> pd.Index:
     complete = pd.Index([])
     if t.has("OC2"):
         o = t.OC2
-        incomplete = pd.Index(o.loc[any_blank(o, HEALTH_CORE), "CHILD"].dropna().unique())
-        complete = pd.Index(o["CHILD"].dropna().unique()).difference(incomplete)
+        incomplete = ids(o.loc[any_blank(o, HEALTH_CORE), "CHILD"].dropna().unique())
+        complete = ids(o["CHILD"].dropna().unique()).difference(incomplete)
     lacking = cla.difference(complete)
     ep = t.Episodes
     first = ep.loc[ep["DECOM"].notna()].sort_values("DECOM", kind="stable").drop_duplicates("CHILD")
@@ -536,7 +546,7 @@ def foyer_under_18(t) -> pd.Series:
 )
 def died_last_year(t) -> pd.Series:
     last = t.OC3_last
-    died = pd.Index(last.loc[last["IN_TOUCH"] == "DIED", "CHILD"].dropna().unique())
+    died = ids(last.loc[last["IN_TOUCH"] == "DIED", "CHILD"].dropna().unique())
     o = t.OC3
     return o["CHILD"].isin(died) & (o["IN_TOUCH"] != "DIED")
 
@@ -679,6 +689,7 @@ def died_in_care(t) -> pd.Series:
     return t.OC3["CHILD"].isin(died)
 
 
+@shared
 def _both_years(t) -> pd.DataFrame:
     """This and last year's episodes; an episode in both files (same child and DECOM) kept as this year's."""
     cols = ["CHILD", "DECOM", "DEC", "LS", "REC"]
@@ -693,7 +704,7 @@ def _days_after(ep: pd.DataFrame, dob: pd.Series, age: int, end: pd.Timestamp) -
     start = ep["DECOM"].where(ep["DECOM"] >= since, since)
     stop = ep["DEC"].fillna(end)
     days = (stop - start).dt.days.clip(lower=0)
-    return days.groupby(ep["CHILD"]).sum()
+    return days.groupby(ep["CHILD"], sort=False).sum()
 
 
 @rule(
@@ -712,6 +723,7 @@ def not_relevant_child(t) -> pd.Series:
     # Days are counted as nights (DEC - DECOM). A child with no episodes in either year is left to 1002.
     o = t.OC3
     both = _both_years(t)
+    both = both.loc[both["CHILD"].isin(o["CHILD"])]  # only OC3's children are judged, each on their own episodes
     care = both.loc[~both["LS"].isin(SHORT_BREAKS)]
     dob = by_child(care["CHILD"], first_by_child(o, "DOB"))
     d14 = _days_after(care, dob, 14, t.collection_end)
@@ -756,7 +768,9 @@ def looked_after_on_birthday(t) -> pd.Index:
     # episode ending on the birthday is the usual end of care at 18, which is rule 1016's concern.
     o = t.OC3
     given = o.loc[oc3_given(o)].assign(_bday=_birthday_at_17_or_18(o, t.collection_end))
-    ep = t.Episodes.assign(_open=dates.absent(t.Episodes["DEC_raw"]))
+    ep = t.Episodes
+    ep = ep[ep["CHILD"].isin(given["CHILD"])]  # the pairs below are of these children only
+    ep = ep.assign(_open=dates.absent(ep["DEC_raw"]))
     p = pairs(given, ["_bday"], ep, ["DECOM", "DEC", "_open"])
     spans = (p["DECOM"] <= p["_bday"]) & (p["_open"] | (p["DEC"] > p["_bday"]))
     return rows_where(p, spans)
@@ -773,7 +787,7 @@ def looked_after_on_birthday(t) -> pd.Index:
     "care at the end of the previous year, and care leaver data has been entered.",
 )
 def open_last_year_no_episodes(t) -> pd.Series:
-    last = latest_episodes(t.Episodes_last)
+    last = latest_of(t, "Episodes_last")
     still_open = last.loc[dates.absent(last["DEC_raw"]), "CHILD"]
     o = t.OC3
     return oc3_given(o) & o["CHILD"].isin(still_open) & ~o["CHILD"].isin(t.Episodes["CHILD"].dropna())
@@ -790,7 +804,7 @@ def open_last_year_no_episodes(t) -> pd.Series:
     "final episode and therefore should not have the care leaver information completed.",
 )
 def transferred_out(t) -> pd.Series:
-    last = latest_episodes(t.Episodes)
+    last = latest_of(t, "Episodes")
     o = t.OC3
     return oc3_given(o) & o["CHILD"].isin(last.loc[last["REC"] == "E3", "CHILD"])
 
@@ -822,7 +836,7 @@ def uasc_care_leaver(t) -> pd.Series:
 )
 def ceased_after_birthday(t) -> pd.Series:
     o = t.OC3
-    last = latest_episodes(t.Episodes)
+    last = latest_of(t, "Episodes")
     ended = first_by_child(last, "DEC")
     dec = by_child(o["CHILD"], ended)
     return oc3_given(o) & (dec >= _birthday_at_17_or_18(o, t.collection_end))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any
-from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, rule
+from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any, pairs_any
+from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, ids, rule, shared
 from statreturns import dates
 from statreturns.reference import code_list
 
@@ -33,12 +33,19 @@ def ordered(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return f.sort_values(["CHILD", by], kind="stable")
 
 
+@shared
+def ordered_sw(t, name: str = "SWEpisodes") -> pd.DataFrame:
+    """``ordered(t[name], "SW_DECOM")``, sorted once for all rules."""
+    return ordered(t[name], "SW_DECOM")
+
+
+@shared
 def looked_after_at_end(t) -> pd.Index:
     """Children with a non-short-break episode still open on 31 March."""
     ep = t.Episodes
     open_at_end = (ep["DECOM"] <= t.collection_end) & (is_open(ep, "DEC") | (ep["DEC"] > t.collection_end))
     mask = open_at_end & ~ep["LS"].isin(SHORT_BREAKS)
-    return pd.Index(ep.loc[mask, "CHILD"].dropna().unique())
+    return ids(ep.loc[mask, "CHILD"].dropna().unique())
 
 
 # --- SWEpisodes: completeness and validity ---------------------------------------------------------------
@@ -99,8 +106,8 @@ def sw_end_outside_window(t) -> pd.Series:
       message="A new social worker episode has started, but the previous episode has not ended.")
 def sw_earlier_episode_open(t) -> pd.Series:
     sw = t.SWEpisodes
-    f = ordered(sw, "SW_DECOM")
-    not_latest = f.groupby("CHILD").cumcount(ascending=False) > 0
+    f = ordered_sw(t)
+    not_latest = f.groupby("CHILD", sort=False).cumcount(ascending=False) > 0
     return (not_latest & is_open(f, "SW_DEC")).reindex(sw.index, fill_value=False)
 
 
@@ -113,10 +120,11 @@ def sw_under_a_day(t) -> pd.Series:
     return (sw["SW_DEC"] - sw["SW_DECOM"]) < pd.Timedelta(days=1)
 
 
-def _previous(sw: pd.DataFrame) -> pd.DataFrame:
+@shared
+def _previous(t) -> pd.DataFrame:
     """Each episode (date order per child) with the previous episode's end: ``prev_dec``, ``prev_open``."""
-    f = ordered(sw, "SW_DECOM")
-    g = f.groupby("CHILD")
+    f = ordered_sw(t)
+    g = f.groupby("CHILD", sort=False)
     has_prev = g.cumcount() > 0
     return pd.DataFrame({
         "SW_DECOM": f["SW_DECOM"],
@@ -127,9 +135,10 @@ def _previous(sw: pd.DataFrame) -> pd.DataFrame:
     }, index=f.index)
 
 
+@shared
 def _not_within_a_week(t) -> pd.Series:
     sw = t.SWEpisodes
-    p = _previous(sw)
+    p = _previous(t)
     gap = (p["SW_DECOM"] - p["prev_dec"]).abs()
     bad = p["SW_REASON"].ne("FCONTA") & (gap > pd.Timedelta(days=7))
     return bad.reindex(sw.index, fill_value=False)
@@ -155,7 +164,7 @@ def sw_gap_sw10a(t) -> pd.Series:
 def sw_first_contact_overlap(t) -> pd.Series:
     # "Before the previous episode has ended": starting on the day it ended is allowed.
     sw = t.SWEpisodes
-    p = _previous(sw)
+    p = _previous(t)
     bad = p["SW_REASON"].eq("FCONTA") & (p["prev_open"] | (p["SW_DECOM"] < p["prev_dec"]))
     return bad.reindex(sw.index, fill_value=False)
 
@@ -167,8 +176,8 @@ def sw_ended_late_without_successor(t) -> pd.Series:
     # Ended in the last five days before 31 March (26-30 March) with no later-starting episode. A successor
     # starting on the day this one ended counts (the public validator flags that case).
     sw = t.SWEpisodes
-    f = ordered(sw, "SW_DECOM")
-    has_next = f.groupby("CHILD").cumcount(ascending=False) > 0
+    f = ordered_sw(t)
+    has_next = f.groupby("CHILD", sort=False).cumcount(ascending=False) > 0
     end = t.collection_end
     late = (f["SW_DEC"] >= end - pd.Timedelta(days=5)) & (f["SW_DEC"] < end)
     return (late & ~has_next).reindex(sw.index, fill_value=False)
@@ -187,8 +196,9 @@ def sw_not_covering_care(t) -> pd.Series:
     starts = base & ep["RNE"].eq("S")
     ends = base & ep["REC"].notna() & ep["REC"].ne("X1")
     sw = t.SWEpisodes[["CHILD", "SW_DECOM"]]
-    covered_start = pair_any(ep, sw, lambda m: m["SW_DECOM"] >= m["DECOM"])
-    covered_end = pair_any(ep, sw, lambda m: m["SW_DECOM"] <= m["DEC"])
+    spans = ep[["CHILD", "DECOM", "DEC"]]
+    covered_start, covered_end = pairs_any(spans, sw, [lambda m: m["SW_DECOM"] >= m["DECOM"],
+                                                      lambda m: m["SW_DECOM"] <= m["DEC"]])
     return (starts & ~covered_start) | (ends & ~covered_end)
 
 
@@ -213,12 +223,11 @@ def sw_reason_missing(t) -> pd.Series:
 def _continues_last_year(t, column: str) -> pd.Series:
     """This year's first episode of a child whose latest episode last year was open, where ``column``
     differs from that open episode's."""
-    last = t.SWEpisodes_last
-    lf = ordered(last, "SW_DECOM")
+    lf = ordered_sw(t, "SWEpisodes_last")
     open_last = lf.drop_duplicates("CHILD", keep="last")
     open_last = open_last[is_open(open_last, "SW_DEC")].set_index("CHILD")
     sw = t.SWEpisodes
-    first = ordered(sw, "SW_DECOM").drop_duplicates("CHILD", keep="first")
+    first = ordered_sw(t).drop_duplicates("CHILD", keep="first")
     expected = by_child(first["CHILD"], open_last[column])
     here = first[column]
     differs = expected.notna() & (here.isna() | (here != expected))
@@ -253,7 +262,7 @@ def sw_none_open_at_end(t) -> pd.Series:
     # Only children looked after on 31 March (the public validator also flags children who left care).
     # An episode ending on 31 March itself was still in force that day.
     sw = t.SWEpisodes
-    latest = ordered(sw, "SW_DECOM").drop_duplicates("CHILD", keep="last")
+    latest = ordered_sw(t).drop_duplicates("CHILD", keep="last")
     closed = latest["SW_DEC"] < t.collection_end
     bad = closed & latest["CHILD"].isin(looked_after_at_end(t))
     return bad.reindex(sw.index, fill_value=False)
@@ -314,7 +323,7 @@ def dolo_end_outside_year(t) -> pd.Series:
 def dolo_overlap(t) -> pd.Series:
     d = t.DoLo
     f = ordered(d, "DOLO_START")
-    g = f.groupby("CHILD")
+    g = f.groupby("CHILD", sort=False)
     has_prev = g.cumcount() > 0
     prev_open = has_prev & dates.absent(g["DOLO_END_raw"].shift())
     bad = prev_open | (f["DOLO_START"] < g["DOLO_END"].shift())
@@ -337,7 +346,7 @@ def open_dolo_not_carried(t) -> pd.Series:
 def _periods_of_care(t) -> pd.DataFrame:
     """One row per period of care: CHILD, start, end (NaT if open). A period runs on through X1 endings."""
     ep = ordered(t.Episodes, "DECOM")
-    g = ep.groupby("CHILD")
+    g = ep.groupby("CHILD", sort=False)
     new_period = g.cumcount().eq(0) | g["REC"].shift().ne("X1")
     ep = ep.assign(_pid=new_period.cumsum())
     first = ep.drop_duplicates("_pid", keep="first").set_index("_pid")
