@@ -1,38 +1,18 @@
 """Partitions: collection year × local authority.
 
 The years and LAs come from the deployment's environment when the code location loads
-(`STATRETURNS_YEARS=2025,2026,2027`, `STATRETURNS_LAS=356,357`; a school or a single council is one
-LA). Every process that loads the location reads the same variables, so runs can move between
+(`statreturns.deployment`: `STATRETURNS_YEARS=2025,2026,2027`, `STATRETURNS_LAS=356,357`). Every process that loads the location reads the same variables, so runs can move between
 processes and hosts; nothing here changes after load.
 """
 
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
 
-DEFAULT_YEARS = ("2025", "2026", "2027")
-DEFAULT_LAS = ("356",)
+from statreturns.deployment import las, years
 
-
-def _listed(variable: str, default: tuple[str, ...], pattern: str) -> list[str]:
-    raw = os.environ.get(variable, "").strip()
-    values = [v.strip() for v in raw.split(",") if v.strip()] if raw else list(default)
-    bad = [v for v in values if not re.fullmatch(pattern, v)]
-    if bad:
-        raise ValueError(f"{variable}: not valid here: {', '.join(bad)}")
-    return sorted(set(values))
-
-
-def years() -> list[str]:
-    return _listed("STATRETURNS_YEARS", DEFAULT_YEARS, r"20\d\d")
-
-
-def las() -> list[str]:
-    return _listed("STATRETURNS_LAS", DEFAULT_LAS, r"\d{3}")
-
+__all__ = ["PARTITIONS", "Partition", "las", "partition_of", "partitions_def", "years"]
 
 def partitions_def() -> MultiPartitionsDefinition:
     return MultiPartitionsDefinition({

@@ -13,6 +13,7 @@ from assets.resources import Settings
 from statreturns.engine import ISSUE_COLUMNS, RunResult, sort_issues
 from statreturns.files import write_csv_atomic
 from statreturns.report import ReportInput, SubmissionBlocked, build_report, build_submission_pack
+from statreturns.retention.sharing import record_export
 from statreturns.validate import write_issues_xlsx
 
 
@@ -67,5 +68,11 @@ def submission_pack(context: AssetExecutionContext, settings: Settings, canonica
     returns = [out / "cin" / f"{part.la}_CIN_{part.year}.xml",
                *sorted((out / "ssda903" / f"{part.la}_903_{part.year}").glob("*.csv"))]
     pack = build_submission_pack(run, returns, [out / "report.html", out / "report.xlsx"], out / "submission")
+    # The sharing register: which children this pack carries, for whom, on what lawful basis.
+    engine = settings.warehouse_engine(part.la)
+    try:
+        entry = record_export(engine, "submission_pack", pack, subjects=None, actor=f"statreturns submission_pack {part.la}|{part.year}")
+    finally:
+        engine.dispose()
     return MaterializeResult(metadata={"pack": str(pack), "files": len(returns) + 3,
-                                       "bytes": pack.stat().st_size})
+                                       "bytes": pack.stat().st_size, "sharing_register_entry": entry})

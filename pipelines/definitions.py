@@ -14,12 +14,12 @@ from dagster import (
     multiprocess_executor,
 )
 
-from assets import cin_census, ingest, reports, ssda903
+from assets import cin_census, ingest, reports, retention, ssda903
 from assets.resources import Settings, TablesIOManager
 from pipelines.progress import progress_logger
 from pipelines.schedules import inbox_sensors, schedules_for
 
-MODULES = [ingest, cin_census, ssda903, reports]
+MODULES = [ingest, cin_census, ssda903, reports, retention]
 RETURN_GROUPS = ("sources", "canonical", "cin_census", "ssda903", "reports")
 
 all_assets = load_assets_from_modules(MODULES)
@@ -35,8 +35,8 @@ def make_definitions(run_dir: str = "run", **settings: object) -> Definitions:
     return Definitions(
         assets=all_assets,
         asset_checks=all_checks,
-        jobs=[main_job],
-        schedules=schedules_for(main_job),
+        jobs=[main_job, *retention.JOBS],
+        schedules=[*schedules_for(main_job), *retention.SCHEDULES],
         sensors=inbox_sensors(main_job, Path(run_dir)),
         resources={"settings": Settings(run_dir=run_dir, **settings), "tables_io": TablesIOManager(run_dir=run_dir)},
         loggers={"progress": progress_logger},

@@ -41,17 +41,24 @@ def url_for_la(url: str, la: str) -> tuple[str, str | None]:
 
 
 def engine_for(url: str, schema: str | None = None) -> sa.Engine:
-    """An engine; with `schema`, every connection works in that schema (created when missing)."""
+    """An engine; with `schema`, every connection works in that schema (created on first connect)."""
     backend = sa.make_url(url).get_backend_name()
     if backend == "sqlite":
         return sa.create_engine(url, connect_args={"timeout": SQLITE_WAIT_SECONDS})
+    engine = sa.create_engine(url)
     if schema is None:
-        return sa.create_engine(url)
+        return engine
     if not schema.replace("_", "").isalnum():
         raise ValueError(f"bad schema name {schema!r}")
-    with sa.create_engine(url).begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    return sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+    @sa.event.listens_for(engine, "connect")
+    def _use_schema(dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            cursor.execute(f'SET search_path TO "{schema}"')
+        dbapi_connection.commit()
+
+    return engine
 
 
 def _wait_for_other_loads(conn: sa.Connection) -> None:

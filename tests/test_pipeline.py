@@ -41,6 +41,11 @@ def test_demo_runs_everything_and_is_repeatable(tmp_path, monkeypatch, capsys):
     assert "Children read: 400" in printed and "Outputs:" in printed
     first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix in (".csv", ".xml")}
 
+    # The retention commands find the LA's warehouse the demo wrote, with no --la or URL given.
+    capsys.readouterr()
+    assert main(["retention", "plan", "--as-of", "2026-04-01", "--schedule", "school", "--run-dir", str(run)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("20260401-")
+
     assert main(["demo", "--run-dir", str(run)]) == 0
     second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix in (".csv", ".xml")}
     assert first == second

@@ -1,0 +1,169 @@
+"""Retention: the due list and the plan as assets, a job that applies approved plans, and the purge schedule.
+
+Thin: the work is in ``statreturns.retention``. Dagster sees counts by series only; the detail (which
+names children) goes to files under the run folder for the DPO. The as-of date is always given: by the
+person materialising the assets, or by the schedule as its own run date.
+"""
+
+from datetime import date
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    DefaultScheduleStatus,
+    MaterializeResult,
+    OpExecutionContext,
+    RunRequest,
+    ScheduleEvaluationContext,
+    asset,
+    job,
+    op,
+    schedule,
+)
+
+from assets.privacy import withhold_data_in_errors
+from assets.resources import Settings
+from statreturns.files import write_csv_atomic
+
+
+class RetentionConfig(Config):
+    as_of: str  # YYYY-MM-DD, required: never a frozen default
+    schedule: str = "council"  # council, school or a schedule YAML path
+
+
+class PurgeConfig(Config):
+    as_of: str
+    schedule: str = "council"
+
+
+def _schedule_path(name: str) -> Path:
+    from statreturns.retention.schedule import default_path
+
+    return default_path(name) if name in ("council", "school") else Path(name)
+
+
+def _flat(counts: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {f"{series}.{status}": n for series, by in sorted(counts.items()) for status, n in sorted(by.items())}
+
+
+@asset(group_name="retention", deps=["warehouse_tables"])
+@withhold_data_in_errors
+def retention_due(context: AssetExecutionContext, config: RetentionConfig, settings: Settings) -> MaterializeResult:
+    """What the retention schedule makes due on the as-of date (held and superseded items included)."""
+    from statreturns.retention import holds
+    from statreturns.retention.due import due_items
+    from statreturns.retention.plan import counts_by_series
+    from statreturns.retention.schedule import load
+
+    as_of = date.fromisoformat(config.as_of)
+    engine = settings.warehouse_engine()
+    try:
+        sched = load(_schedule_path(config.schedule))
+        items = due_items(engine, sched, as_of, None, holds.active(holds.table(engine), as_of))
+    finally:
+        engine.dispose()
+    path = write_csv_atomic(items.assign(due=items["due"].dt.date.astype(str)),
+                            settings.run_path("retention", "due") / f"{sched.name}-{as_of:%Y%m%d}.csv")
+    return MaterializeResult(metadata={"as_of": config.as_of, "items": len(items), "detail_file": str(path),
+                                       **_flat(counts_by_series(items))})
+
+
+@asset(group_name="retention", deps=[retention_due])
+@withhold_data_in_errors
+def retention_plan(context: AssetExecutionContext, config: RetentionConfig, settings: Settings) -> MaterializeResult:
+    """The plan for the as-of date, written for the DPO and waiting for approval (`statreturns retention approve`)."""
+    from statreturns.retention.plan import make_plan
+
+    engine = settings.warehouse_engine()
+    try:
+        result = make_plan(engine, Path(settings.run_dir), _schedule_path(config.schedule),
+                           date.fromisoformat(config.as_of), f"dagster:{context.run.run_id[:8]}")
+    finally:
+        engine.dispose()
+    return MaterializeResult(metadata={"plan_id": result.plan_id, "as_of": config.as_of,
+                                       "batches": result.batches, "content_hash": result.content_hash,
+                                       "detail_file": str(result.folder / "detail.csv"), **_flat(result.counts)})
+
+
+def _apply_one(context: OpExecutionContext, settings: Settings, engine, plan_id: str) -> None:
+    from statreturns.retention.apply import apply_plan
+
+    result = apply_plan(engine, Path(settings.run_dir), plan_id, f"dagster:{context.run.run_id[:8]}",
+                        la=settings.la_code)
+    context.log.info(f"plan {plan_id}: {result.batches_applied} batch(es) applied, "
+                     f"{len(result.files.edited)} file(s) edited, {len(result.files.withdrawn)} withdrawn")
+
+
+@op
+@withhold_data_in_errors
+def apply_approved_plans(context: OpExecutionContext, settings: Settings) -> int:
+    """Apply every approved plan not yet applied (each resumes where a crash left it)."""
+    import sqlalchemy as sa
+
+    from statreturns.retention import store
+
+    engine = settings.warehouse_engine()
+    try:
+        store.ensure(engine)
+        with engine.connect() as conn:
+            ids = [r.plan_id for r in conn.execute(sa.select(store.plans.c.plan_id)
+                                                   .where(store.plans.c.status == "approved")
+                                                   .order_by(store.plans.c.created_at))]
+        for plan_id in ids:
+            _apply_one(context, settings, engine, plan_id)
+    finally:
+        engine.dispose()
+    return len(ids)
+
+
+@job(description="Apply approved retention plans.")
+def retention_apply():
+    apply_approved_plans()
+
+
+@op
+@withhold_data_in_errors
+def purge_auto_approved(context: OpExecutionContext, config: PurgeConfig, settings: Settings) -> str:
+    """Plan the auto-approve series as of the run date, approve as the schedule, and apply."""
+    from statreturns.retention.plan import approve, make_plan, plan_row
+    from statreturns.retention.schedule import load
+
+    path = _schedule_path(config.schedule)
+    series = [s.id for s in load(path).series if s.auto_approve]
+    if not series:
+        context.log.info("no series in this schedule is marked auto_approve: nothing to purge")
+        return ""
+    engine = settings.warehouse_engine()
+    try:
+        result = make_plan(engine, Path(settings.run_dir), path, date.fromisoformat(config.as_of),
+                           "schedule:retention_purge", series)
+        if plan_row(engine, result.plan_id)["status"] == "planned":
+            approve(engine, result.plan_id, "schedule:retention_purge (auto-approve series)")
+        _apply_one(context, settings, engine, result.plan_id)
+    finally:
+        engine.dispose()
+    return result.plan_id
+
+
+@job(description="The automated purge: only series marked auto_approve, as of the scheduled date.")
+def retention_purge_job():
+    purge_auto_approved()
+
+
+def _purge_request(context: ScheduleEvaluationContext, schedule_name: str) -> RunRequest:
+    as_of = context.scheduled_execution_time.date().isoformat()
+    return RunRequest(run_key=f"{schedule_name}-{as_of}", run_config={
+        "ops": {"purge_auto_approved": {"config": {"as_of": as_of, "schedule": schedule_name}}}})
+
+
+@schedule(job=retention_purge_job, cron_schedule="0 3 * * *", default_status=DefaultScheduleStatus.STOPPED,
+          execution_timezone="Europe/London")
+def retention_purge(context: ScheduleEvaluationContext) -> list[RunRequest]:
+    """Nightly purge of the auto-approve series of both shipped schedules (e.g. school photos on leaving)."""
+    return [_purge_request(context, name) for name in ("school", "council")]
+
+
+ASSETS = [retention_due, retention_plan]
+JOBS = [retention_apply, retention_purge_job]
+SCHEDULES = [retention_purge]

@@ -1,0 +1,122 @@
+"""Retention benchmark: plan and apply the council schedule over a warehouse of N children (default 1,000,000).
+
+    .venv/bin/python bench/bench_retention.py [--children N] [--chunk 100000] [--database-url URL]
+                                              [--as-of 2110-01-01] [--batch-size 5000]
+
+The warehouse is filled in chunks: one synthetic draw of --chunk children is written repeatedly with its
+keys made unique per chunk, so memory stays flat. Prints timings and peak memory; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from schemas import canonical
+from statreturns import warehouse
+from statreturns.generate import Config, generate
+from statreturns.retention import audit, plan
+from statreturns.retention.apply import apply_plan
+from statreturns.retention.schedule import default_path
+
+ID_COLUMNS = ("child_id", "episode_id", "assessment_id", "plan_id", "s47_id", "cpp_id", "pupil_id", "UPN")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _sql_types(name: str) -> dict[str, sa.types.TypeEngine]:
+    # explicit types: an all-empty date column would otherwise be sent as text (PostgreSQL refuses it)
+    out: dict[str, sa.types.TypeEngine] = {}
+    for col, spec in canonical.MODELS[name].to_schema().columns.items():
+        dtype = str(spec.dtype)
+        out[col] = sa.Date() if "datetime" in dtype else sa.Boolean() if dtype == "boolean" else sa.Text()
+    return out
+
+
+def _sql_ready(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[canonical.columns(name)].copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.date.astype(object).where(out[col].notna(), None)
+        else:
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def fill(engine: sa.Engine, children: int, chunk: int) -> int:
+    base = generate(Config(children=min(chunk, children), seed=7))
+    warehouse.write_tables(engine, {k: v.iloc[0:0] for k, v in base.items()})  # typed, empty tables
+    rows, done, i = 0, 0, 0
+    while done < children:
+        n = min(chunk, children - done)
+        keep = set(base["children"]["child_id"].iloc[:n])
+        with engine.begin() as conn:
+            for name, frame in base.items():
+                part = frame[frame["child_id"].isin(keep)] if "child_id" in frame.columns else frame.iloc[:0]
+                if name == "school_pupils":
+                    part = frame.iloc[: max(1, len(frame) * n // len(base["children"]))]
+                part = part.copy()
+                for col in ID_COLUMNS:
+                    if col in part.columns:
+                        part[col] = part[col].astype(object).where(part[col].isna(), part[col].astype(str) + f"-{i}")
+                _sql_ready(name, part).to_sql(warehouse.PREFIX + name, conn, if_exists="append", index=False,
+                                              chunksize=50_000, dtype=_sql_types(name))
+                rows += len(part)
+        done += n
+        i += 1
+        print(f"  filled {done:,} children ({rows:,} rows)", flush=True)
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--children", type=int, default=1_000_000)
+    p.add_argument("--chunk", type=int, default=100_000)
+    p.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    p.add_argument("--as-of", default="2110-01-01")
+    p.add_argument("--batch-size", type=int, default=plan.BATCH_SIZE)
+    args = p.parse_args()
+    os.environ.setdefault("STATRETURNS_PSEUDONYM_KEY", "bench-key-not-secret")
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'warehouse.sqlite'}"
+        engine = warehouse.engine_for(url)
+        started = time.perf_counter()
+        rows = fill(engine, args.children, args.chunk)
+        print(f"children: {args.children:,}  warehouse rows: {rows:,}  fill: {time.perf_counter() - started:.1f}s  "
+              f"({engine.dialect.name})")
+        started = time.perf_counter()
+        result = plan.make_plan(engine, run_dir, default_path("council"), date.fromisoformat(args.as_of), "bench",
+                                batch_size=args.batch_size)
+        took_plan = time.perf_counter() - started
+        items = sum(sum(c.values()) for c in result.counts.values())
+        print(f"plan: {took_plan:.1f}s  items: {items:,}  batches: {result.batches}  peak memory so far: "
+              f"{peak_mb():,.0f} MB")
+        for series, counts in sorted(result.counts.items()):
+            print(f"  {series}: {counts}")
+        plan.approve(engine, result.plan_id, "bench")
+        started = time.perf_counter()
+        applied = apply_plan(engine, run_dir, result.plan_id, "bench")
+        took_apply = time.perf_counter() - started
+        changed = sum(n for tables in applied.counts.values() for t, n in tables.items() if t != "flagged")
+        print(f"apply: {took_apply:.1f}s  batches: {applied.batches_applied}  rows changed: {changed:,}  "
+              f"rows/s: {changed / took_apply:,.0f}")
+        started = time.perf_counter()
+        verdict = audit.verify(engine)
+        print(f"verify: {time.perf_counter() - started:.1f}s  entries: {verdict.entries:,}  ok: {verdict.ok}")
+        print(f"peak memory: {peak_mb():,.0f} MB")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Column methods for anonymising (and minimising) records.
+
+Every method is idempotent: applying it to its own output changes nothing, so a rerun after a crash, or
+a second apply, leaves the data as it is. Note that a keyed pseudonym is still personal data for whoever
+holds the key, and month-of-birth or postcode sector is minimisation, not anonymisation (domain 1.5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+import pandas as pd
+
+PSEUDONYM_PREFIX = "ps_"
+KEY_ENV = "STATRETURNS_PSEUDONYM_KEY"
+METHODS_NEED_KEY = ("hmac",)
+_POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])[A-Z]{2}$"
+
+
+class MissingKeyError(RuntimeError):
+    """Anonymising needs the pseudonym key and it is not set."""
+
+
+def pseudonym_key() -> bytes:
+    key = os.environ.get(KEY_ENV, "")
+    if not key:
+        raise MissingKeyError(f"{KEY_ENV} is not set: plans that anonymise or pseudonymise refuse to run")
+    return key.encode("utf-8")
+
+
+def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
+    """Keyed HMAC-SHA256 pseudonyms (first 128 bits, hex), prefixed so they are never hashed twice."""
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return None
+        text = str(v)
+        if text.startswith(PSEUDONYM_PREFIX):
+            return text
+        return PSEUDONYM_PREFIX + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    uniq = pd.unique(values.astype(object))
+    lookup = pd.Series([one(v) for v in uniq], index=pd.Index(uniq, dtype=object), dtype=object)
+    return pd.Series(lookup.reindex(values.astype(object)).to_numpy(), index=values.index, dtype=object)
+
+
+def _postcode(values: pd.Series, district_only: bool) -> pd.Series:
+    text = values.astype(object).where(values.notna(), None)
+    norm = text.str.upper().str.replace(r"\s+", " ", regex=True).str.strip()
+    parts = norm.str.extract(_POSTCODE)
+    cut = parts[0] if district_only else parts[0] + " " + parts[1]
+    # a value that is not a full postcode (already cut, or malformed) keeps only its outward part
+    fallback = norm.str.split(" ").str[0] if district_only else norm
+    return cut.where(parts[0].notna(), fallback).astype(object).where(text.notna(), None)
+
+
+def _date(values: pd.Series, unit: str) -> pd.Series:
+    dates = pd.to_datetime(values)
+    out = dates.dt.to_period("M" if unit == "month" else "Y").dt.start_time
+    return out.dt.date.astype(object).where(dates.notna(), None)
+
+
+def apply_method(values: pd.Series, method: str, key: bytes | None) -> pd.Series:
+    if method == "keep":
+        return values
+    if method in ("null", "drop"):
+        return pd.Series([None] * len(values), index=values.index, dtype=object)
+    if method in ("month", "year"):
+        return _date(values, method)
+    if method in ("postcode_sector", "postcode_district"):
+        return _postcode(values, method == "postcode_district")
+    if method == "hmac":
+        if key is None:
+            raise MissingKeyError(f"{KEY_ENV} is not set")
+        return pseudonymise(values, key)
+    raise ValueError(f"unknown anonymisation method {method!r}")
+
+
+def anonymise_frame(frame: pd.DataFrame, methods: dict[str, str], key: bytes | None) -> pd.DataFrame:
+    out = frame.copy()
+    for col, method in methods.items():
+        if col in out.columns:
+            out[col] = apply_method(out[col], method, key)
+    return out

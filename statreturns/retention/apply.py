@@ -1,0 +1,243 @@
+"""Apply an approved plan: one transaction per batch, resumable, then the derived files and landing.
+
+Each batch re-checks its fingerprint, changes the warehouse, marks itself done and appends its audit
+entries in the same transaction, so a crash leaves every batch done or not done and a rerun carries on.
+Files are purged after the batches (the purge is idempotent, so a rerun repeats it safely). At the end
+the plan's detail file loses the keys of the records it destroyed or anonymised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from schemas import canonical
+from statreturns.files import write_bytes_atomic
+from statreturns.retention import audit, data, holds, store
+from statreturns.retention.anonymise import anonymise_frame, pseudonym_key
+from statreturns.retention.files import Purge, PurgeReport, purge
+from statreturns.retention.plan import batch_fingerprint, files_hash, plan_row, plans_dir, read_detail
+from statreturns.retention.schedule import Schedule, load
+
+# Test seams for the crash tests: exit hard after N committed batches, or inside batch N before its commit.
+CRASH_ENV = "STATRETURNS_RETENTION_CRASH_AFTER"
+CRASH_IN_ENV = "STATRETURNS_RETENTION_CRASH_IN"
+
+
+ORDER = {"destroy": 0, "anonymise": 1, "review": 2, "transfer": 3}
+
+
+class ApplyRefused(RuntimeError):
+    """The plan cannot be applied as it stands (not approved, changed data, new hold, missing key)."""
+
+
+@dataclass
+class ApplyResult:
+    plan_id: str
+    already_applied: bool = False
+    batches_applied: int = 0
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # series -> table -> rows
+    files: PurgeReport = field(default_factory=PurgeReport)
+    landing: dict[str, int] = field(default_factory=dict)
+    landing_available: bool = True
+
+
+def _load(run_dir: Path, plan_id: str, row) -> tuple[dict, Schedule, pd.DataFrame]:
+    folder = plans_dir(run_dir) / plan_id
+    if not (folder / "plan.json").exists():
+        raise ApplyRefused(f"plan {plan_id}: files missing under {folder}")
+    if files_hash(folder) != row["file_hash"]:
+        raise ApplyRefused(f"plan {plan_id}: its files changed after planning; plan again")
+    summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    sched = load(folder / "schedule.yaml")
+    detail = read_detail(folder)
+    return summary, sched, detail[detail["batch"] >= 0]
+
+
+def _check(engine: sa.Engine, summary: dict, sched: Schedule, items: pd.DataFrame, pending: list[int]) -> None:
+    as_of = date.fromisoformat(summary["as_of"])
+    active = holds.active(holds.table(engine), as_of)
+    if holds.fingerprint(active) != summary["holds"] or holds.held(items, active).any():
+        raise ApplyRefused(f"plan {summary['plan_id']}: legal holds changed since planning; plan again")
+    with engine.connect() as conn:
+        for b in pending:
+            if batch_fingerprint(conn, sched, items[items["batch"] == b]) != summary["batches"][b]:
+                raise ApplyRefused(f"plan {summary['plan_id']}: records in batch {b} changed since planning; "
+                                   "plan again")
+
+
+def _delete_files(conn: sa.Connection, run_dir: Path, table: str, key: str, keys: list[str],
+                  cols: list[str]) -> int:
+    """Delete files named by path columns (relative to the run folder, never outside it)."""
+    rows = data.rows_for(conn, table, key, keys)
+    root, n = run_dir.resolve(), 0
+    for col in cols:
+        for value in rows[col].dropna():
+            path = (root / str(value)).resolve()
+            if path.is_relative_to(root) and path.is_file():
+                path.unlink()
+                n += 1
+    return n
+
+
+def _apply_batch(conn: sa.Connection, run_dir: Path, sched: Schedule, items: pd.DataFrame,
+                 key: bytes | None) -> tuple[dict[str, dict[str, int]], list[dict]]:
+    counts: dict[str, dict[str, int]] = {}
+    entries = []
+    groups = sorted(items.groupby(["series", "blocked_tables"], sort=True),
+                    key=lambda g: (ORDER[sched.get(g[0][0]).action], g[0]))
+    for (sid, blocked), group in groups:  # destroy before anonymise: a pseudonymised key is not found again
+        s = sched.get(sid)
+        keys = sorted(set(group["key"]))
+        skip = set(filter(None, blocked.split(";")))
+        done = counts.setdefault(sid, {})
+        if s.action in ("review", "transfer"):
+            done["flagged"] = done.get("flagged", 0) + len(keys)
+        for rec in s.records:
+            if s.action in ("review", "transfer") or rec.table in skip or not data.exists(conn, rec.table):
+                continue
+            tbl = sa.table(data.table_name(rec.table), *[sa.column(c) for c in canonical.columns(rec.table)])
+            in_keys = sa.column(s.key).in_(sa.bindparam("keys", expanding=True))
+            cols = sorted(rec.covered())
+            if s.action == "destroy" and s.key in rec.covered():
+                n = conn.execute(sa.delete(tbl).where(in_keys), {"keys": keys}).rowcount
+            elif s.action == "destroy":
+                file_cols = [c for c in s.files if c in cols]
+                if file_cols:
+                    done["files"] = done.get("files", 0) + _delete_files(conn, run_dir, rec.table, s.key, keys,
+                                                                         file_cols)
+                n = conn.execute(sa.update(tbl).where(in_keys).values({c: None for c in cols}),
+                                 {"keys": keys}).rowcount
+            else:
+                rows = data.rows_for(conn, rec.table, s.key, keys)
+                new = anonymise_frame(rows, s.methods.get(rec.table, {}), key)
+                conn.execute(sa.delete(tbl).where(in_keys), {"keys": keys})
+                if len(new):
+                    records = new.astype(object).where(new.notna(), None).to_dict("records")
+                    conn.execute(sa.insert(tbl), records)
+                n = len(new)
+            done[rec.table] = done.get(rec.table, 0) + int(n)
+        if s.action in ("destroy", "anonymise") and s.subject not in skip and any(
+                r.table == s.subject and s.key in r.covered() for r in s.records):
+            _forget(conn, keys)
+        rows = group["row"]
+        entries.append({"event": "apply_batch", "plan_id": None, "series": sid, "action": s.action,
+                        "internal_key": f"plan rows {int(rows.min())}-{int(rows.max())} ({len(rows)} items)",
+                        "counts": done})
+    return counts, entries
+
+
+def _forget(conn: sa.Connection, keys: list[str]) -> None:
+    """Remove the subject from the sharing index and from ended holds (active holds never reach here)."""
+    conn.execute(sa.delete(store.shared).where(store.shared.c.subject.in_(sa.bindparam("k", expanding=True))),
+                 {"k": keys})
+    conn.execute(sa.update(store.holds).where(store.holds.c.subject.in_(sa.bindparam("k", expanding=True)))
+                 .values(subject=None), {"k": keys})
+
+
+def _purge_spec(sched: Schedule, items: pd.DataFrame) -> Purge:
+    what = Purge()
+    for (sid, blocked), group in items.groupby(["series", "blocked_tables"]):
+        s = sched.get(sid)
+        if s.action not in ("destroy", "anonymise"):
+            continue
+        skip = set(filter(None, blocked.split(";")))
+        recs = [r for r in s.records if r.table not in skip]
+        keys = set(group["key"])
+        for r in recs:
+            if s.key not in r.covered():
+                for col in r.covered():
+                    what.blank.setdefault(s.key, {}).setdefault(col, set()).update(keys)
+            elif r.table == s.subject:
+                what.rows.setdefault(s.key, set()).update(keys)
+            else:
+                what.by_table.setdefault(r.table, set()).update(keys)
+    return what
+
+
+def _landing(engine: sa.Engine, run_dir: Path, what: Purge) -> tuple[dict[str, int], bool]:
+    try:
+        from statreturns.ingest.landing import remove_children
+    except ImportError:
+        return {}, False
+    keys = {"children": what.rows.get("child_id", set()), "school_pupils": what.rows.get("pupil_id", set())}
+    if not any(keys.values()) or not sa.inspect(engine).has_table("landing_files"):
+        return {}, True
+    return remove_children(engine, run_dir, keys), True
+
+
+def _redact(run_dir: Path, plan_id: str, sched: Schedule) -> None:
+    """Blank the keys of subjects whose identity the plan destroyed or anonymised (row numbers stay)."""
+    folder = plans_dir(run_dir) / plan_id
+    detail = read_detail(folder)
+    identity = {s.id: s.subject for s in sched.series if s.action in ("destroy", "anonymise")
+                and any(r.table == s.subject and s.key in r.covered() for r in s.records)}
+    subject = detail["series"].map(identity)
+    hit = pd.Series(False, index=detail.index)
+    for table in set(identity.values()):
+        hit |= ((detail["batch"] >= 0) & (subject == table)
+                & ~detail["blocked_tables"].str.contains(table, regex=False))
+    gone = detail["key"].isin(detail.loc[hit, "key"].unique()) & (detail["key"] != "")
+    if gone.any():
+        detail.loc[gone, "key"] = ""
+        write_bytes_atomic(detail.to_csv(index=False, lineterminator="\n").encode("utf-8"), folder / "detail.csv")
+
+
+def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: str | None = None) -> ApplyResult:
+    """Apply an approved plan; ``la`` keeps the file purge out of other LAs' partition folders."""
+    store.ensure(engine)
+    row = plan_row(engine, plan_id)
+    result = ApplyResult(plan_id)
+    if row["status"] == "applied":
+        _redact(run_dir, plan_id, load(plans_dir(run_dir) / plan_id / "schedule.yaml"))
+        result.already_applied = True
+        return result
+    if row["status"] != "approved":
+        raise ApplyRefused(f"plan {plan_id} is not approved (status: {row['status']})")
+    summary, sched, items = _load(run_dir, plan_id, row)
+    key = pseudonym_key() if summary.get("anonymises") else None
+    with engine.connect() as conn:
+        done = {r.batch for r in conn.execute(sa.select(store.batches.c.batch)
+                                              .where(store.batches.c.plan_id == plan_id))}
+    pending = [b for b in range(len(summary["batches"])) if b not in done]
+    _check(engine, summary, sched, items, pending)
+    crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
+    crash_in = int(os.environ.get(CRASH_IN_ENV, "0") or 0)
+    for i, b in enumerate(pending, start=1):
+        batch = items[items["batch"] == b]
+        with engine.begin() as conn:
+            if batch_fingerprint(conn, sched, batch) != summary["batches"][b]:
+                raise ApplyRefused(f"plan {plan_id}: records in batch {b} changed during apply; plan again")
+            counts, entries = _apply_batch(conn, run_dir, sched, batch, key)
+            conn.execute(store.batches.insert().values(plan_id=plan_id, batch=b, done_at=audit.now()))
+            for e in entries:
+                e.update(plan_id=plan_id, actor=actor, as_of=summary["as_of"])
+            audit.append(conn, entries)
+            if crash_in == i:
+                os._exit(78)
+        for sid, tables in counts.items():
+            mine = result.counts.setdefault(sid, {})
+            for t, n in tables.items():
+                mine[t] = mine.get(t, 0) + n
+        result.batches_applied += 1
+        if crash_after and i >= crash_after:
+            os._exit(77)
+    what = _purge_spec(sched, items)
+    result.files = purge(run_dir, what, la)
+    result.landing, result.landing_available = _landing(engine, run_dir, what)
+    with engine.begin() as conn:
+        conn.execute(store.plans.update().where(store.plans.c.plan_id == plan_id).values(status="applied"))
+        audit.append(conn, [{"event": "apply", "actor": actor, "plan_id": plan_id, "as_of": summary["as_of"],
+                             "counts": {"batches": len(summary["batches"]),
+                                        "files_edited": len(result.files.edited),
+                                        "files_withdrawn": len(result.files.withdrawn),
+                                        "landing_rows_removed": sum(result.landing.values())},
+                             "detail": {"withdrawn": result.files.withdrawn}}])
+    _redact(run_dir, plan_id, sched)
+    return result

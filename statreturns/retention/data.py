@@ -1,0 +1,74 @@
+"""Reading and fingerprinting the warehouse rows that retention touches."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from schemas import canonical
+from statreturns.warehouse import PREFIX
+
+
+def table_name(table: str) -> str:
+    return PREFIX + table
+
+
+def exists(engine_or_conn, table: str) -> bool:
+    return sa.inspect(engine_or_conn).has_table(table_name(table))
+
+
+def ensure_index(engine: sa.Engine, table: str, key: str) -> None:
+    """An index on the subject key, so per-batch reads and deletes do not scan the table."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "ix_{table_name(table)}_{key}" '
+                             f'ON "{table_name(table)}" ("{key}")'))
+
+
+def read_columns(engine: sa.Engine, table: str, cols: Iterable[str]) -> pd.DataFrame:
+    """Some columns of a canonical table: text as object, dates as datetime64, empty if the table is absent."""
+    cols = list(dict.fromkeys(cols))
+    if not exists(engine, table):
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(table, c)) for c in cols})
+    q = sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
+    with engine.connect() as conn:
+        frame = _frame(conn.execute(q), cols)
+    for c in cols:
+        if _dtype(table, c) == "datetime64[ns]":
+            frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    return frame
+
+
+def _dtype(table: str, col: str) -> str:
+    dtype = str(canonical.MODELS[table].to_schema().columns[col].dtype)
+    return "datetime64[ns]" if "datetime" in dtype else "object"
+
+
+def is_date(table: str, col: str) -> bool:
+    return _dtype(table, col) == "datetime64[ns]"
+
+
+def rows_for(conn: sa.Connection, table: str, key: str, keys: list[str]) -> pd.DataFrame:
+    """Every column of the rows whose key is in ``keys``, as the driver returns them (object dtype)."""
+    cols = canonical.columns(table)
+    q = (sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
+         .where(sa.column(key).in_(sa.bindparam("keys", expanding=True))))
+    return _frame(conn.execute(q, {"keys": keys}), cols)
+
+
+def _frame(result: sa.CursorResult, cols: list[str]) -> pd.DataFrame:
+    # plain tuples: building a frame from Row objects is several times slower
+    rows = [tuple(r) for r in result.fetchall()]
+    return pd.DataFrame.from_records(rows, columns=cols, coerce_float=False) if rows else pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in cols})
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """Order-independent hash of a frame's rows (values as text)."""
+    if frame.empty:
+        return hashlib.sha256(b"empty").hexdigest()
+    hashes = pd.util.hash_pandas_object(frame.astype("str"), index=False).to_numpy()
+    return hashlib.sha256(np.sort(hashes).tobytes()).hexdigest()
