@@ -164,9 +164,9 @@ def _object_column(col: pa.ChunkedArray) -> np.ndarray:
     Dictionary-encoding first makes one Python string per distinct value (codes and dates repeat a
     lot), which is several times faster and smaller than one string object per cell.
     """
-    col = pc.utf8_trim_whitespace(col)
     encoded = pc.dictionary_encode(col).combine_chunks()
-    values = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    # Trimmed per distinct value; values that only differ in white space then share a trimmed text.
+    values = np.asarray(pc.utf8_trim_whitespace(encoded.dictionary).to_numpy(zero_copy_only=False), dtype=object)
     values = np.append(values, None)
     values[values == ""] = None
     return values[encoded.indices.fill_null(len(values) - 1).to_numpy()]

@@ -25,8 +25,9 @@ import os
 import string
 import tempfile
 import warnings
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -132,10 +133,19 @@ def postcode_keys(postcodes: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PostcodeDirectory:
-    """Index: normalised postcode. Columns: key (int64, sorted), easting, northing (metres, NaN if
-    not known), LA (upper-tier code, SCO/WAL/NIR/NUK, or None), LTLA (the package's district code)."""
+    """``lookup`` columns: key (int64, sorted), easting, northing (metres, NaN if not known), LA
+    (upper-tier code, SCO/WAL/NIR/NUK, or None), LTLA (the package's district code). ``frame`` is the
+    same indexed by normalised postcode; from the cache, the postcode strings (most of its load time,
+    and not needed for lookups by key) are read only when ``frame`` is first asked for."""
 
-    frame: pd.DataFrame
+    lookup: pd.DataFrame
+    read_postcodes: Callable[[], pd.Index] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        if self.read_postcodes is None:
+            return self.lookup
+        return self.lookup.set_axis(self.read_postcodes())
 
     def positions(self, postcodes: pd.Series) -> np.ndarray:
         """Row position in ``frame`` of each postcode, -1 where blank, malformed or not listed."""
@@ -144,14 +154,14 @@ class PostcodeDirectory:
         codes, values = pd.factorize(postcodes)
         keys = postcode_keys(pd.Series(np.append(np.asarray(values, dtype=object), None), dtype=object))
         unique, inverse = np.unique(keys[codes], return_inverse=True)  # code -1 (blank) takes the last slot
-        sorted_keys = self.frame["key"].to_numpy()
+        sorted_keys = self.lookup["key"].to_numpy()
         pos = np.searchsorted(sorted_keys, unique).clip(0, max(len(sorted_keys) - 1, 0))
         found = (unique >= 0) & (sorted_keys[pos] == unique) if len(sorted_keys) else unique < -1
         return np.where(found, pos, -1)[inverse.reshape(-1)]
 
     def la_at(self, positions: np.ndarray) -> np.ndarray:
         """Upper-tier LA code (object array, None where unknown) at each position (-1 = not found)."""
-        la = self.frame["LA"].astype("category")
+        la = self.lookup["LA"].astype("category")
         names = np.append(la.cat.categories.to_numpy(dtype=object), None)  # code -1 picks the None
         return names[np.where(positions >= 0, la.cat.codes.to_numpy()[positions], -1)]
 
@@ -234,12 +244,18 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
             os.unlink(tmp)
 
 
-def _read_cache(path: Path) -> pd.DataFrame:
-    table = pq.read_table(path)
+def _read_cache(path: Path) -> PostcodeDirectory:
+    columns = [name for name in pq.read_schema(path).names if name != "postcode"]
+    table = pq.read_table(path, columns=columns)
     for name in ("easting", "northing"):
         i = table.schema.get_field_index(name)
         table = table.set_column(i, name, table.column(name).cast(pa.float64()))
-    return table.to_pandas()  # LA and LTLA arrive as categoricals, postcode as Arrow-backed str
+    # LA and LTLA arrive as categoricals; the postcode index (Arrow-backed str) waits until wanted.
+    return PostcodeDirectory(table.to_pandas(), partial(_read_postcodes, path))
+
+
+def _read_postcodes(path: Path) -> pd.Index:
+    return pd.Index(pq.read_table(path, columns=["postcode"]).column("postcode").to_pandas(), name="postcode")
 
 
 def _as_directory(frame: pd.DataFrame) -> PostcodeDirectory:
@@ -253,7 +269,7 @@ def _load(cache_dir: Path) -> PostcodeDirectory:
     path = cache_dir / f"postcodes-{_fingerprint(package_dir)}.parquet"
     if path.exists():
         with contextlib.suppress(OSError, pa.ArrowException, KeyError):
-            return _as_directory(_read_cache(path))
+            return _read_cache(path)
     frame = build_frame(package_dir)
     with contextlib.suppress(OSError):  # an unwritable cache folder only costs speed next time
         _write_cache(frame, path)
@@ -288,7 +304,7 @@ def la_gss_code(la_number: str | None) -> str | None:
 def derive(episodes: pd.DataFrame, la_code: str | None, directory: PostcodeDirectory) -> pd.DataFrame:
     """A new frame: ``episodes`` plus PL_LA, PL_LOCATION, PL_DISTANCE, HOME_POST_valid, PL_POST_valid."""
     out = episodes.copy(deep=False)  # copy-on-write: adding columns leaves ``episodes`` as it was
-    frame = directory.frame
+    frame = directory.lookup
     home = directory.positions(episodes["HOME_POST"])
     place = directory.positions(episodes["PL_POST"])
     pl_la = directory.la_at(place)

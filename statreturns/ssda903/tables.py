@@ -11,6 +11,8 @@ Code columns (``CODE_COLUMNS``: RNE, LS, PLACE, REC, ...) are categoricals with 
 name across both years (categories in text order), so ``==``, ``isin`` and blank tests run on small
 integers; a rule that needs object text (``fillna("")``, concatenation) converts with ``astype(object)``.
 Rules read these frames and never write to them; shared derivations go through ``Ssda903Tables.memo``.
+``Ssda903Tables.child_codes`` gives every table's CHILD as integer codes (one factorisation over all
+tables, worked out while building), for rules that group or match children on integers.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from statreturns import dates
 
 T = TypeVar("T")
 CHILD = "CHILD"
+CHILD_CODES = "tables.child_codes"  # memo key
 
 COLUMNS: dict[str, list[str]] = {
     "Header": ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"],
@@ -79,6 +84,8 @@ DATE_COLUMNS: dict[str, list[str]] = {
 
 # Free-text-like columns not upper-cased (postcodes are normalised separately).
 _KEEP_CASE = {"CHILD", "HOME_POST", "PL_POST", "SW_ID"}
+# In nearly every table of both years: converted once over all tables (see ``_convert_shared``).
+SHARED_COLUMNS = ("CHILD", "DOB")
 # Code columns (a few distinct values each) are held as categoricals sharing one dtype per column name
 # across both years, with categories in text order: comparisons and isin then work on small integers.
 CODE_COLUMNS = frozenset({"RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE", "SEX",
@@ -115,6 +122,10 @@ class Ssda903Tables:
             self.memos[key] = build()
         return _read_only(self.memos[key])  # type: ignore[return-value]
 
+    def child_codes(self) -> dict[str, np.ndarray]:
+        """``child_codes(self.frames)``, shared by all rules (and dropped with the memos)."""
+        return self.memo(CHILD_CODES, lambda: child_codes(self.frames))
+
     def has(self, name: str) -> bool:
         return name in self.frames
 
@@ -136,16 +147,23 @@ def _read_only(value: T) -> T:
     return value
 
 
-def prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """One table: all expected columns present, codes upper-cased, dates parsed (raw kept)."""
+def prepare(name: str, frame: pd.DataFrame, converted: dict[str, list[pd.Series]] | None = None) -> pd.DataFrame:
+    """One table: all expected columns present, codes upper-cased, dates parsed (raw kept).
+
+    ``converted`` holds columns already converted (as ``per_value`` does; see ``_convert_shared``).
+    """
     base = name.removesuffix("_last")
     frame = frame.reset_index(drop=True)  # a new frame: copy-on-write keeps the caller's untouched
     for col in COLUMNS[base]:
         if col not in frame.columns:
             frame[col] = None
     date_columns = DATE_COLUMNS.get(base, [])
+    converted = converted or {}
     for col in frame.columns:
         if col in date_columns or frame[col].dtype != object:
+            continue
+        if col in converted:
+            (frame[col],) = converted[col]
             continue
         if col in CODE_COLUMNS:
             frame[col] = _codes(frame[col])
@@ -154,6 +172,9 @@ def prepare(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         (frame[col],) = per_value(frame[col], lambda s, upper=upper: dates.text(s, upper=upper))
     for col in date_columns:
         # As dates.parse_columns (raw text kept as <col>_raw), once per distinct value: dates repeat.
+        if col in converted:
+            frame[f"{col}_raw"], frame[col] = converted[col]
+            continue
         if col not in frame.columns:
             frame[col] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
         frame[f"{col}_raw"], frame[col] = per_value(frame[col], dates.text, lambda s: dates.parse(s, dates.UK))
@@ -167,15 +188,86 @@ def per_value(s: pd.Series, *converts: Callable[[pd.Series], pd.Series]) -> list
     tables. Columns that are not all strings (blanks aside) are converted whole, so that values which
     hash alike but print differently (1, 1.0, True) stay apart.
     """
-    if s.dtype != object:
+    split = _distinct(s)
+    if split is None:
         return [convert(s) for convert in converts]
+    codes, distinct = split
+    return [convert(distinct.rename(s.name)).iloc[codes].set_axis(s.index) for convert in converts]
+
+
+def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """Each row's position in the distinct values of ``s``, and those values plus a last slot for
+    blanks (so a blank is converted like any other missing value); None unless all are strings."""
+    if s.dtype != object:
+        return None
     codes, uniques = pd.factorize(s)
     if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
-        return [convert(s) for convert in converts]
-    # One extra slot for blanks (code -1), converted like any other missing value.
-    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)
+        return None
     codes[codes < 0] = len(uniques)
-    return [convert(distinct.rename(s.name)).iloc[codes].set_axis(s.index) for convert in converts]
+    return codes, pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)
+
+
+def _convert_shared(
+    raw: dict[str, pd.DataFrame],
+) -> tuple[dict[str, dict[str, list[pd.Series]]], dict[str, np.ndarray] | None]:
+    """CHILD and DOB of every table (both years) converted as ``prepare`` would, over their distinct
+    values taken all together: the same ids and birth dates recur in nearly every table.
+
+    Table name -> column -> the converted Series (raw text and date for DOB), indexed by row position.
+    A table whose DOB has no valid date is left to ``prepare``, whose parse then picks the dtype.
+    Also, from the same factorisation, each table's child codes (see ``child_codes``), or None when
+    the ids are not all strings.
+    """
+    out: dict[str, dict[str, list[pd.Series]]] = {name: {} for name in raw}
+    codes_by_table = None
+    for col in SHARED_COLUMNS:
+        names = [n for n, f in raw.items() if col in f.columns and f[col].dtype == object]
+        if not names:
+            continue
+        columns = [raw[n][col].reset_index(drop=True) for n in names]
+        is_date = col in DATE_COLUMNS["Header"]
+        if is_date:
+            converts = (dates.text, lambda s: dates.parse(s, dates.UK))
+        else:
+            upper = col not in _KEEP_CASE
+            converts = (lambda s, upper=upper: dates.text(s, upper=upper),)
+        whole_column = pd.concat(columns, ignore_index=True)
+        split = _distinct(whole_column) if col == CHILD else None
+        if split is None:
+            whole = per_value(whole_column, *converts)
+        else:
+            row_codes, distinct = split
+            (text,) = (convert(distinct.rename(col)) for convert in converts)
+            whole = [text.iloc[row_codes].set_axis(whole_column.index)]
+            ids = pd.factorize(text)[0][row_codes]  # codes of the converted ids: -1 where blank
+            ids.setflags(write=False)
+            codes_by_table = dict(zip(names, np.split(ids, np.cumsum([len(c) for c in columns])[:-1]), strict=True))
+        bounds = np.cumsum([0, *(len(c) for c in columns)])
+        for name, c, a, b in zip(names, columns, bounds[:-1], bounds[1:], strict=True):
+            parts = [part.iloc[a:b].set_axis(c.index) for part in whole]
+            if is_date and not parts[1].notna().any():
+                continue
+            out[name][col] = parts
+    return out, codes_by_table
+
+
+def child_codes(frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Every table's CHILD as integer codes from one factorisation over all tables (-1 where blank).
+
+    Arrays are read-only. Codes only tell ids apart: their values carry no order.
+    """
+    names = [name for name, frame in frames.items() if CHILD in frame.columns]
+    if not names:
+        return {}
+    columns = [frames[name][CHILD].to_numpy(dtype=object) for name in names]
+    ids = np.concatenate(columns)
+    try:  # Arrow hashes strings about twice as fast as pandas' object hash table
+        encoded = pc.dictionary_encode(pa.array(ids, type=pa.string(), from_pandas=True))
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        codes, _ = pd.factorize(ids)
+    codes.setflags(write=False)
+    return dict(zip(names, np.split(codes, np.cumsum([len(c) for c in columns])[:-1]), strict=True))
 
 
 def _codes(s: pd.Series) -> pd.Series:
@@ -207,8 +299,11 @@ def episode_order(ep: pd.DataFrame) -> pd.Series:
     Rows without a CHILD or a valid DECOM get no place (<NA>).
     """
     known = ep["CHILD"].notna() & ep["DECOM"].notna()
-    part = ep.loc[known, ["CHILD", "DECOM"]].assign(_pos=np.arange(int(known.sum())))
-    ranked = part.sort_values(["CHILD", "DECOM", "_pos"], kind="stable").index
+    part = ep.loc[known, ["CHILD", "DECOM"]]
+    # Sorted on integers: the ids' codes in id order (sort=True sorts the distinct ids as sort_values
+    # would), then DECOM, then file order (lexsort is stable).
+    child, _ = pd.factorize(part["CHILD"], sort=True)
+    ranked = part.index[np.lexsort((part["DECOM"].to_numpy(), child))]
     order = pd.Series(pd.NA, index=ep.index, dtype="Int64")
     order[ranked] = np.arange(len(ranked))
     return order
@@ -225,14 +320,17 @@ def build_tables(
     """Build the frames every rule shares. Tables absent from the input are absent here, with a reason."""
     frames: dict[str, pd.DataFrame] = {}
     absent: dict[str, str] = {}
+    given = {name: raw[name] for name in COLUMNS if name in raw}
+    given |= {f"{name}_last": (previous or {})[name] for name in COLUMNS if name in (previous or {})}
+    shared, codes = _convert_shared(given)
     for name in COLUMNS:
         if name in raw:
-            frames[name] = prepare(name, raw[name])
+            frames[name] = prepare(name, raw[name], shared[name])
         else:
             absent[name] = f"no {FILE_NAMES[name]} supplied"
         last = f"{name}_last"
         if previous is not None and name in previous:
-            frames[last] = prepare(last, previous[name])
+            frames[last] = prepare(last, previous[name], shared[last])
         else:
             absent[last] = "no previous year's return given (--previous)"
     _share_code_dtypes(frames)
@@ -249,7 +347,7 @@ def build_tables(
     for name, frame in (extra_frames or {}).items():
         frames[name] = frame
         absent.pop(name, None)
-    return Ssda903Tables(
+    tables = Ssda903Tables(
         year=year,
         frames=frames,
         collection_start=pd.Timestamp(year=year - 1, month=4, day=1),
@@ -257,3 +355,6 @@ def build_tables(
         la_code=la_code,
         absent=absent,
     )
+    if codes is not None and set(codes) == {n for n, f in frames.items() if CHILD in f.columns}:
+        tables.memo(CHILD_CODES, lambda: codes)  # worked out with the ids already: no second hashing
+    return tables

@@ -108,3 +108,17 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatc
         write_csv_set({"Header": raw("Header", [{"CHILD": "C1"}])}, tmp_path, 2026)
     assert target.read_text(encoding="utf-8") == "old"
     assert os.listdir(tmp_path) == ["header.csv"]
+
+
+@pytest.mark.parametrize("awkward", [None, "a,b", 'say "x"', "two\nlines", "cr\rhere", " spaced ", ""])
+def test_table_text_is_what_csv_writer_writes(awkward):
+    import csv
+    import io
+
+    rows = [{"CHILD": "1", "SEX": "M", "ETHNIC": "WBRI"}, {"CHILD": "2", "SEX": "F", "UPN": awkward}]
+    text = writer.table_text("Header", raw("Header", rows))
+    expected = io.StringIO()
+    out = csv.writer(expected, lineterminator="\n")
+    out.writerow(COLUMNS["Header"])
+    out.writerows([[r.get(c) or "" for c in COLUMNS["Header"]] for r in rows])
+    assert text == expected.getvalue()

@@ -15,6 +15,7 @@ from schemas.rules.ssda903.base import (
     ALL_YEARS,
     SHORT_BREAKS,
     by_child,
+    child_stat,
     continuously_looked_after,
     header_value,
     ids,
@@ -166,10 +167,9 @@ def placed_dates_after_care(t) -> pd.Series:
               "collection year or before the date the child started to be looked after.")
 def placed_ceased_too_early(t) -> pd.Series:
     ep = t.Episodes
-    first = per_child(ep, "DECOM", "min", ~ep["LS"].isin(SHORT_BREAKS))
-    pa = t.PlacedAdoption
-    ceased = pa["DATE_PLACED_CEASED"]
-    return (ceased < t.collection_start) | (ceased < by_child(pa["CHILD"], first))
+    first = child_stat(t, "Episodes", "DECOM", "min", "PlacedAdoption", ~ep["LS"].isin(SHORT_BREAKS))
+    ceased = t.PlacedAdoption["DATE_PLACED_CEASED"]
+    return (ceased < t.collection_start) | (ceased < first)
 
 
 @rule("119", "error", table="PlacedAdoption", fields=["REASON_PLACED_CEASED", "DATE_PLACED_CEASED"],
@@ -270,9 +270,8 @@ def date_int_after_match(t) -> pd.Series:
       message="Date child started to be looked after in latest period of care must be on or prior to the date "
               "should be placed for adoption.")
 def date_int_before_care(t) -> pd.Series:
-    ep = t.Episodes
-    latest_start = per_child(ep, "DECOM", "max", ep["RNE"].eq("S"))
-    return t.AD1["DATE_INT"] < by_child(t.AD1["CHILD"], latest_start)
+    latest_start = child_stat(t, "Episodes", "DECOM", "max", "AD1", t.Episodes["RNE"].eq("S"))
+    return t.AD1["DATE_INT"] < latest_start
 
 
 @rule("335", "error", table="AD1", needs=["Episodes"], fields=["PLACE", "FOSTER_CARE"], years=ALL_YEARS,
@@ -345,9 +344,8 @@ def l11_not_mf(t) -> pd.Series:
       message="Date of local authority's decision (LA) that adoption is in the best interests of the child "
               "(date should be placed) must be on or prior to the date the child is placed for adoption.")
 def date_int_after_adoption_placement(t) -> pd.Series:
-    ep = t.Episodes
-    first_placed = per_child(ep, "DECOM", "min", ep["PLACE"].isin(ADOPTION_PLACES))
-    return t.AD1["DATE_INT"] > by_child(t.AD1["CHILD"], first_placed)
+    first_placed = child_stat(t, "Episodes", "DECOM", "min", "AD1", t.Episodes["PLACE"].isin(ADOPTION_PLACES))
+    return t.AD1["DATE_INT"] > first_placed
 
 
 @rule("522", "error", table="PlacedAdoption", fields=["DATE_PLACED", "DATE_PLACED_CEASED"], years=ALL_YEARS,
@@ -411,11 +409,11 @@ def adoption_placement_without_decision(t) -> pd.Series:
               "child was placed for adoption.")
 def latest_decision_after_placement(t) -> pd.Series:
     # Reported on the row holding the child's latest DATE_PLACED.
-    ep = t.Episodes
     pa = t.PlacedAdoption
-    first_placed = per_child(ep, "DECOM", "min", ep["PLACE"].isin(ADOPTION_PLACES))
-    is_latest = pa["DATE_PLACED"] == by_child(pa["CHILD"], per_child(pa, "DATE_PLACED", "max"))
-    return is_latest & (pa["DATE_PLACED"] > by_child(pa["CHILD"], first_placed))
+    first_placed = child_stat(t, "Episodes", "DECOM", "min", "PlacedAdoption",
+                              t.Episodes["PLACE"].isin(ADOPTION_PLACES))
+    is_latest = pa["DATE_PLACED"] == child_stat(t, "PlacedAdoption", "DATE_PLACED", "max", "PlacedAdoption")
+    return is_latest & (pa["DATE_PLACED"] > first_placed)
 
 
 def _ceased(pa: pd.DataFrame) -> pd.Series:
@@ -441,10 +439,8 @@ def placement_order_without_decision(t) -> pd.Series:
               "that the placement order was granted. [NOTE: This rule may result in false positives or false "
               "negatives if relevant episodes are in previous years; please check carefully!]")
 def decision_after_placement_order(t) -> pd.Series:
-    ep = t.Episodes
-    first_e1 = per_child(ep, "DECOM", "min", ep["LS"].eq("E1"))
-    pa = t.PlacedAdoption
-    return pa["DATE_PLACED"] > by_child(pa["CHILD"], first_e1)
+    first_e1 = child_stat(t, "Episodes", "DECOM", "min", "PlacedAdoption", t.Episodes["LS"].eq("E1"))
+    return t.PlacedAdoption["DATE_PLACED"] > first_e1
 
 
 @rule("557", "error", table="Episodes", needs=["PlacedAdoption"],
@@ -644,7 +640,7 @@ def date_perm_invalid(t) -> pd.Series:
     # With ZZ, the order is "after care started" only if its earliest possible date is.
     pp = t.PrevPerm
     valid, earliest = _date_perm_earliest(pp)
-    first = by_child(pp["CHILD"], per_child(t.Episodes, "DECOM", "min"))
+    first = child_stat(t, "Episodes", "DECOM", "min", "PrevPerm")
     return (filled(pp, "DATE_PERM") & ~valid) | (earliest >= first)
 
 
@@ -661,7 +657,7 @@ def la_perm_invalid(t) -> pd.Series:
               "from 1 April 2016 onwards.")
 def prev_perm_for_child_not_starting(t) -> pd.Series:
     pp = t.PrevPerm
-    latest = by_child(pp["CHILD"], per_child(t.Episodes, "DECOM", "max"))
+    latest = child_stat(t, "Episodes", "DECOM", "max", "PrevPerm")
     return any_filled(pp, ["LA_PERM", "PREV_PERM", "DATE_PERM"]) & (latest < t.collection_start)
 
 
@@ -680,7 +676,5 @@ def order_details_without_option(t) -> pd.Series:
       message="Date of LA's decision that a child should be placed for adoption is before the child started to "
               "be looked after.")
 def decision_before_care(t) -> pd.Series:
-    ep = t.Episodes
-    first_start = per_child(ep, "DECOM", "min", ep["RNE"].eq("S"))
-    pa = t.PlacedAdoption
-    return pa["DATE_PLACED"] < by_child(pa["CHILD"], first_start)
+    first_start = child_stat(t, "Episodes", "DECOM", "min", "PlacedAdoption", t.Episodes["RNE"].eq("S"))
+    return t.PlacedAdoption["DATE_PLACED"] < first_start

@@ -47,6 +47,17 @@ def present(s: pd.Series) -> pd.Series:
     return ~absent(s)
 
 
+@shared
+def blank_in(t, table: str, column: str) -> pd.Series:
+    """``absent(t[table][column])``, worked out once per run: rules ask it of the same columns often."""
+    return absent(t[table][column])
+
+
+def present_in(t, table: str, column: str) -> pd.Series:
+    """``present(t[table][column])``, from the shared blank mask."""
+    return ~blank_in(t, table, column)
+
+
 def by_child(keys: pd.Series, values: pd.Series) -> pd.Series:
     """``values`` (indexed by child id) looked up for each of ``keys``, aligned to ``keys``.
 
@@ -98,24 +109,52 @@ def _header_rows(t, table: str, header: str) -> pd.Index:
     return pd.Index(slot[codes[table]])  # a blank id (-1) takes the last slot: -1
 
 
-@shared
 def child_codes(t) -> dict[str, np.ndarray]:
     """Every table's CHILD as integer codes from one factorisation over all tables (-1 where blank).
 
-    The arrays are read-only, like every shared derivation.
+    The arrays are read-only, like every shared derivation (see ``Ssda903Tables.child_codes``).
     """
-    names = [name for name, frame in t.frames.items() if "CHILD" in frame.columns]
-    if not names:
-        return {}
-    columns = [t[name]["CHILD"].to_numpy(dtype=object) for name in names]
-    ids = np.concatenate(columns)
-    try:  # Arrow hashes strings about twice as fast as pandas' object hash table
-        encoded = pc.dictionary_encode(pa.array(ids, type=pa.string(), from_pandas=True))
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        codes, _ = pd.factorize(ids)
-    codes.setflags(write=False)
-    return dict(zip(names, np.split(codes, np.cumsum([len(c) for c in columns])[:-1]), strict=True))
+    return t.child_codes()
+
+
+def child_in(t, table: str, other: str, where: pd.Series | None = None) -> pd.Series:
+    """For each row of ``t[table]``: its child has a row in ``t[other]`` (one in ``where``, if given).
+
+    ``isin(t[table]["CHILD"], t[other].loc[where, "CHILD"])`` on the integer child codes: a blank id
+    matches nothing.
+    """
+    codes = child_codes(t)
+    theirs = codes[other] if where is None else codes[other][where.to_numpy(dtype=bool)]
+    return pd.Series(np.isin(codes[table], theirs[theirs >= 0]), index=t[table].index)
+
+
+def child_stat(t, table: str, column: str, how: str, rows: str, where: pd.Series | None = None) -> pd.Series:
+    """``how`` ('min'/'max') of ``t[table][column]`` per child (over the rows in ``where``; NaT/NaN
+    skipped), for each row of ``t[rows]``; NaT/NaN where the child has none.
+
+    ``by_child(t[rows]["CHILD"], per_child(t[table], column, how, where))``, grouped and looked up on
+    the integer child codes rather than the id strings.
+    """
+    codes = child_codes(t)
+    values = t[table][column] if where is None else t[table][column].where(where)
+    per = values.groupby(codes[table]).agg(how)
+    per = per[per.index >= 0]  # code -1: no CHILD, which matches nothing
+    return pd.Series(per.reindex(codes[rows]).to_numpy(), index=t[rows].index)
+
+
+@shared
+def episode_edges(t, name: str, last: bool) -> pd.Index:
+    """Labels of each child's first (``last``: last) row of ``t[name]`` in EPISODE_ORDER (CHILD, then
+    valid DECOM, then file order), in that order. Rows without a CHILD or a valid DECOM take no part.
+    """
+    ep = t[name]
+    rank = ep["EPISODE_ORDER"].to_numpy(dtype="float64", na_value=np.nan)
+    known = np.flatnonzero(~np.isnan(rank))
+    order = known[np.argsort(rank[known], kind="stable")]
+    child = ep["CHILD"].to_numpy(dtype=object)[order]
+    change = child[1:] != child[:-1]
+    edge = np.append(change, True) if last else np.insert(change, 0, True)
+    return ep.index[order[edge[: len(order)]]]  # no rows: no edges
 
 
 def birthday(dob: pd.Series, years: int) -> pd.Series:

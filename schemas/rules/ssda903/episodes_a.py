@@ -20,9 +20,11 @@ from schemas.rules.ssda903.base import (
     ALL_YEARS,
     SHORT_BREAKS,
     birthday,
+    blank_in,
     by_child,
     header_value,
     present,
+    present_in,
     rule,
     shared,
 )
@@ -76,7 +78,7 @@ def _invalid_code(s: pd.Series, codes: frozenset[str]) -> pd.Series:
 @shared
 def _open(t) -> pd.Series:
     """Episodes with no DEC in the file (a DEC that does not parse is not open)."""
-    return dates.absent(t.Episodes["DEC_raw"])
+    return blank_in(t, "Episodes", "DEC_raw")
 
 
 @shared
@@ -115,8 +117,10 @@ def _episodes_in_order(t) -> pd.DataFrame:
     return f.iloc[np.concatenate([first, rest])]
 
 
-def _real_urn(ep: pd.DataFrame) -> pd.Series:
-    return present(ep["URN"]) & (ep["URN"] != NO_URN)
+@shared
+def _real_urn(t) -> pd.Series:
+    """Episodes with a URN other than the no-URN placeholder."""
+    return present_in(t, "Episodes", "URN") & (t.Episodes["URN"] != NO_URN)
 
 
 def _providers(t) -> pd.DataFrame:
@@ -204,7 +208,7 @@ def earlier_episode_not_ended(t) -> pd.Series:
     # "Latest" is the child's greatest valid DECOM; every episode that starts before it must be ended.
     ep = t.Episodes
     latest = ep.groupby("CHILD", sort=False)["DECOM"].transform("max")
-    not_ended = dates.absent(ep["DEC_raw"]) | ~present(ep["REC"])
+    not_ended = blank_in(t, "Episodes", "DEC_raw") | ~present(ep["REC"])
     return (ep["DECOM"] < latest) & not_ended
 
 
@@ -243,7 +247,7 @@ def dec_not_valid(t) -> pd.Series:
       message="Date episode ceased and reason episode ceased must both be coded, or both left blank.")
 def dec_rec_mismatch(t) -> pd.Series:
     ep = t.Episodes
-    return present(ep["DEC_raw"]) != present(ep["REC"])
+    return present_in(t, "Episodes", "DEC_raw") != present(ep["REC"])
 
 
 @rule("149", "error", table="Episodes", fields=["REC"], years=ALL_YEARS,
@@ -274,7 +278,7 @@ def distance_not_valid(t) -> pd.Series:
               "has been entered.")
 def placement_la_missing(t) -> pd.Series:
     ep = t.Episodes
-    return ~present(ep["PL_LA"]) & ~ep["LS"].isin(SHORT_BREAKS)
+    return blank_in(t, "Episodes", "PL_LA") & ~ep["LS"].isin(SHORT_BREAKS)
 
 
 @rule("178", "error", table="Episodes", fields=["PLACE_PROVIDER"], years=ALL_YEARS,
@@ -344,7 +348,7 @@ def provider_not_required(t) -> pd.Series:
       message="Placement location information not required.")
 def short_break_location(t) -> pd.Series:
     ep = t.Episodes
-    return ep["LS"].isin(SHORT_BREAKS) & (present(ep["PL_POST"]) | present(ep["URN"]))
+    return ep["LS"].isin(SHORT_BREAKS) & (present_in(t, "Episodes", "PL_POST") | present_in(t, "Episodes", "URN"))
 
 
 @rule("217", "error", table="Episodes", fields=["PLACE", "DECOM", "RNE"], years=ALL_YEARS,
@@ -364,7 +368,7 @@ def urn_required(t) -> pd.Series:
     in_year = _open(t) | (ep["DEC"] >= t.collection_start)
     exempt = (ep["PLACE"].isin(URN_EXEMPT[t.year]) | ep["PL_LA"].isin(OUTSIDE_ENGLAND)
               | ep["LS"].isin(SHORT_BREAKS))
-    return in_year & ~present(ep["URN"]) & ~exempt
+    return in_year & blank_in(t, "Episodes", "URN") & ~exempt
 
 
 @rule("219", "error", table="Episodes", fields=["URN", "PLACE"], years=ALL_YEARS, needs=["OfstedProviderLists"],
@@ -372,7 +376,7 @@ def urn_required(t) -> pd.Series:
               "the placement type recorded.")
 def urn_place_mismatch(t) -> pd.Series:
     # A URN missing from the lists cannot match any placement type, so it fails too.
-    return _real_urn(t.Episodes) & ~_code_registered(t, "PLACE_CODES", "PLACE")
+    return _real_urn(t) & ~_code_registered(t, "PLACE_CODES", "PLACE")
 
 
 @rule("221", "error", table="Episodes", fields=["PL_POST"], years=ALL_YEARS, needs=["OfstedProviderLists"],
@@ -382,8 +386,8 @@ def urn_postcode_mismatch(t) -> pd.Series:
     # Compared only where both postcodes are known (an unknown URN is rule 219's finding).
     ep = t.Episodes
     registered = _provider_value(t, "POSTCODE")
-    scope = (_real_urn(ep) & ep["PLACE"].isin(["K1", "K2", "K3", "R3", "S1"]) & ~ep["LS"].isin(SHORT_BREAKS)
-             & present(ep["PL_POST"]) & present(registered))
+    scope = (_real_urn(t) & ep["PLACE"].isin(["K1", "K2", "K3", "R3", "S1"]) & ~ep["LS"].isin(SHORT_BREAKS)
+             & present_in(t, "Episodes", "PL_POST") & present(registered))
     return scope & (_squash(ep["PL_POST"]) != _squash(registered))
 
 
@@ -391,7 +395,7 @@ def urn_postcode_mismatch(t) -> pd.Series:
       message="Ofsted Unique reference number (URN) should not be recorded for this placement type.")
 def urn_not_for_place(t) -> pd.Series:
     ep = t.Episodes
-    return _real_urn(ep) & ep["PLACE"].isin(URN_EXEMPT[t.year])
+    return _real_urn(t) & ep["PLACE"].isin(URN_EXEMPT[t.year])
 
 
 @rule("224", "error", table="Episodes", fields=["PLACE_PROVIDER"], years=ALL_YEARS,
@@ -400,8 +404,7 @@ def urn_not_for_place(t) -> pd.Series:
               "the placement provider recorded.")
 def urn_provider_mismatch(t) -> pd.Series:
     # Only URNs found in the lists are compared (an unknown URN is rule 219's finding).
-    ep = t.Episodes
-    return _real_urn(ep) & _known_urn(t) & ~_code_registered(t, "PROVIDER_CODES", "PLACE_PROVIDER")
+    return _real_urn(t) & _known_urn(t) & ~_code_registered(t, "PROVIDER_CODES", "PLACE_PROVIDER")
 
 
 @rule("225", "error", table="Episodes", fields=["REASON_PLACE_CHANGE"], years=ALL_YEARS,
@@ -431,7 +434,7 @@ def place_change_reason_on_temporary(t) -> pd.Series:
       message="Ofsted Unique reference number (URN) is not valid for the episode start date.")
 def urn_closed_before_start(t) -> pd.Series:
     ep = t.Episodes
-    return _real_urn(ep) & (ep["DECOM"] >= _provider_value(t, "REG_END"))
+    return _real_urn(t) & (ep["DECOM"] >= _provider_value(t, "REG_END"))
 
 
 @rule("228", "error", table="Episodes", fields=["URN", "DEC"], years=ALL_YEARS, needs=["OfstedProviderLists"],
@@ -442,7 +445,7 @@ def urn_closed_before_end(t) -> pd.Series:
     reg_end = _provider_value(t, "REG_END")
     closed_late = ep["DEC"] > reg_end
     open_after = _open(t) & (reg_end < t.collection_end)
-    return _real_urn(ep) & (closed_late | open_after)
+    return _real_urn(t) & (closed_late | open_after)
 
 
 @rule("229", "error", table="Episodes", fields=["URN", "PLACE_PROVIDER"], years=ALL_YEARS,
@@ -456,7 +459,7 @@ def provider_la_mismatch(t) -> pd.Series:
     ep = t.Episodes
     home = _home_la(t)
     provider_la = _provider_value(t, "PL_LA")
-    scope = (_real_urn(ep) & ~ep["PLACE"].isin(URN_EXEMPT[t.year] | {"K3"}) & present(provider_la)
+    scope = (_real_urn(t) & ~ep["PLACE"].isin(URN_EXEMPT[t.year] | {"K3"}) & present(provider_la)
              & (len(home) == 1))
     own = provider_la.isin(home)
     provider = ep["PLACE_PROVIDER"]
@@ -483,7 +486,7 @@ def custody_under_10(t) -> pd.Series:
 def supported_accommodation_out_of_area(t) -> pd.Series:
     # PL_LOCATION is PL_LA compared with the submitting LA; an unknown postcode is left to 169/179.
     ep = t.Episodes
-    return (ep["PLACE"] == "K3") & _real_urn(ep) & (ep["PL_LOCATION"] == "OUT")
+    return (ep["PLACE"] == "K3") & _real_urn(t) & (ep["PL_LOCATION"] == "OUT")
 
 
 @rule("242", "error", table="Episodes", fields=["URN"], years=NEXT_YEARS,
@@ -498,7 +501,7 @@ def placeholder_urn_not_adoption(t) -> pd.Series:
 def urn_outside_england(t) -> pd.Series:
     # Any URN, the XXXXXXX placeholder included, is "a URN reported" (DfE: URN should be null).
     ep = t.Episodes
-    return ep["PL_LA"].isin(OUTSIDE_ENGLAND) & present(ep["URN"])
+    return ep["PL_LA"].isin(OUTSIDE_ENGLAND) & present_in(t, "Episodes", "URN")
 
 
 # ---------------------------------------------------------------- 302-359: dates, ages, first episodes

@@ -17,10 +17,13 @@ import pandas as pd
 from schemas.rules.ssda903.base import (
     ALL_YEARS,
     birthday,
+    blank_in,
     by_child,
+    child_in,
     header_value,
     isin,
     present,
+    present_in,
     rule,
     shared,
 )
@@ -70,7 +73,9 @@ def _neighbour_labels(t, name: str, step: int) -> pd.Series:
         order = _order(t, name)
         labels = pd.Series(order, index=order, dtype="float64")
         child = t[name].loc[order, "CHILD"].to_numpy()
-        return labels.groupby(child, sort=False).shift(step).reindex(t[name].index)
+        # Each child's episodes are contiguous in ``order``: a plain shift, kept where the child is the same.
+        same = child == np.roll(child, step) if len(child) else np.zeros(0, dtype=bool)
+        return labels.shift(step).where(same).reindex(t[name].index)
 
     return t.memo(f"episodes_b.neighbour:{name}:{step}", build)
 
@@ -266,7 +271,7 @@ def no_distance(t) -> pd.Series:
                "data not loaded]"))
 def no_postcodes(t) -> pd.Series:
     ep = t.Episodes
-    missing = ~present(ep["HOME_POST"]) | ~present(ep["PL_POST"])
+    missing = blank_in(t, "Episodes", "HOME_POST") | blank_in(t, "Episodes", "PL_POST")
     return ~_uasc(t) & ~ep["LS"].isin(SHORT_BREAK) & missing
 
 
@@ -274,8 +279,8 @@ def no_postcodes(t) -> pd.Series:
       message="Postcode(s) provided are invalid.")
 def postcode_not_known(t) -> pd.Series:
     ep = t.Episodes
-    bad_home = present(ep["HOME_POST"]) & ~ep["HOME_POST_valid"].fillna(False).astype(bool)
-    bad_place = present(ep["PL_POST"]) & ~ep["PL_POST_valid"].fillna(False).astype(bool)
+    bad_home = present_in(t, "Episodes", "HOME_POST") & ~ep["HOME_POST_valid"].fillna(False).astype(bool)
+    bad_place = present_in(t, "Episodes", "PL_POST") & ~ep["PL_POST_valid"].fillna(False).astype(bool)
     return bad_home | bad_place
 
 
@@ -301,7 +306,7 @@ def mother_missing(t) -> pd.Series:
       message="Distance field completed but child looked after under legal status V3 or V4.")
 def short_break_postcodes(t) -> pd.Series:
     ep = t.Episodes
-    return ep["LS"].isin(SHORT_BREAK) & (present(ep["HOME_POST"]) | present(ep["PL_POST"]))
+    return ep["LS"].isin(SHORT_BREAK) & (present_in(t, "Episodes", "HOME_POST") | present_in(t, "Episodes", "PL_POST"))
 
 
 @rule("406", "error", table="Episodes", fields=["PL_DISTANCE"], years=ALL_YEARS, needs=["Header", "Postcodes"],
@@ -336,7 +341,7 @@ def location_disagrees(t) -> pd.Series:
     own = la_gss_code(t.la_code)
     if own is None:
         return pd.Series(False, index=ep.index)
-    in_elsewhere = (ep["PL_LOCATION"] == "IN") & present(ep["PL_LA"]) & (ep["PL_LA"] != own)
+    in_elsewhere = (ep["PL_LOCATION"] == "IN") & present_in(t, "Episodes", "PL_LA") & (ep["PL_LA"] != own)
     out_at_home = (ep["PL_LOCATION"] == "OUT") & (ep["PL_LA"] == own)
     return in_elsewhere | out_at_home
 
@@ -345,7 +350,7 @@ def location_disagrees(t) -> pd.Series:
       message="LA of placement completed but child is looked after under legal status V3 or V4.")
 def short_break_pl_la(t) -> pd.Series:
     ep = t.Episodes
-    return ep["LS"].isin(SHORT_BREAK) & present(ep["PL_LA"])
+    return ep["LS"].isin(SHORT_BREAK) & present_in(t, "Episodes", "PL_LA")
 
 
 @rule("426", "error", table="Episodes", fields=["LS"], years=ALL_YEARS,
@@ -433,7 +438,7 @@ def episodes_after_final_reason(t) -> pd.Series:
 def upn_missing(t) -> pd.Series:
     ep, header = t.Episodes, t.Header
     looked_after = ep.loc[~ep["LS"].isin(SHORT_BREAK), "CHILD"]
-    return isin(header["CHILD"], looked_after) & ~present(header["UPN"])
+    return isin(header["CHILD"], looked_after) & blank_in(t, "Header", "UPN")
 
 
 @rule("446", "error", table="Episodes", fields=["LS", "DECOM"], years=ALL_YEARS,
@@ -643,7 +648,7 @@ def continuing_episode_missing_last_year(t) -> pd.Series:
     ep, last = t.Episodes, t.Episodes_last
     latest = last.loc[_is_last(t, "Episodes_last")].set_index("CHILD")["DECOM"]
     last_decom = by_child(ep["CHILD"], latest)
-    absent_last_year = ~isin(ep["CHILD"], last["CHILD"])
+    absent_last_year = ~child_in(t, "Episodes", "Episodes_last")
     mismatch = last_decom.notna() & (last_decom != ep["DECOM"])
     return _is_first(t) & (ep["DECOM"] < t.collection_start) & (absent_last_year | mismatch)
 
@@ -678,7 +683,7 @@ def urn_not_registered(t) -> pd.Series:
     ep = t.Episodes
     known = t.OfstedProviderLists["URN"].dropna().astype("str").str.strip().str.upper()
     urn = ep["URN"].astype("str").str.strip().str.upper()
-    return present(ep["URN"]) & (urn != "XXXXXXX") & ~isin(urn, known)
+    return present_in(t, "Episodes", "URN") & (urn != "XXXXXXX") & ~isin(urn, known)
 
 
 @rule("1009", "error", table="Episodes", fields=["REASON_PLACE_CHANGE"], years=ALL_YEARS,

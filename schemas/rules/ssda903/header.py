@@ -15,9 +15,11 @@ from schemas.rules.ssda903.base import (
     SHORT_BREAKS,
     birthday,
     by_child,
+    child_in,
     header_value,
     ids,
     present,
+    present_in,
     rule,
     shared,
 )
@@ -181,7 +183,7 @@ def review_date_not_valid(t) -> pd.Series:
 )
 def review_code_not_valid(t) -> pd.Series:
     r = t.Reviews
-    return present(r["REVIEW_raw"]) & ~r["REVIEW_CODE"].isin(REVIEW_CODES)
+    return present_in(t, "Reviews", "REVIEW_raw") & ~r["REVIEW_CODE"].isin(REVIEW_CODES)
 
 
 @rule(
@@ -196,7 +198,7 @@ def review_code_not_valid(t) -> pd.Series:
 def upn_not_valid(t) -> pd.Series:
     upn = t.Header["UPN"]
     shaped = upn.astype("str").str.fullmatch(UPN_PATTERN)
-    return present(upn) & ~upn.isin(UPN_UNKNOWN) & ~shaped.fillna(False).astype(bool)
+    return present_in(t, "Header", "UPN") & ~upn.isin(UPN_UNKNOWN) & ~shaped.fillna(False).astype(bool)
 
 
 @rule(
@@ -499,15 +501,15 @@ def over_25(t) -> pd.Series:
 )
 def short_breaks_with_mother_or_reviews(t) -> pd.Series:
     # Reported on the child's Header row (the engine reports one table); Reviews is optional.
-    ep = t.Episodes
-    all_short = ep["LS"].isin(SHORT_BREAKS).groupby(ep["CHILD"], sort=False).all()
-    short_children = all_short.index[all_short.to_numpy()]
-    reviewed = pd.Index([])
+    # Children whose every episode is a short break: with an episode, and none that is not one.
+    short = t.Episodes["LS"].isin(SHORT_BREAKS)
+    all_short = child_in(t, "Header", "Episodes") & ~child_in(t, "Header", "Episodes", ~short)
+    h = t.Header
+    reviewed = pd.Series(False, index=h.index)
     if t.has("Reviews"):
         r = t.Reviews
-        reviewed = pd.Index(r.loc[present(r["REVIEW_raw"]) | present(r["REVIEW_CODE"]), "CHILD"].unique())
-    h = t.Header
-    return h["CHILD"].isin(short_children) & (present(h["MOTHER"]) | h["CHILD"].isin(reviewed))
+        reviewed = child_in(t, "Header", "Reviews", present_in(t, "Reviews", "REVIEW_raw") | present(r["REVIEW_CODE"]))
+    return all_short & (present(h["MOTHER"]) | reviewed)
 
 
 @rule(
@@ -549,7 +551,7 @@ def pn1_7_under_4(t) -> pd.Series:
 )
 def duplicate_upn(t) -> pd.Series:
     h = t.Header
-    real = present(h["UPN"]) & ~h["UPN"].isin(UPN_UNKNOWN)
+    real = present_in(t, "Header", "UPN") & ~h["UPN"].isin(UPN_UNKNOWN)
     per_upn = h.loc[real].groupby("UPN", sort=False)["CHILD"].nunique()
     shared = per_upn.index[(per_upn > 1).to_numpy()]
     return real & h["UPN"].isin(shared)

@@ -6,6 +6,7 @@ holding the values the rule asks the LA to correct.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from schemas.rules.ssda903.base import (
@@ -14,6 +15,7 @@ from schemas.rules.ssda903.base import (
     birthday,
     by_child,
     continuously_looked_after,
+    episode_edges,
     ids,
     in_year,
     present,
@@ -84,8 +86,13 @@ def latest_episodes(ep: pd.DataFrame) -> pd.DataFrame:
 
 @shared
 def latest_of(t, name: str) -> pd.DataFrame:
-    """``latest_episodes(t[name])``, built once for all rules."""
-    return latest_episodes(t[name])
+    """``latest_episodes(t[name])``, built once for all rules from the episodes' built order."""
+    ep = t[name]
+    if "EPISODE_ORDER" not in ep.columns:
+        return latest_episodes(ep)
+    rows = np.sort(ep.index.get_indexer(episode_edges(t, name, last=True)))  # file order breaks ties
+    latest = ep.iloc[rows]
+    return latest.iloc[np.argsort(latest["DECOM"].to_numpy(), kind="stable")]
 
 
 def _sdq_given(o: pd.DataFrame) -> pd.Series:
@@ -383,8 +390,11 @@ def oc2_items_missing(t) -> pd.Index:
         complete = ids(o["CHILD"].dropna().unique()).difference(incomplete)
     lacking = cla.difference(complete)
     ep = t.Episodes
-    first = ep.loc[ep["DECOM"].notna()].sort_values("DECOM", kind="stable").drop_duplicates("CHILD")
-    return pd.Index(first.index[first["CHILD"].isin(lacking).to_numpy()])
+    if "EPISODE_ORDER" not in ep.columns:
+        first = ep.loc[ep["DECOM"].notna()].sort_values("DECOM", kind="stable").drop_duplicates("CHILD")
+        return pd.Index(first.index[first["CHILD"].isin(lacking).to_numpy()])
+    first = episode_edges(t, "Episodes", last=False)  # each child's earliest episode, file order breaking ties
+    return pd.Index(first[ep.loc[first, "CHILD"].isin(lacking).to_numpy()])
 
 
 @rule(

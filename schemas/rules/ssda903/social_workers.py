@@ -9,10 +9,11 @@ follow the DfE text.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any, pairs_any
-from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, ids, rule, shared
+from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any
+from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, child_stat, ids, rule, shared
 from statreturns import dates
 from statreturns.reference import code_list
 
@@ -30,7 +31,11 @@ def sw_window_start(t) -> pd.Timestamp:
 def ordered(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Rows with a child and a ``by`` date, in date order per child (row labels kept)."""
     f = frame[frame["CHILD"].notna() & frame[by].notna()]
-    return f.sort_values(["CHILD", by], kind="stable")
+    if f[by].dtype.kind != "M":
+        return f.sort_values(["CHILD", by], kind="stable")
+    # As sort_values(["CHILD", by], kind="stable"), on integers: the ids' codes in id order, then the date.
+    child, _ = pd.factorize(f["CHILD"], sort=True)
+    return f.iloc[np.lexsort((f[by].to_numpy(), child))]
 
 
 @shared
@@ -195,11 +200,9 @@ def sw_not_covering_care(t) -> pd.Series:
     base = in_window & ~ep["LS"].isin(SHORT_BREAKS)
     starts = base & ep["RNE"].eq("S")
     ends = base & ep["REC"].notna() & ep["REC"].ne("X1")
-    sw = t.SWEpisodes[["CHILD", "SW_DECOM"]]
-    spans = ep[["CHILD", "DECOM", "DEC"]]
-    covered_start, covered_end = pairs_any(spans, sw, [lambda m: m["SW_DECOM"] >= m["DECOM"],
-                                                      lambda m: m["SW_DECOM"] <= m["DEC"]])
-    return (starts & ~covered_start) | (ends & ~covered_end)
+    # Some worker episode starts on or after DECOM (before or on DEC): the child's latest (earliest) does.
+    latest, earliest = (child_stat(t, "SWEpisodes", "SW_DECOM", how, "Episodes") for how in ("max", "min"))
+    return (starts & ~(latest >= ep["DECOM"])) | (ends & ~(earliest <= ep["DEC"]))
 
 
 @rule("SW13STG1", "error", table="SWEpisodes", fields=["SW_REASON"], years=ALL_YEARS,

@@ -125,3 +125,128 @@ def test_child_codes_match_ids_across_tables_and_are_read_only() -> None:
     assert header[3] == -1 and episodes[2] == -1 and episodes[1] not in set(header)
     with pytest.raises(ValueError):
         episodes[0] = 5
+
+
+def _episodes_tables():
+    raw = {"Episodes": pd.DataFrame({
+        "CHILD": ["b", "a", None, "b", "a", "c", "b", "a", "c", "d"],
+        "DECOM": ["01/05/2025", "01/06/2025", "01/01/2025", "01/05/2025", "02/02/2025", "bad", "03/03/2024",
+                  "01/06/2025", "01/07/2025", None],
+    }, dtype=object)}
+    return build_tables(raw, 2026)
+
+
+def test_episode_edges_and_latest_of_match_their_sorted_forms() -> None:
+    from schemas.rules.ssda903.base import episode_edges
+    from schemas.rules.ssda903.outcomes import latest_episodes, latest_of
+
+    t = _episodes_tables()
+    ep = t.Episodes
+    known = ep.loc[ep["CHILD"].notna() & ep["DECOM"].notna()]
+    by_order = known.sort_values(["CHILD", "DECOM"], kind="stable")
+    first = by_order.drop_duplicates("CHILD", keep="first").index
+    last = by_order.drop_duplicates("CHILD", keep="last").index
+    assert episode_edges(t, "Episodes", last=False).tolist() == first.tolist() == [4, 6, 8]
+    assert episode_edges(t, "Episodes", last=True).tolist() == last.tolist() == [7, 3, 8]
+    pd.testing.assert_frame_equal(latest_of(t, "Episodes"), latest_episodes(ep))
+
+
+def test_sw_not_covering_care_matches_every_pair_test() -> None:
+    from schemas.rules.ssda903.adoption import pairs_any
+    from schemas.rules.ssda903.social_workers import sw_not_covering_care
+
+    raw = {
+        "Episodes": pd.DataFrame({
+            "CHILD": ["a", "a", "b", "c", None, "d"], "DECOM": ["01/05/2025", "01/09/2025", "01/06/2025",
+                                                              "01/06/2025", "01/06/2025", "01/06/2025"],
+            "DEC": ["31/08/2025", None, "01/12/2025", "01/01/2026", "01/01/2026", "01/02/2026"],
+            "RNE": ["S", "P", "S", "S", "S", "S"], "REC": [None, None, "E11", "E11", "E11", "E11"],
+            "LS": ["C2"] * 6}, dtype=object),
+        "SWEpisodes": pd.DataFrame({
+            "CHILD": ["a", "a", "b", "c", None, "d"],
+            "SW_DECOM": ["01/05/2025", "01/10/2025", "02/12/2025", "bad", "01/06/2025", "01/05/2025"]},
+            dtype=object),
+    }
+    t = build_tables(raw, 2026)
+    ep = t.Episodes
+    in_window = ep["DEC"].isna() | ep["DEC"].between(pd.Timestamp(2024, 4, 1), t.collection_end)
+    starts = in_window & ep["RNE"].eq("S")
+    ends = in_window & ep["REC"].notna() & ep["REC"].ne("X1")
+    spans, sw = ep[["CHILD", "DECOM", "DEC"]], t.SWEpisodes[["CHILD", "SW_DECOM"]]
+    covered_start, covered_end = pairs_any(spans, sw, [lambda m: m["SW_DECOM"] >= m["DECOM"],
+                                                      lambda m: m["SW_DECOM"] <= m["DEC"]])
+    expected = (starts & ~covered_start) | (ends & ~covered_end)
+    assert expected.any() and not expected.all()
+    pd.testing.assert_series_equal(sw_not_covering_care(t), expected, check_names=False)
+
+
+@pytest.mark.parametrize("ids", [
+    ["1", " 2", "2", None, "", "a", "A"],  # ids that differ only in white space are one child
+    [1, "2", "2", None, 2.0, "1", "x"],  # not all strings: the codes are worked out from the tables
+])
+def test_child_codes_from_the_build_match_a_fresh_factorisation(ids: list) -> None:
+    from statreturns.ssda903 import tables
+
+    header = pd.DataFrame({"CHILD": ids}, dtype=object)
+    episodes = pd.DataFrame({"CHILD": ids[::-1], "DECOM": ["01/04/2025"] * len(ids)}, dtype=object)
+    t = build_tables({"Header": header, "Episodes": episodes}, 2026, previous={"Header": header.head(3)})
+    built = t.child_codes()
+    fresh = tables.child_codes(t.frames)
+    assert set(built) == set(fresh) == {"Header", "Episodes", "Header_last"}
+    a = np.concatenate([built[n] for n in sorted(built)])
+    b = np.concatenate([fresh[n] for n in sorted(fresh)])
+    assert ((a[:, None] == a[None, :]) == (b[:, None] == b[None, :])).all() and ((a < 0) == (b < 0)).all()
+    assert (a < 0).any()
+
+
+@pytest.mark.parametrize("how", ["min", "max"])
+@pytest.mark.parametrize("masked", [False, True])
+def test_child_stat_is_by_child_of_per_child(how: str, masked: bool) -> None:
+    from schemas.rules.ssda903.adoption import per_child
+    from schemas.rules.ssda903.base import child_stat
+
+    raw = {
+        "Episodes": pd.DataFrame({
+            "CHILD": ["a", "a", "b", None, "c", "c", "d"],
+            "DECOM": ["01/05/2025", "03/03/2024", "bad", "01/01/2025", "01/06/2025", "02/06/2025", "01/01/2020"],
+            "RNE": ["S", "P", "S", "S", "P", "S", "P"]}, dtype=object),
+        "AD1": pd.DataFrame({"CHILD": ["c", "a", None, "x", "b", "d"]}, dtype=object),
+    }
+    t = build_tables(raw, 2026)
+    where = t.Episodes["RNE"].eq("S") if masked else None
+    expected = by_child(t.AD1["CHILD"], per_child(t.Episodes, "DECOM", how, where))
+    got = child_stat(t, "Episodes", "DECOM", how, "AD1", where)
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert got.notna().any() and got.isna().any()
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_child_in_is_isin_without_blanks(masked: bool) -> None:
+    from schemas.rules.ssda903.base import child_in
+
+    raw = {
+        "Header": pd.DataFrame({"CHILD": ["a", "b", None, "c", "d", "a"]}, dtype=object),
+        "Episodes": pd.DataFrame({"CHILD": ["b", None, "a", "x", "c"], "LS": ["V3", "C2", "V3", "C2", "C2"],
+                                  "DECOM": ["01/05/2025"] * 5}, dtype=object),
+    }
+    t = build_tables(raw, 2026)
+    where = t.Episodes["LS"].eq("V3") if masked else None
+    theirs = t.Episodes["CHILD"] if where is None else t.Episodes.loc[where, "CHILD"]
+    expected = isin(t.Header["CHILD"], theirs)
+    pd.testing.assert_series_equal(child_in(t, "Header", "Episodes", where), expected, check_names=False)
+    assert expected.any() and not expected.all()
+
+
+def test_ordered_is_a_stable_sort_on_child_then_date() -> None:
+    from schemas.rules.ssda903.social_workers import ordered
+
+    frame = pd.DataFrame({
+        "CHILD": ["b", "a", None, "b", "a10", "a", "a2", "b"],
+        "SW_DECOM": pd.to_datetime(["2025-05-01", "2025-06-01", "2025-01-01", "2025-05-01", "2024-01-01",
+                                    None, "2025-06-01", "2024-12-31"]),
+    }, index=[7, 6, 5, 4, 3, 2, 1, 0])
+    frame["CHILD"] = frame["CHILD"].astype(object)
+    expected = frame[frame["CHILD"].notna() & frame["SW_DECOM"].notna()].sort_values(["CHILD", "SW_DECOM"],
+                                                                                      kind="stable")
+    pd.testing.assert_frame_equal(ordered(frame, "SW_DECOM"), expected)
+    assert ordered(frame, "SW_DECOM").index.tolist() == [6, 3, 1, 0, 7, 4]
