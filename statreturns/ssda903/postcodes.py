@@ -251,7 +251,9 @@ def _read_cache(path: Path) -> PostcodeDirectory:
         i = table.schema.get_field_index(name)
         table = table.set_column(i, name, table.column(name).cast(pa.float64()))
     # LA and LTLA arrive as categoricals; the postcode index (Arrow-backed str) waits until wanted.
-    return PostcodeDirectory(table.to_pandas(), partial(_read_postcodes, path))
+    # One dictionary per column first: otherwise pandas merges the row groups' dictionaries by
+    # hashing strings (half the load time).
+    return PostcodeDirectory(table.unify_dictionaries().to_pandas(), partial(_read_postcodes, path))
 
 
 def _read_postcodes(path: Path) -> pd.Index:

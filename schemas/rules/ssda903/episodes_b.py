@@ -19,6 +19,7 @@ from schemas.rules.ssda903.base import (
     birthday,
     blank_in,
     by_child,
+    child_codes,
     child_in,
     header_value,
     isin,
@@ -60,8 +61,7 @@ def _order(t, name: str) -> pd.Index:
     """
     def build() -> pd.Index:
         ep = t[name]
-        unorderable = ep.loc[ep["DECOM"].isna(), "CHILD"].dropna()
-        keep = ep["CHILD"].notna() & ~isin(ep["CHILD"], unorderable)
+        keep = ep["CHILD"].notna() & ~child_in(t, name, name, where=ep["DECOM"].isna())
         return ep.loc[keep, "EPISODE_ORDER"].sort_values().index
 
     return t.memo(f"episodes_b.order:{name}", build)
@@ -149,17 +149,24 @@ def _carried_over(t, cols: list[str]) -> tuple[pd.Series, pd.DataFrame]:
     Returns that mask and last year's ``cols`` for the child, both aligned to this year's Episodes.
     Open means DEC left blank; an unparseable DEC is not taken as open. Built once for all rules.
     """
-    mask, carried = t.memo("episodes_b.carried_over", lambda: _build_carried_over(t))
-    return mask, carried[cols]
-
-
-def _build_carried_over(t) -> tuple[pd.Series, pd.DataFrame]:
-    ep, last = t.Episodes, t.Episodes_last
-    latest = last.loc[_is_last(t, "Episodes_last")]
-    still_open = latest[dates.absent(latest["DEC_raw"])].set_index("CHILD")
-    carried = still_open.reindex(ep["CHILD"].to_numpy()).set_axis(ep.index)
-    mask = _is_first(t) & isin(ep["CHILD"], still_open.index)
+    mask, rows = t.memo("episodes_b.carried_over", lambda: _build_carried_over(t))
+    carried = t.Episodes_last[cols].reset_index(drop=True).reindex(rows).set_axis(t.Episodes.index)
     return mask, carried
+
+
+def _build_carried_over(t) -> tuple[pd.Series, np.ndarray]:
+    """The mask, and for each of this year's episodes the position in last year's Episodes of the
+    child's latest episode there if it was still open (-1: none), matched on the integer child codes."""
+    last = t.Episodes_last
+    still_open = (_is_last(t, "Episodes_last") & dates.absent(last["DEC_raw"])).to_numpy(dtype=bool)
+    codes = child_codes(t)
+    open_rows = np.flatnonzero(still_open)
+    open_codes = codes["Episodes_last"][open_rows]  # a latest episode always has a CHILD: codes >= 0
+    slot = np.full(int(max(codes["Episodes"].max(initial=-1), open_codes.max(initial=-1))) + 2, -1)
+    slot[open_codes] = open_rows
+    rows = slot[codes["Episodes"]]  # a blank id (-1) takes the last slot: -1
+    rows.setflags(write=False)
+    return _is_first(t) & pd.Series(rows >= 0, index=t.Episodes.index), rows
 
 
 def _distance_moved(now: pd.Series, before: pd.Series, limit: float, inclusive: bool) -> pd.Series:
@@ -702,9 +709,11 @@ OTHER_CHILD_TABLES = ["PlacedAdoption", "Missing", "Reviews", "AD1", "PrevPerm",
       message="No other data should be returned for OC3 children who had no episodes in the current year")
 def data_without_episodes(t) -> pd.Series:
     header = t.Header
-    others = [t[name]["CHILD"] for name in OTHER_CHILD_TABLES if t.has(name)]
-    with_data = pd.concat(others) if others else pd.Series([], dtype="str")
-    return isin(header["CHILD"], with_data) & ~isin(header["CHILD"], t.Episodes["CHILD"])
+    with_data = pd.Series(False, index=header.index)
+    for name in OTHER_CHILD_TABLES:
+        if t.has(name):
+            with_data |= child_in(t, "Header", name)
+    return with_data & ~child_in(t, "Header", "Episodes")
 
 
 # PL_LOCATION is derived relative to the submitting LA, so OUT is exactly "PL_LA is not the own LA".

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.ssda903.base import ALL_YEARS, header_value, rule
+from schemas.rules.ssda903.base import ALL_YEARS, child_in, header_value, rule
 
 EXTRA = "extra"
 
@@ -42,15 +42,15 @@ def seventeen_with_former_carers(t) -> pd.Series:
               "available data will be.]")
 def child_without_episodes(t) -> pd.Series:
     # OC3 is read only if it was supplied: a care leaver may have no episode this year.
-    known = set(t.Episodes["CHILD"].dropna())
+    known = child_in(t, "Header", "Episodes")
     if t.has("OC3"):
-        known |= set(t.OC3["CHILD"].dropna())
-    return ~t.Header["CHILD"].isin(known)
+        known |= child_in(t, "Header", "OC3")
+    return ~known
 
 
 def _not_in_header(table: str):
     def check(t) -> pd.Series:
-        return ~t[table]["CHILD"].isin(t.Header["CHILD"].dropna())
+        return ~child_in(t, table, "Header")
 
     check.__name__ = f"child_in_{table.lower()}_not_in_header"
     return check
@@ -105,4 +105,4 @@ for _table, _code in _ONCE.items():
               "after before this current year.")
 def no_episodes_last_year(t) -> pd.Series:
     ep = t.Episodes
-    return (ep["DECOM"] < t.collection_start) & ~ep["CHILD"].isin(t.Episodes_last["CHILD"].dropna())
+    return (ep["DECOM"] < t.collection_start) & ~child_in(t, "Episodes", "Episodes_last")

@@ -15,6 +15,7 @@ from schemas.rules.ssda903.base import (
     SHORT_BREAKS,
     birthday,
     by_child,
+    child_codes,
     child_in,
     header_value,
     ids,
@@ -53,8 +54,28 @@ def children_of(t, name: str) -> pd.Index:
     return ids(t[name]["CHILD"].dropna().unique())
 
 
-def pairs(left: pd.DataFrame, lcols: list[str], right: pd.DataFrame, rcols: list[str]) -> pd.DataFrame:
-    """Every (left row, right row) pair of the same child; ``_row`` is the left row's label."""
+def table_codes(t, name: str, frame: pd.DataFrame) -> np.ndarray:
+    """The integer child codes (see ``child_codes``) of ``frame``'s rows, which are rows of ``t[name]``."""
+    return child_codes(t)[name][t[name].index.get_indexer(frame.index)]
+
+
+def pairs(
+    left: pd.DataFrame,
+    lcols: list[str],
+    right: pd.DataFrame,
+    rcols: list[str],
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Every (left row, right row) pair of the same child; ``_row`` is the left row's label.
+
+    With ``codes`` (each side's integer child codes, aligned to its rows; see ``table_codes``) the
+    sides are matched on those rather than on the id strings: the same pairs, in the same order.
+    """
+    if codes is not None:
+        lkeep, rkeep = codes[0] >= 0, codes[1] >= 0  # -1: no CHILD, which matches nothing
+        lhs = left.loc[lkeep, ["CHILD", *lcols]].assign(_row=left.index[lkeep], _code=codes[0][lkeep])
+        rhs = right.loc[rkeep, rcols].assign(_code=codes[1][rkeep])
+        return lhs.merge(rhs, on="_code", how="inner").drop(columns="_code")
     lhs = left.loc[left["CHILD"].notna(), ["CHILD", *lcols]].assign(
         _row=left.loc[left["CHILD"].notna()].index
     )
@@ -228,7 +249,7 @@ def male_with_mc_dob(t) -> pd.Series:
 
 @shared
 def _in_last_header(t) -> pd.Series:
-    return t.Header["CHILD"].isin(children_of(t, "Header_last"))
+    return child_in(t, "Header", "Header_last")
 
 
 @rule(
@@ -679,7 +700,8 @@ def open_missing_in_ended_episode(t) -> pd.Index:
     # "Starts during an episode": DECOM <= MIS_START <= DEC, the episode having a DEC. Open episodes are
     # never treated as ended (the public validator's filled-in DECs made them so).
     m = t.Missing.loc[dates.absent(t.Missing["MIS_END_raw"])]
-    p = pairs(m, ["MIS_START"], t.Episodes, ["DECOM", "DEC"])
+    codes = table_codes(t, "Missing", m), child_codes(t)["Episodes"]
+    p = pairs(m, ["MIS_START"], t.Episodes, ["DECOM", "DEC"], codes)
     return rows_where(p, (p["DECOM"] <= p["MIS_START"]) & (p["MIS_START"] <= p["DEC"]))
 
 
@@ -730,9 +752,11 @@ def missing_outlasts_care(t) -> pd.Index:
     return pd.Index(ref.index[fails.to_numpy()])
 
 
-def _outside(m: pd.DataFrame, spans: pd.DataFrame, start: str, end: str) -> pd.Series:
+def _outside(
+    m: pd.DataFrame, spans: pd.DataFrame, start: str, end: str, codes: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.Series:
     """Missing rows with a valid MIS_START inside none of the child's ``spans`` (open end = still running)."""
-    p = pairs(m, ["MIS_START"], spans, [start, end])
+    p = pairs(m, ["MIS_START"], spans, [start, end], codes)
     inside = rows_where(p, (p[start] <= p["MIS_START"]) & (p[end].isna() | (p["MIS_START"] <= p[end])))
     return m["MIS_START"].notna() & ~m.index.isin(inside)
 
@@ -763,7 +787,8 @@ def missing_at_18_not_e8(t) -> pd.Index:
     # Reported on the episode whose REC must change. DOB is the Missing row's own.
     m = t.Missing
     at_18 = m.loc[m["MIS_END"].notna() & (m["MIS_END"] == birthday(m["DOB"], 18))]
-    p = pairs(t.Episodes, ["DEC", "REC"], at_18, ["MIS_END"])
+    codes = child_codes(t)["Episodes"], table_codes(t, "Missing", at_18)
+    p = pairs(t.Episodes, ["DEC", "REC"], at_18, ["MIS_END"], codes)
     return rows_where(p, (p["DEC"] == p["MIS_END"]) & (p["REC"] != "E8"))
 
 
@@ -778,7 +803,7 @@ def missing_at_18_not_e8(t) -> pd.Index:
 )
 def missing_starts_outside_episode(t) -> pd.Series:
     ep = t.Episodes.loc[t.Episodes["DECOM"].notna()]
-    return _outside(t.Missing, ep, "DECOM", "DEC")
+    return _outside(t.Missing, ep, "DECOM", "DEC", (child_codes(t)["Missing"], table_codes(t, "Episodes", ep)))
 
 
 @rule(

@@ -14,6 +14,8 @@ from schemas.rules.ssda903.base import (
     SHORT_BREAKS,
     birthday,
     by_child,
+    child_codes,
+    child_in,
     continuously_looked_after,
     episode_edges,
     ids,
@@ -26,6 +28,7 @@ from schemas.rules.ssda903.header import (
     first_by_child,
     pairs,
     rows_where,
+    table_codes,
 )
 from statreturns import dates
 from statreturns.reference import code_list
@@ -82,6 +85,13 @@ def latest_episodes(ep: pd.DataFrame) -> pd.DataFrame:
     """Each child's episode with the latest valid DECOM (file order breaks ties)."""
     e = ep.loc[ep["DECOM"].notna() & ep["CHILD"].notna()]
     return e.sort_values("DECOM", kind="stable").drop_duplicates("CHILD", keep="last")
+
+
+def _child_among(t, table: str, other: str, rows: pd.DataFrame) -> pd.Series:
+    """For each row of ``t[table]``: its child has one of ``rows`` (rows of ``t[other]``), on the integer
+    child codes; a blank id matches nothing."""
+    theirs = table_codes(t, other, rows)
+    return pd.Series(np.isin(child_codes(t)[table], theirs[theirs >= 0]), index=t[table].index)
 
 
 @shared
@@ -700,12 +710,19 @@ def died_in_care(t) -> pd.Series:
 
 
 @shared
-def _both_years(t) -> pd.DataFrame:
-    """This and last year's episodes; an episode in both files (same child and DECOM) kept as this year's."""
+def _both_years(t) -> tuple[pd.DataFrame, np.ndarray]:
+    """This and last year's episodes; an episode in both files (same child and DECOM) kept as this year's.
+
+    Also their integer child codes (see ``child_codes``), aligned to the rows: duplicates are found on those.
+    """
     cols = ["CHILD", "DECOM", "DEC", "LS", "REC"]
     both = pd.concat([t.Episodes[cols], t.Episodes_last[cols]], ignore_index=True)
-    both = both.loc[both["CHILD"].notna() & both["DECOM"].notna()]
-    return both.drop_duplicates(["CHILD", "DECOM"], keep="first")
+    codes = np.concatenate([child_codes(t)["Episodes"], child_codes(t)["Episodes_last"]])
+    keep = (codes >= 0) & both["DECOM"].notna().to_numpy()  # code -1: no CHILD
+    both, codes = both.loc[keep], codes[keep]
+    repeated = pd.DataFrame({"CHILD": codes, "DECOM": both["DECOM"].to_numpy()}).duplicated(keep="first")
+    first = ~repeated.to_numpy()
+    return both.loc[first], codes[first]
 
 
 def _days_after(ep: pd.DataFrame, dob: pd.Series, age: int, end: pd.Timestamp) -> pd.Series:
@@ -732,8 +749,10 @@ def _days_after(ep: pd.DataFrame, dob: pd.Series, age: int, end: pd.Timestamp) -
 def not_relevant_child(t) -> pd.Series:
     # Days are counted as nights (DEC - DECOM). A child with no episodes in either year is left to 1002.
     o = t.OC3
-    both = _both_years(t)
-    both = both.loc[both["CHILD"].isin(o["CHILD"])]  # only OC3's children are judged, each on their own episodes
+    both, both_codes = _both_years(t)
+    oc3_codes = child_codes(t)["OC3"]
+    judged = np.isin(both_codes, oc3_codes)  # only OC3's children are judged, each on their own episodes
+    both, both_codes = both.loc[judged], both_codes[judged]
     care = both.loc[~both["LS"].isin(SHORT_BREAKS)]
     dob = by_child(care["CHILD"], first_by_child(o, "DOB"))
     d14 = _days_after(care, dob, 14, t.collection_end)
@@ -741,7 +760,7 @@ def not_relevant_child(t) -> pd.Series:
     qualifies = d14.index[((d14 >= 91) & (d16.reindex(d14.index) >= 1)).to_numpy()]
     adopted = latest_episodes(both).loc[lambda e: e["REC"].isin(ADOPTED), "CHILD"]
     relevant = pd.Index(qualifies).difference(pd.Index(adopted))
-    assessed = (birthday(o["DOB"], 20) > t.collection_end) & o["CHILD"].isin(both["CHILD"]) & oc3_given(o)
+    assessed = (birthday(o["DOB"], 20) > t.collection_end) & np.isin(oc3_codes, both_codes) & oc3_given(o)
     return assessed & ~o["CHILD"].isin(relevant)
 
 
@@ -778,10 +797,11 @@ def looked_after_on_birthday(t) -> pd.Index:
     # episode ending on the birthday is the usual end of care at 18, which is rule 1016's concern.
     o = t.OC3
     given = o.loc[oc3_given(o)].assign(_bday=_birthday_at_17_or_18(o, t.collection_end))
-    ep = t.Episodes
-    ep = ep[ep["CHILD"].isin(given["CHILD"])]  # the pairs below are of these children only
+    given_codes, ep_codes = table_codes(t, "OC3", given), child_codes(t)["Episodes"]
+    keep = np.isin(ep_codes, given_codes[given_codes >= 0])  # the pairs below are of these children only
+    ep = t.Episodes.loc[keep]
     ep = ep.assign(_open=dates.absent(ep["DEC_raw"]))
-    p = pairs(given, ["_bday"], ep, ["DECOM", "DEC", "_open"])
+    p = pairs(given, ["_bday"], ep, ["DECOM", "DEC", "_open"], (given_codes, ep_codes[keep]))
     spans = (p["DECOM"] <= p["_bday"]) & (p["_open"] | (p["DEC"] > p["_bday"]))
     return rows_where(p, spans)
 
@@ -798,9 +818,9 @@ def looked_after_on_birthday(t) -> pd.Index:
 )
 def open_last_year_no_episodes(t) -> pd.Series:
     last = latest_of(t, "Episodes_last")
-    still_open = last.loc[dates.absent(last["DEC_raw"]), "CHILD"]
+    still_open = last.loc[dates.absent(last["DEC_raw"])]
     o = t.OC3
-    return oc3_given(o) & o["CHILD"].isin(still_open) & ~o["CHILD"].isin(t.Episodes["CHILD"].dropna())
+    return oc3_given(o) & _child_among(t, "OC3", "Episodes_last", still_open) & ~child_in(t, "OC3", "Episodes")
 
 
 @rule(
@@ -816,7 +836,7 @@ def open_last_year_no_episodes(t) -> pd.Series:
 def transferred_out(t) -> pd.Series:
     last = latest_of(t, "Episodes")
     o = t.OC3
-    return oc3_given(o) & o["CHILD"].isin(last.loc[last["REC"] == "E3", "CHILD"])
+    return oc3_given(o) & _child_among(t, "OC3", "Episodes", last.loc[last["REC"] == "E3"])
 
 
 @rule(

@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 
 from schemas.rules.ssda903.adoption import bad_date, filled, is_open, pair_any
-from schemas.rules.ssda903.base import ALL_YEARS, SHORT_BREAKS, by_child, child_stat, ids, rule, shared
+from schemas.rules.ssda903.base import (
+    ALL_YEARS,
+    SHORT_BREAKS,
+    by_child,
+    child_codes,
+    child_stat,
+    ids,
+    rule,
+    shared,
+)
 from statreturns import dates
 from statreturns.reference import code_list
 
@@ -42,6 +51,20 @@ def ordered(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 def ordered_sw(t, name: str = "SWEpisodes") -> pd.DataFrame:
     """``ordered(t[name], "SW_DECOM")``, sorted once for all rules."""
     return ordered(t[name], "SW_DECOM")
+
+
+@shared
+def _same_child(t, name: str = "SWEpisodes") -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``ordered_sw(t, name)``: the row before (``before``) and the row after (``after``)
+    belong to the same child. A child's rows are contiguous there, so this is ``groupby("CHILD")``'s
+    ``cumcount() > 0`` and ``cumcount(ascending=False) > 0``, on the integer child codes."""
+    f = ordered_sw(t, name)
+    codes = child_codes(t)[name][t[name].index.get_indexer(f.index)]
+    same = codes[1:] == codes[:-1]
+    before, after = np.insert(same, 0, False)[: len(codes)], np.append(same, False)[: len(codes)]
+    before.setflags(write=False)
+    after.setflags(write=False)
+    return before, after
 
 
 @shared
@@ -112,7 +135,7 @@ def sw_end_outside_window(t) -> pd.Series:
 def sw_earlier_episode_open(t) -> pd.Series:
     sw = t.SWEpisodes
     f = ordered_sw(t)
-    not_latest = f.groupby("CHILD", sort=False).cumcount(ascending=False) > 0
+    not_latest = pd.Series(_same_child(t)[1], index=f.index)
     return (not_latest & is_open(f, "SW_DEC")).reindex(sw.index, fill_value=False)
 
 
@@ -129,14 +152,13 @@ def sw_under_a_day(t) -> pd.Series:
 def _previous(t) -> pd.DataFrame:
     """Each episode (date order per child) with the previous episode's end: ``prev_dec``, ``prev_open``."""
     f = ordered_sw(t)
-    g = f.groupby("CHILD", sort=False)
-    has_prev = g.cumcount() > 0
+    has_prev = pd.Series(_same_child(t)[0], index=f.index)
     return pd.DataFrame({
         "SW_DECOM": f["SW_DECOM"],
         "SW_REASON": f["SW_REASON"],
         "has_prev": has_prev,
-        "prev_dec": g["SW_DEC"].shift(),
-        "prev_open": has_prev & dates.absent(g["SW_DEC_raw"].shift()),
+        "prev_dec": f["SW_DEC"].shift().where(has_prev),  # the child's previous episode's, as groupby's shift
+        "prev_open": has_prev & dates.absent(f["SW_DEC_raw"].shift()),
     }, index=f.index)
 
 
@@ -182,7 +204,7 @@ def sw_ended_late_without_successor(t) -> pd.Series:
     # starting on the day this one ended counts (the public validator flags that case).
     sw = t.SWEpisodes
     f = ordered_sw(t)
-    has_next = f.groupby("CHILD", sort=False).cumcount(ascending=False) > 0
+    has_next = pd.Series(_same_child(t)[1], index=f.index)
     end = t.collection_end
     late = (f["SW_DEC"] >= end - pd.Timedelta(days=5)) & (f["SW_DEC"] < end)
     return (late & ~has_next).reindex(sw.index, fill_value=False)

@@ -250,3 +250,42 @@ def test_ordered_is_a_stable_sort_on_child_then_date() -> None:
                                                                                       kind="stable")
     pd.testing.assert_frame_equal(ordered(frame, "SW_DECOM"), expected)
     assert ordered(frame, "SW_DECOM").index.tolist() == [6, 3, 1, 0, 7, 4]
+
+
+def test_pairs_on_child_codes_match_pairs_on_ids() -> None:
+    from schemas.rules.ssda903.base import child_codes
+    from schemas.rules.ssda903.header import pairs, table_codes
+
+    raw = {
+        "Missing": pd.DataFrame({"CHILD": ["b", None, "a", "x", "a", "b"],
+                                 "MIS_START": ["01/05/2025", "01/05/2025", "02/05/2025", "01/06/2025", None,
+                                               "03/05/2025"]}, dtype=object),
+        "Episodes": pd.DataFrame({"CHILD": ["a", "b", None, "a", "c", "b"],
+                                  "DECOM": ["01/04/2025", "01/03/2025", "01/01/2025", "01/02/2025", "01/05/2025",
+                                            "09/09/2024"]}, dtype=object),
+    }
+    t = build_tables(raw, 2026)
+    m = t.Missing.loc[t.Missing["MIS_START"].notna()]
+    expected = pairs(m, ["MIS_START"], t.Episodes, ["DECOM"])
+    codes = table_codes(t, "Missing", m), child_codes(t)["Episodes"]
+    got = pairs(m, ["MIS_START"], t.Episodes, ["DECOM"], codes)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(expected) == 6 and expected["_row"].tolist() == [0, 0, 2, 2, 5, 5]
+
+
+def test_same_child_is_groupby_cumcount_on_the_ordered_rows() -> None:
+    from schemas.rules.ssda903.social_workers import _same_child, ordered_sw
+
+    raw = {"SWEpisodes": pd.DataFrame({
+        "CHILD": ["b", "a", None, "b", "a", "c", "b"],
+        "SW_DECOM": ["01/05/2025", "01/06/2025", "01/01/2025", "01/04/2025", "02/02/2025", "01/07/2025", None],
+    }, dtype=object)}
+    t = build_tables(raw, 2026)
+    f = ordered_sw(t)
+    before, after = _same_child(t)
+    g = f.groupby("CHILD", sort=False)
+    assert before.tolist() == (g.cumcount() > 0).tolist()
+    assert after.tolist() == (g.cumcount(ascending=False) > 0).tolist()
+    assert before.any() and after.any() and not before.all()
+    with pytest.raises(ValueError):
+        before[0] = True
