@@ -6,7 +6,6 @@ of canonical DataFrames (the canonical assets combine them). Metadata holds coun
 """
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ from dagster import (
 from assets.partitions import partition_of
 from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
-from statreturns.files import write_csv_atomic
+from statreturns.files import sha256, write_csv_atomic
 from statreturns.ingest.config import Source, load_sources
 from statreturns.ingest.run import ingest_source
 
@@ -87,7 +86,7 @@ def inbox_sensor(inbox: str | Path, target, name: str = "inbox_sensor", minimum_
         for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
             st = path.stat()
             signature = f"{path.name}|{st.st_size}|{st.st_mtime_ns}"
-            digest = seen.get(signature) or _sha256(path)
+            digest = seen.get(signature) or sha256(path)
             now[signature] = digest
             if signature not in seen:
                 requests.append(RunRequest(run_key=digest, partition_key=key,
@@ -96,11 +95,3 @@ def inbox_sensor(inbox: str | Path, target, name: str = "inbox_sensor", minimum_
         return requests or SkipReason("no new files")
 
     return _sensor
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

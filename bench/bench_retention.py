@@ -34,15 +34,6 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _sql_types(name: str) -> dict[str, sa.types.TypeEngine]:
-    # explicit types: an all-empty date column would otherwise be sent as text (PostgreSQL refuses it)
-    out: dict[str, sa.types.TypeEngine] = {}
-    for col, spec in canonical.MODELS[name].to_schema().columns.items():
-        dtype = str(spec.dtype)
-        out[col] = sa.Date() if "datetime" in dtype else sa.Boolean() if dtype == "boolean" else sa.Text()
-    return out
-
-
 def _sql_ready(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[canonical.columns(name)].copy()
     for col in out.columns:
@@ -70,7 +61,7 @@ def fill(engine: sa.Engine, children: int, chunk: int) -> int:
                     if col in part.columns:
                         part[col] = part[col].astype(object).where(part[col].isna(), part[col].astype(str) + f"-{i}")
                 _sql_ready(name, part).to_sql(warehouse.PREFIX + name, conn, if_exists="append", index=False,
-                                              chunksize=50_000, dtype=_sql_types(name))
+                                              chunksize=50_000, dtype=warehouse.sql_types(name))
                 rows += len(part)
         done += n
         i += 1

@@ -67,7 +67,8 @@ def _wait_for_other_loads(conn: sa.Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
 
 
-def _sql_types(table: str) -> dict[str, sa.types.TypeEngine]:
+def sql_types(table: str) -> dict[str, sa.types.TypeEngine]:
+    """Column types of a canonical table in the warehouse: DATE, BOOLEAN, else TEXT."""
     out: dict[str, sa.types.TypeEngine] = {}
     for name, col in canonical.MODELS[table].to_schema().columns.items():
         dtype = str(col.dtype)
@@ -83,14 +84,14 @@ def write_tables(engine: sa.Engine, tables: dict[str, pd.DataFrame]) -> dict[str
         for name, frame in tables.items():
             cols = canonical.columns(name)
             data = frame[cols].copy()
-            for col, typ in _sql_types(name).items():
+            for col, typ in sql_types(name).items():
                 if isinstance(typ, sa.Date):
                     data[col] = data[col].dt.date.astype("object").where(data[col].notna(), None)
                 elif isinstance(typ, sa.Boolean):
                     data[col] = data[col].astype("object").where(data[col].notna(), None)
                 else:
                     data[col] = data[col].astype("object").where(data[col].notna(), None)
-            data.to_sql(PREFIX + name, conn, if_exists="replace", index=False, dtype=_sql_types(name),
+            data.to_sql(PREFIX + name, conn, if_exists="replace", index=False, dtype=sql_types(name),
                         chunksize=10_000, method="multi")
             counts[name] = len(data)
     return counts
@@ -100,7 +101,7 @@ def read_table(engine: sa.Engine, name: str) -> pd.DataFrame:
     """One canonical table back, with the canonical dtypes."""
     with engine.connect() as conn:
         frame = pd.read_sql_table(PREFIX + name, conn)
-    for col, typ in _sql_types(name).items():
+    for col, typ in sql_types(name).items():
         if isinstance(typ, sa.Date):
             frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
         elif isinstance(typ, sa.Boolean):

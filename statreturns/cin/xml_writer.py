@@ -25,7 +25,6 @@ the target folder, fsynced and renamed over the target.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from statreturns.cin.tables import CHILD, COLUMNS
+from statreturns.files import open_atomic
 
 __all__ = ["DEFAULT_RELEASE", "YEARS", "write_cin_xml"]
 
@@ -310,18 +310,10 @@ def _header(year: int, lea: str | None, reference_date: str, software_code: str,
 
 
 def _atomic_write(path: Path, head: str, children: list[pa.Array | pa.Scalar], count: int, tail: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(head.encode("utf-8"))
-            _write_children(fh, children, count)
-            fh.write(tail.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open_atomic(path) as fh:
+        fh.write(head.encode("utf-8"))
+        _write_children(fh, children, count)
+        fh.write(tail.encode("utf-8"))
 
 
 def write_cin_xml(frames: dict[str, pd.DataFrame], path: str | os.PathLike[str], *, year: int,

@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from statreturns.files import sha256, write_bytes_atomic
 from statreturns.ingest.normalise import ids
 
 TABLE = "landing_files"
@@ -182,7 +183,7 @@ def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]])
                 ((raw, frame),) = frames[r.landing_id].items()
                 _rewrite_csv(frame.loc[~plans[r.landing_id][raw].to_numpy()], path)
                 conn.execute(REGISTER.update().where(where).values(
-                    sha256=_sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
+                    sha256=sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
                     rows_purged=int(r.rows_purged or 0) + hits))
                 removed[r.landing_id] = hits
             else:
@@ -244,20 +245,7 @@ def _matches(frame: pd.DataFrame, links: dict, wanted: dict[str, set[str]], rows
 
 
 def _rewrite_csv(frame: pd.DataFrame, path: Path) -> None:
-    data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".purge.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_bytes_atomic(frame.to_csv(index=False, lineterminator="\n").encode("utf-8"), path)
+    path.chmod(stat.S_IRUSR | stat.S_IRGRP)
 
 
-def _sha256(path: Path) -> str:
-    from statreturns.files import sha256
-
-    return sha256(path)

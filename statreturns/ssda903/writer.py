@@ -10,17 +10,15 @@ Tables not in force for the year are not written: DoLo only from 2027 (2026/27),
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from statreturns.files import write_bytes_atomic
 from statreturns.ssda903.tables import COLUMNS, DATE_COLUMNS, FILE_NAMES, per_value
 
 FIRST_YEAR: dict[str, int] = {"SWEpisodes": 2024, "DoLo": 2027}
@@ -101,35 +99,6 @@ def _plain_rows(columns: list[list], rows: int) -> str | None:
     return text
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees either the old file or the whole new one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some platforms cannot open a directory
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def in_force(name: str, year: int) -> bool:
     return year >= FIRST_YEAR.get(name, 0)
 
@@ -143,6 +112,6 @@ def write_csv_set(tables: Mapping[str, pd.DataFrame], folder: str | Path, year: 
         if name not in tables or not in_force(name, year):
             continue
         path = folder / FILE_NAMES[name]
-        write_atomic(path, table_text(name, tables[name]).encode("utf-8"))
+        write_bytes_atomic(table_text(name, tables[name]).encode("utf-8"), path)
         written.append(path)
     return written

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from statreturns import files
 from statreturns.ssda903 import writer
 from statreturns.ssda903.csv_reader import read_csv_set
 from statreturns.ssda903.tables import COLUMNS, FILE_NAMES, build_tables
@@ -103,7 +104,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatc
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(writer.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)  # the one atomic write all writers use
     with pytest.raises(OSError):
         write_csv_set({"Header": raw("Header", [{"CHILD": "C1"}])}, tmp_path, 2026)
     assert target.read_text(encoding="utf-8") == "old"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.rules.ssda903 import LAC
-from statreturns.ssda903.tables import COLUMNS
-from tests.rules.helpers import failing_rows, lac_tables
+from tests.rules.helpers import failing_rows, lac_tables, run_903_module_on_junk
 
 FULL_AD1 = {"DATE_INT": "01/05/2025", "DATE_MATCH": "01/07/2025", "FOSTER_CARE": "0", "NB_ADOPTR": "2",
             "SEX_ADOPTR": "MF", "LS_ADOPTR": "L11"}
@@ -361,21 +360,7 @@ def test_rules_run_in_every_year_2025_to_2027():
 
 # --- robustness: no rule raises on empty, blank or junk tables ------------------------------------------
 
-def _shape_rows(shape: str, columns: list[str]) -> list[dict]:
-    if shape == "empty":
-        return []
-    if shape == "blank":
-        return [{"CHILD": "1"}, {}]
-    return [{c: "31/02/2025" if c != "CHILD" else "1" for c in columns}, {c: "zz" for c in columns}]
-
-
 @pytest.mark.parametrize("year", [2025, 2026, 2027])
 @pytest.mark.parametrize("shape", ["empty", "blank", "junk"])
 def test_no_rule_raises(year, shape):
-    tables = {name: _shape_rows(shape, cols) for name, cols in COLUMNS.items()}
-    t = lac_tables(year, previous=tables, **tables)
-    rules = [r for r in LAC.rules if r.func.__module__.endswith(".adoption") and r.applies_to(year)]
-    assert rules
-    for r in rules:
-        assert all(t.has(n) for n in r.needs)
-        failing_rows(LAC, r.code, t)
+    run_903_module_on_junk(LAC, "adoption", year, shape)
