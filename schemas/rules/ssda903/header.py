@@ -602,8 +602,9 @@ def missing_without_start(t) -> pd.Series:
     "authorisation has not been completed.",
 )
 def start_without_missing_type(t) -> pd.Series:
+    # "Not completed" means blank: a MISSING code that is given but not M/A is rule 1006's finding alone.
     m = t.Missing
-    return present(m["MIS_START_raw"]) & ~m["MISSING"].isin(MISSING_CODES)
+    return present(m["MIS_START_raw"]) & ~present_in(t, "Missing", "MISSING")
 
 
 @rule(
@@ -617,8 +618,9 @@ def start_without_missing_type(t) -> pd.Series:
     "not been completed.",
 )
 def end_without_missing_type(t) -> pd.Series:
+    # As 565: only a blank MISSING; an invalid code is rule 1006's finding.
     m = t.Missing
-    return present(m["MIS_END_raw"]) & ~m["MISSING"].isin(MISSING_CODES)
+    return present(m["MIS_END_raw"]) & ~present_in(t, "Missing", "MISSING")
 
 
 @rule(

@@ -169,7 +169,7 @@ SINGLE_TABLE = [
     case("564", [0], Missing=[mis("1", None), mis("2", "01/05/2025", kind="A"), mis("3", None, kind=None)]),
     case(
         "565",
-        [0, 2],
+        [0],
         Missing=[
             mis("1", "01/05/2025", kind=None),
             mis("2", "01/05/2025"),
