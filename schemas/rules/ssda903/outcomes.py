@@ -361,8 +361,10 @@ def sdq_under_4(t) -> pd.Series:
     "(SDQ) score or a reason for no Strengths and Difficulties (SDQ) score has been completed.",
 )
 def sdq_17_or_over(t) -> pd.Series:
+    # "17 or over at the start of the year": the 17th birthday strictly before 1 April. A child turning 17
+    # on 1 April turns 17 in the year, and 197B asks them for an SDQ (one rule or the other would always fail).
     o = t.OC2
-    return (birthday(o["DOB"], 17) <= t.collection_start) & _sdq_given(o)
+    return (birthday(o["DOB"], 17) < t.collection_start) & _sdq_given(o)
 
 
 @rule(

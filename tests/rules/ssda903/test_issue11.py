@@ -33,3 +33,24 @@ def test_565_566_only_a_blank_missing_type():
     assert failing_rows(LAC, "565", t) == [0]
     assert failing_rows(LAC, "566", t) == [0]
     assert failing_rows(LAC, "1006", t) == [1, 3]
+
+
+# --- item 7: 189 "17 or over at the start of the year" -----------------------------------------------------
+
+def oc2(child: str, dob: str, **kw) -> dict:
+    return {"CHILD": child, "DOB": dob, **kw}
+
+
+def test_189_and_197b_never_both_fail_a_child_turning_17_on_1_april():
+    # Child 1 turns 17 on 1 April 2025 (the first day of the year); child 2 the day before; child 3 was born
+    # on 29 February 2008 (17th birthday 28 February 2025).
+    episodes = [ep(c, "01/01/2024") for c in "123"]
+    for sdq in ({"SDQ_SCORE": "12"}, {}):
+        t = lac_tables(Episodes=episodes, OC2=[oc2("1", "01/04/2008", **sdq), oc2("2", "31/03/2008", **sdq),
+                                               oc2("3", "29/02/2008", **sdq)])
+        if sdq:
+            assert failing_rows(LAC, "189", t) == [1, 2]
+            assert failing_rows(LAC, "197B", t) == []
+        else:
+            assert failing_rows(LAC, "189", t) == []
+            assert failing_rows(LAC, "197B", t) == [0]

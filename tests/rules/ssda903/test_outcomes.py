@@ -137,9 +137,9 @@ SINGLE_TABLE = [
         "189",
         [0],
         OC2=[
-            row("1", DOB="01/04/2008", SDQ_REASON="SDQ1"),
-            row("2", DOB="02/04/2008", SDQ_SCORE="5"),
-            row("3", DOB="01/04/2008"),
+            row("1", DOB="31/03/2008", SDQ_REASON="SDQ1"),
+            row("2", DOB="01/04/2008", SDQ_SCORE="5"),  # 17 on 1 April 2025: turns 17 in the year
+            row("3", DOB="31/03/2008"),
         ],
     ),
     case(
