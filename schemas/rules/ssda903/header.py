@@ -278,9 +278,14 @@ def sex_changed(t) -> pd.Series:
     message="Date of birth disagrees with the date of birth already recorded for this child.",
 )
 def dob_changed(t) -> pd.Series:
-    # Compared where both years hold a valid date; a blank or bad DOB is rule 102's finding.
+    # What was recorded is compared, as 204 does for ethnicity: a DOB blank or not a date in one year and
+    # valid in the other is a difference (rule 102 also reports this year's). Silent only when neither
+    # year's value is a usable date.
+    now = t.Header["DOB"]
     last = header_value(t, "Header", "DOB", header="Header_last")
-    return _in_last_header(t) & (t.Header["DOB"] != last) & last.notna() & t.Header["DOB"].notna()
+    usable_now, usable_last = now.notna(), last.notna()
+    differs = (usable_now != usable_last) | (usable_now & usable_last & (now != last))
+    return _in_last_header(t) & differs
 
 
 @rule(

@@ -290,7 +290,7 @@ PREVIOUS_YEAR = [
     ),
     case(
         "203",
-        [1],
+        [1, 2],
         previous={"Header": [h("1", DOB="01/01/2010"), h("2", DOB="01/01/2010"), h("3", DOB="bad")]},
         Header=[
             h("1", DOB="01/01/2010"),

@@ -54,3 +54,21 @@ def test_189_and_197b_never_both_fail_a_child_turning_17_on_1_april():
         else:
             assert failing_rows(LAC, "189", t) == []
             assert failing_rows(LAC, "197B", t) == [0]
+
+
+# --- item 8: 203 compares what was recorded --------------------------------------------------------------
+
+def test_203_a_dob_unusable_in_one_year_only_is_a_difference():
+    last = [h("1", DOB="01/01/2010"), h("2", DOB="01/01/2010"), h("3"), h("4", DOB="31/02/2010"),
+            h("5"), h("6", DOB="bad"), h("7", DOB="01/01/2010"), h("8", DOB="01/01/2010")]
+    now = [h("1", DOB="01/01/2010"),   # same: silent
+           h("2"),                     # blank now, valid last year: reported
+           h("3", DOB="01/01/2010"),   # valid now, blank last year: reported
+           h("4", DOB="28/02/2010"),   # valid now, not a date last year: reported
+           h("5", DOB="31/02/2010"),   # both unusable: silent
+           h("6"),                     # both unusable: silent
+           h("7", DOB="02/01/2010"),   # both valid, different: reported
+           h("8", DOB="31/13/2010"),   # not a date now, valid last year: reported
+           h("9")]                     # not in last year's return: silent
+    t = lac_tables(previous={"Header": last}, Header=now)
+    assert failing_rows(LAC, "203", t) == [1, 2, 3, 6, 7]
