@@ -72,3 +72,19 @@ def test_203_a_dob_unusable_in_one_year_only_is_a_difference():
            h("9")]                     # not in last year's return: silent
     t = lac_tables(previous={"Header": last}, Header=now)
     assert failing_rows(LAC, "203", t) == [1, 2, 3, 6, 7]
+
+
+# --- item 11: 1001 and 1002 are independent --------------------------------------------------------------
+
+def test_1001_and_1002_both_report_a_care_leaver_with_no_episodes():
+    dob = "01/06/2007"  # 18 at the end of the year
+    episodes = [ep("1", "01/01/2022", "01/06/2025", REC="E8")]  # in care well past 14 and 16: relevant
+    oc3 = [{"CHILD": c, "DOB": dob, "IN_TOUCH": "YES", "ACTIV": "F1", "ACCOM": "B1"} for c in ("1", "2", "3")]
+    t = lac_tables(previous={"Episodes": [ep("3", "01/01/2022", "01/02/2025", REC="E8")]}, Episodes=episodes,
+                   OC3=oc3)
+    # Child 2 has no episode in either year: both rules. Child 3's are last year's only: relevant, not 1002.
+    assert failing_rows(LAC, "1002", t) == [1]
+    assert failing_rows(LAC, "1001", t) == [1]
+    aged_20 = lac_tables(previous={"Episodes": []}, Episodes=[], OC3=[{**oc3[1], "DOB": "01/01/2006"}])
+    assert failing_rows(LAC, "1001", aged_20) == []  # 20 or over at year end: not assessed
+    assert failing_rows(LAC, "1002", aged_20) == [0]

@@ -445,7 +445,7 @@ PREVIOUS_YEAR = [
     ),
     case(
         "1001",
-        [1, 2, 3, 6],
+        [1, 2, 3, 5, 6],
         previous={
             "Episodes": [
                 ep("R1", "01/01/2024"),
