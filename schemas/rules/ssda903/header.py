@@ -747,16 +747,23 @@ def open_missing_not_carried_forward(t) -> pd.Series:
     "authorisation period without an end date.",
 )
 def missing_outlasts_care(t) -> pd.Index:
-    # The period of care a missing period belongs to is the latest one starting on or before MIS_START.
-    # It fails when that period of care has ended and the missing period is open or ends after it.
-    m = t.Missing
-    p = pairs(m, ["MIS_START", "MIS_END", "MIS_END_raw"], _episode_care_periods(t), ["START", "END"])
-    p = p.loc[p["START"] <= p["MIS_START"]].sort_values(["_row", "START"], kind="stable")
-    ref = p.drop_duplicates("_row", keep="last").set_index("_row")
-    is_open = dates.absent(ref["MIS_END_raw"])
-    ended = ref["END"].notna()
-    fails = ended & (is_open | (ref["MIS_END"] > ref["END"]))
-    return pd.Index(ref.index[fails.to_numpy()])
+    # The DfE check is about a missing period with NO end date (lac_rules.csv, corrected): it fails when the
+    # child has a period of care that has ended and the open missing period started in or before it (on or
+    # before its end), including before the child's first episode in the return. A period with an end date
+    # (even one after care ended) is not this rule's concern, nor is an open one started after care ended
+    # (578's). An unparseable MIS_END is not "without an end date" (1005's), a blank or bad MIS_START is 581's.
+    return open_within_ended_care(t, "Missing", "MIS_START", "MIS_END")
+
+
+def open_within_ended_care(t, name: str, start: str, end: str) -> pd.Index:
+    """Rows of ``t[name]`` with no ``end`` given whose valid ``start`` is on or before the end of one of
+    the child's ended periods of care (``care_periods``)."""
+    frame = t[name]
+    rows = frame.loc[dates.absent(frame[f"{end}_raw"]) & frame[start].notna()]
+    periods = _episode_care_periods(t)
+    ended = periods.loc[periods["END"].notna()]
+    p = pairs(rows, [start], ended, ["END"])
+    return rows_where(p, p[start] <= p["END"])
 
 
 def _outside(

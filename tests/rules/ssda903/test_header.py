@@ -507,10 +507,10 @@ MISSING_AND_EPISODES = [
             mis("1", "10/06/2025"),
         ],
     ),
-    # 577: the period of care (X1 runs joined) ended; the missing period is open or ends after it.
+    # 577: the period of care (X1 runs joined) ended and the missing period started in it has no end date.
     case(
         "577",
-        [0, 2, 4],
+        [0, 4],
         Episodes=[
             ep("1", "01/01/2025", "10/06/2025", REC="E4A"),
             ep("2", "01/01/2025"),

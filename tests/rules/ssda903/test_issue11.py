@@ -88,3 +88,36 @@ def test_1001_and_1002_both_report_a_care_leaver_with_no_episodes():
     aged_20 = lac_tables(previous={"Episodes": []}, Episodes=[], OC3=[{**oc3[1], "DOB": "01/01/2006"}])
     assert failing_rows(LAC, "1001", aged_20) == []  # 20 or over at year end: not assessed
     assert failing_rows(LAC, "1002", aged_20) == [0]
+
+
+# --- item 10: 577 and 707 are about periods with NO end date once care has ended ---------------------------
+
+def test_577_open_missing_period_after_care_ended():
+    episodes = [ep("1", "01/06/2025", "10/09/2025", REC="E4A"),   # care ended 10 September
+                ep("2", "01/06/2025"),                            # still in care
+                ep("3", "01/06/2025", "10/09/2025", REC="E4A"), ep("3", "01/12/2025")]  # ended, then back
+    missing = [mis("1", "01/07/2025"),                 # 0 open, started in the period: fails
+               mis("1", "01/07/2025", "20/09/2025"),   # 1 ends after care ended, but has an end: silent
+               mis("1", "01/05/2025"),                 # 2 open, started before the first episode: fails
+               mis("1", "10/09/2025"),                 # 3 open, started the day care ended: fails
+               mis("1", "11/09/2025"),                 # 4 open, started after care ended: 578's, silent here
+               mis("2", "01/07/2025"),                 # 5 open, care still running: silent
+               mis("3", "01/07/2025"),                 # 6 open, started in the first (ended) period: fails
+               mis("3", "01/12/2025"),                 # 7 open, in the current period: silent
+               mis("1", "01/07/2025", "bad"),          # 8 an end that is not a date is 1005's: silent
+               mis("9", "01/07/2025")]                 # 9 no episodes at all: silent
+    t = lac_tables(Episodes=episodes, Missing=missing)
+    assert failing_rows(LAC, "577", t) == [0, 2, 3, 6]
+
+
+def test_707_open_dolo_after_care_ended():
+    episodes = [ep("1", "01/06/2026", "10/09/2026", REC="E4A"), ep("2", "01/06/2026")]
+    dolos = [{"CHILD": "1", "DOB": "01/01/2012", "DOLO_START": s, "DOLO_END": e} for s, e in [
+        ("01/07/2026", None),           # 0 open, in the ended period: fails
+        ("01/07/2026", "20/09/2026"),   # 1 ends after care ended: silent
+        ("01/05/2026", None),           # 2 open, started before the first episode: fails
+        ("10/09/2026", None),           # 3 open, started the day care ended: fails
+        ("11/09/2026", None),           # 4 open, started after care ended: silent
+    ]] + [{"CHILD": "2", "DOB": "01/01/2012", "DOLO_START": "01/07/2026", "DOLO_END": None}]  # still in care
+    t = lac_tables(2027, Episodes=episodes, DoLo=dolos)
+    assert failing_rows(LAC, "707", t) == [0, 2, 3]

@@ -220,7 +220,8 @@ def test_707_dolo_within_a_period_of_care():
              dolo("4", "01/05/2026", "02/08/2026"), dolo("4", "01/09/2026", "01/10/2026"),
              dolo("1", "01/10/2025")]  # began before the episodes in this return, care still running
     t = lac_tables(2027, Episodes=episodes, DoLo=dolos)
-    assert failing_rows(LAC, "707", t) == [1, 3, 4]
+    # Only an open DoLO of a child whose period of care ended (row 1); ends after care (3, 4) are not 707's.
+    assert failing_rows(LAC, "707", t) == [1]
 
 
 def test_708_before_birth():
