@@ -302,15 +302,22 @@ def ethnic_changed(t) -> pd.Series:
     return _in_last_header(t) & (t.Header["ETHNIC"].astype(object).fillna("") != last.fillna(""))
 
 
-# Rules 205A-D. A child is "UASC" in a year when they appear in that year's UASC table (that is how the
-# Header.UASC flag is derived); last year's UASC table is required, this year's is optional (absent =
-# no UASC children this year).
+# Rules 205A-D. Whether a child is "UASC" in a year comes from that year's header UASC flag where the
+# return carries one (the XML form does); a CSV return has no flag, and a child is UASC there when they
+# appear in its UASC table (that is how this year's Header.UASC is derived). The XML reader writes a UASC
+# row for any DUC, flag 0 included, so for last year membership is only the fallback. Last year's UASC
+# table is required (for its DUCs), this year's is optional (absent = no UASC children this year).
 
 
 @shared
 def _uasc_flags(t) -> tuple[pd.Series, pd.Series]:
     child = t.Header["CHILD"]
-    return t.Header["UASC"] == "1", child.isin(children_of(t, "UASC_last"))
+    listed_last = child.isin(children_of(t, "UASC_last"))
+    if "UASC" in t.Header_last.columns:
+        # Per child: the flag where last year's header gives one, membership where it is blank.
+        flag_last = header_value(t, "Header", "UASC", header="Header_last").astype(object)
+        listed_last = (flag_last == "1").where(present(flag_last), listed_last).astype(bool)
+    return t.Header["UASC"] == "1", listed_last
 
 
 @shared

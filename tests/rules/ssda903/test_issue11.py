@@ -121,3 +121,46 @@ def test_707_open_dolo_after_care_ended():
     ]] + [{"CHILD": "2", "DOB": "01/01/2012", "DOLO_START": "01/07/2026", "DOLO_END": None}]  # still in care
     t = lac_tables(2027, Episodes=episodes, DoLo=dolos)
     assert failing_rows(LAC, "707", t) == [0, 2, 3]
+
+
+# --- item 9: 205A-D take last year's UASC status from last year's header flag (XML returns) -----------------
+
+def _xml_return(tmp_path, name: str, children: list[tuple[str, str, str | None]]) -> dict:
+    """(CHILDID, UASC flag, DUC) per child, all born 10/10/2008, read back through the XML reader."""
+    from statreturns.ssda903.xml_reader import read_xml
+
+    body = "".join(
+        f"<CHILD><HEADER><CHILDID>{c}</CHILDID><SEX>M</SEX><DOB>10/10/2008</DOB><UASC>{flag}</UASC>"
+        + (f"<DUC>{duc}</DUC>" if duc else "") + "</HEADER>"
+        "<EPISODE><DECOM>01/01/2024</DECOM><RNE>S</RNE><LS>C2</LS><PL>U1</PL></EPISODE></CHILD>"
+        for c, flag, duc in children)
+    path = tmp_path / name
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<EXPSSDA903>{body}</EXPSSDA903>\n', encoding="utf-8")
+    return read_xml(path).tables
+
+
+def test_205_uasc_last_year_comes_from_last_years_xml_flag(tmp_path):
+    from statreturns.ssda903.tables import build_tables
+
+    last = _xml_return(tmp_path, "last.xml", [
+        ("1", "0", "01/06/2023"),   # flag 0 with a DUC (outside last year): not UASC last year
+        ("2", "1", "10/10/2026"),   # UASC last year, DUC = 18th birthday
+        ("3", "0", "01/06/2023"),   # not UASC last year, UASC this year
+        ("4", "1", "01/06/2023"),   # UASC last year (DUC outside last year), not this year
+    ])
+    now = _xml_return(tmp_path, "now.xml", [("1", "0", None), ("2", "1", "10/10/2026"), ("3", "1", "10/10/2026"),
+                                            ("4", "0", None)])
+    assert set(last["UASC"]["CHILD"]) == {"1", "2", "3", "4"}  # the reader lists every DUC
+    t = build_tables(now, 2026, previous=last)
+    assert failing_rows(LAC, "205A", t) == [3]   # child 1 was not UASC last year: not "no longer UASC"
+    assert failing_rows(LAC, "205B", t) == []
+    assert failing_rows(LAC, "205C", t) == [0]   # flag 0 both years, yet a DUC last year
+    assert failing_rows(LAC, "205D", t) == [2]   # UASC now, flag 0 last year
+
+
+def test_205_csv_returns_keep_using_the_uasc_file():
+    # No header flag in CSV: a child in last year's uasc.csv was UASC last year.
+    t = lac_tables(previous={"Header": [h("1"), h("3")], "UASC": [h("1", DUC="01/06/2023"), h("3")]},
+                   Header=[h("1"), h("3")], UASC=[h("3")])
+    assert failing_rows(LAC, "205A", t) == [0]
+    assert failing_rows(LAC, "205D", t) == []
