@@ -75,7 +75,8 @@ DATE_COLUMNS: dict[str, list[str]] = {
     "OC3": ["DOB"],
     "AD1": ["DOB", "DATE_INT", "DATE_MATCH"],
     "PlacedAdoption": ["DOB", "DATE_PLACED", "DATE_PLACED_CEASED"],
-    # DATE_PERM may hold ZZ for an unknown day or month: parsed where it is a full date, raw kept.
+    # DATE_PERM may hold Z's for unknown parts (ZZ day or month, ZZZZ year; ZZ/ZZ/ZZZZ wholly unknown): parsed
+    # where it is a full date, raw kept; rule 632 reads the raw text.
     "PrevPerm": ["DOB", "DATE_PERM"],
     "Missing": ["DOB", "MIS_START", "MIS_END"],
     "SWEpisodes": ["DOB", "SW_DECOM", "SW_DEC"],

@@ -615,29 +615,37 @@ def prev_perm_invalid(t) -> pd.Series:
     return present(s) & ~s.isin(["P1", "P2", "P3", "P4", "Z1"])
 
 
-def _date_perm_earliest(pp: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(valid, earliest possible date) of DATE_PERM, where ZZ may stand for an unknown day or month."""
-    def text(raw: pd.Series) -> pd.Series:
-        return raw.astype("str").str.strip().str.upper()
+# DATE_PERM: the DfE guide lets the unknown elements of the date of a previous permanence order be written as
+# Z's: ZZ for the day or the month, ZZZZ for the year, so ZZ/ZZ/ZZZZ for a wholly unknown date (lac_rules.csv,
+# 632). Such a value is valid when some real date fits its known parts (29/02/ZZZZ does: a leap year).
+DATE_PERM_PATTERN = r"^(\d{2}|ZZ)/(\d{2}|ZZ)/(\d{4}|ZZZZ)$"
+LEAP_YEAR = "2000"
 
-    def earliest_of(raw: pd.Series) -> pd.Series:
-        parts = text(raw).str.extract(r"^(\d{2}|ZZ)/(\d{2}|ZZ)/(\d{4})$")
+
+def _date_perm_earliest(pp: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(valid, earliest possible date) of DATE_PERM; the earliest date is NaT where the year is unknown."""
+    def possible(raw: pd.Series, unknown_year: str | None) -> pd.Series:
+        parts = raw.astype("str").str.strip().str.upper().str.extract(DATE_PERM_PATTERN)
         day = parts[0].replace("ZZ", "01")
         month = parts[1].replace("ZZ", "01")
-        return dates.parse(day + "/" + month + "/" + parts[2], dates.UK)
+        year = parts[2] if unknown_year is None else parts[2].replace("ZZZZ", unknown_year)
+        return dates.parse(day + "/" + month + "/" + year, dates.UK)
 
-    # Worked out once per distinct raw value: the regular expressions are the cost.
-    earliest, has_zz = per_value(pp["DATE_PERM_raw"], earliest_of, lambda raw: text(raw).str.contains("ZZ", regex=False))
-    # A full date must parse as it stands; with ZZ, the known parts must be possible.
-    valid = earliest.notna() & (pp["DATE_PERM"].notna() | has_zz)
-    return valid.fillna(False).astype(bool), earliest.where(valid)
+    # Worked out once per distinct raw value: the regular expressions are the cost. With ZZZZ the first
+    # parse fails (not compared); the second, in a leap year, says whether the known day and month can be.
+    earliest, fits = per_value(pp["DATE_PERM_raw"], lambda raw: possible(raw, None),
+                               lambda raw: possible(raw, LEAP_YEAR))
+    valid = fits.notna()
+    return valid, earliest.where(valid)
 
 
 @rule("632", "error", table="PrevPerm", needs=["Episodes"], fields=["DATE_PERM", "DECOM"], years=ALL_YEARS,
       message="Date of previous permanence order not a valid value. NOTE: This rule may result in false "
               "negatives where the period of care started before the current collection year")
 def date_perm_invalid(t) -> pd.Series:
-    # With ZZ, the order is "after care started" only if its earliest possible date is.
+    # Fails when given and not a date (Z's allowed for unknown parts), or when the order was certainly not
+    # before the child's first episode in the return: its earliest possible date is on or after that
+    # DECOM. A date with an unknown year (ZZZZ, ZZ/ZZ/ZZZZ included) is not compared.
     pp = t.PrevPerm
     valid, earliest = _date_perm_earliest(pp)
     first = child_stat(t, "Episodes", "DECOM", "min", "PrevPerm")

@@ -164,3 +164,52 @@ def test_205_csv_returns_keep_using_the_uasc_file():
                    Header=[h("1"), h("3")], UASC=[h("3")])
     assert failing_rows(LAC, "205A", t) == [0]
     assert failing_rows(LAC, "205D", t) == []
+
+
+# --- item 12: 632 with Z's for the unknown parts of DATE_PERM ----------------------------------------------
+
+def test_632_unknown_parts_written_as_z():
+    cases = [("ZZ/ZZ/ZZZZ", False),   # wholly unknown: valid, not compared
+             ("zz/zz/zzzz", False),   # upper-cased like every code
+             ("15/06/ZZZZ", False),   # unknown year: not compared with the start of care
+             ("ZZ/06/ZZZZ", False),
+             ("29/02/ZZZZ", False),   # possible in a leap year
+             ("30/02/ZZZZ", True),    # no such day in any year
+             ("ZZ/13/ZZZZ", True),
+             ("ZZ/ZZ/2019", False),   # known year, before care started
+             ("ZZ/ZZ/2020", True),    # earliest 01/01/2020, on or after the first episode (01/01/2020)
+             ("31/12/2019", False),   # the day before care started
+             ("01/01/2020", True),    # the day care started
+             ("ZZ/ZZ/ZZZ", True),     # a malformed year
+             ("Z/ZZ/ZZZZ", True),
+             ("unknown", True)]
+    t = lac_tables(Episodes=[ep(str(i), "01/01/2020") for i in range(len(cases))],
+                   PrevPerm=[{"CHILD": str(i), "PREV_PERM": "P1", "LA_PERM": "356", "DATE_PERM": v}
+                             for i, (v, _) in enumerate(cases)])
+    assert failing_rows(LAC, "632", t) == [i for i, (_, fails) in enumerate(cases) if fails]
+    # A wholly unknown date is still a date given: previous permanence is complete for 630.
+    started = lac_tables(Episodes=[ep("1", "01/05/2025"), ep("2", "01/05/2025")],
+                         PrevPerm=[{"CHILD": "1", "PREV_PERM": "P1", "LA_PERM": "356", "DATE_PERM": "ZZ/ZZ/ZZZZ"},
+                                   {"CHILD": "2", "PREV_PERM": "P1", "LA_PERM": "356"}])
+    assert failing_rows(LAC, "630", started) == [1]
+    assert failing_rows(LAC, "632", started) == []
+
+
+def test_632_wholly_unknown_date_perm_from_the_csv_set_to_the_findings(tmp_path):
+    # The whole path: CSV reader, tables, every rule. Only the impossible date is reported on PrevPerm.
+    from statreturns.ssda903.csv_reader import read_csv_set
+    from statreturns.validate import validate_903
+
+    (tmp_path / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,M,01/01/2015,WBRI,UN1,,\n"
+                                         "2,M,01/01/2015,WBRI,UN1,,\n", encoding="utf-8")
+    (tmp_path / "episodes.csv").write_text(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+        "1,01/05/2025,S,C2,N1,U1,PR1,,,,,,\n2,01/05/2025,S,C2,N1,U1,PR1,,,,,,\n", encoding="utf-8")
+    (tmp_path / "previous_permanence.csv").write_text(
+        "CHILD,DOB,PREV_PERM,LA_PERM,DATE_PERM\n1,01/01/2015,P1,356,ZZ/ZZ/ZZZZ\n2,01/01/2015,P1,356,30/02/ZZZZ\n",
+        encoding="utf-8")
+    read = read_csv_set(tmp_path)
+    assert read.problems == []
+    issues = validate_903(read.tables, 2026, la_code="356").issues
+    on_prev_perm = issues.loc[issues["table"] == "PrevPerm", ["rule_code", "child_id"]]
+    assert on_prev_perm.values.tolist() == [["632", "2"]]
