@@ -5,6 +5,8 @@ Collection year 2026 (1 April 2025 - 31 March 2026) unless said. All values are 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from schemas.rules.ssda903 import LAC
 from tests.rules.helpers import failing_rows, lac_tables
 
@@ -213,3 +215,61 @@ def test_632_wholly_unknown_date_perm_from_the_csv_set_to_the_findings(tmp_path)
     issues = validate_903(read.tables, 2026, la_code="356").issues
     on_prev_perm = issues.loc[issues["table"] == "PrevPerm", ["rule_code", "child_id"]]
     assert on_prev_perm.values.tolist() == [["632", "2"]]
+
+
+# --- item 13: rules that need the submitting LA are skipped, with the reason, when none is given ------------
+
+NEEDS_LA = ["179", "229", "241", "411", "503J", "1015"]
+
+
+def test_rules_needing_the_submitting_la_are_skipped_without_one():
+    from statreturns.engine import RuleSet, run_rules
+    from statreturns.ssda903.tables import NO_LA_REASON
+
+    rules = RuleSet("ssda903", "CHILD", rules=[LAC.get(code, 2026) for code in NEEDS_LA])
+    from tests.rules.ssda903.test_episodes_a import ofsted
+
+    previous = {"Episodes": [ep("1", "01/01/2025")], "Header": [h("1")]}
+    extra = {"Postcodes": pd.DataFrame({"loaded": [True]}), "OfstedProviderLists": ofsted()}
+    derived = {"PL_LA": "E08000007", "PL_LOCATION": "IN", "PL_DISTANCE": 1.0}  # as postcodes.derive adds
+    for la, expected in ((None, "skipped"), ("", "skipped"), ("356", "ran")):
+        t = lac_tables(previous=previous, Episodes=[ep("1", "01/01/2025")], la_code=la, extra_frames=extra)
+        for name in ("Episodes", "Episodes_last"):
+            t.frames[name] = t[name].assign(**derived)
+        status = run_rules(rules, t, skip_reasons=t.absent).rule_status.set_index("rule_code")
+        assert status["status"].to_dict() == dict.fromkeys(NEEDS_LA, expected), la
+        if expected == "skipped":
+            assert status["reason"].eq(NO_LA_REASON).all()
+    # Without the LA, PL_LOCATION is blank (postcodes.derive), and 179 would report every episode if it ran.
+    t = lac_tables(Episodes=[ep("1", "01/01/2025")], extra_frames=extra)
+    t.frames["Episodes"] = t.Episodes.assign(**{**derived, "PL_LOCATION": None})
+    assert failing_rows(LAC, "179", t) == [0]
+
+
+def _csv_set(folder) -> None:
+    folder.mkdir()
+    (folder / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,M,01/01/2015,WBRI,UN1,,\n",
+                                       encoding="utf-8")
+    (folder / "episodes.csv").write_text(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+        "1,01/05/2025,S,C2,N1,U1,PR1,,,,,,\n", encoding="utf-8")
+
+
+def test_validate_ssda903_without_la_warns_once_and_records_the_skips(tmp_path, capsys):
+    from pipelines.cli import main
+
+    _csv_set(tmp_path / "in")
+    main(["validate", "ssda903", str(tmp_path / "in"), "--year", "2026", "--out", str(tmp_path / "a")])
+    err = capsys.readouterr().err.splitlines()
+    warnings = [line for line in err if "no submitting LA given" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("statreturns: warning:")
+    assert all(code in warnings[0] for code in NEEDS_LA)
+    rules = pd.read_csv(tmp_path / "a" / "rules.csv", dtype="str").set_index("rule_code")
+    assert set(rules.loc[NEEDS_LA, "status"]) == {"skipped"}
+    assert rules.loc[NEEDS_LA, "reason"].str.contains("no submitting LA given: --la", regex=False).all()
+
+    main(["validate", "ssda903", str(tmp_path / "in"), "--year", "2026", "--la", "356", "--out",
+          str(tmp_path / "b")])
+    assert "no submitting LA" not in capsys.readouterr().err
+    rules = pd.read_csv(tmp_path / "b" / "rules.csv", dtype="str").set_index("rule_code")
+    assert rules.loc["179", "status"] == "ran"
