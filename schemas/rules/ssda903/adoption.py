@@ -463,15 +463,33 @@ def left_care_not_adopted_decision_open(t) -> pd.Series:
               "disrupted and the date of the decision that a child should no longer be placed for adoption "
               "should be left blank.")
 def adopted_but_decision_ceased(t) -> pd.Series:
-    # Reading: an adopted child must have a decision still in force; the ceased rows of a child with no
-    # decision in force are reported (one ceased row is enough to fire).
+    # Borderline (issue #11): the DfE condition needs MORE THAN ONE ceased decision (every PlacedAdoption
+    # row of the adopted child carries a DATE_PLACED_CEASED, and there are at least two); the message reads
+    # as if one were enough. We follow the condition, which is what the DfE's own check reports: an adopted
+    # child whose only decision was ceased is not 558's (rule 525 reports that child when AD1 is given, and
+    # 601 asks for AD1). The ceased rows of such a child are reported.
     ep = t.Episodes
     pa = t.PlacedAdoption
     adopted = children(ep, ep["REC"].isin(ADOPTED))
-    return filled(pa, "DATE_PLACED_CEASED") & pa["CHILD"].isin(adopted.intersection(_all_decisions_ceased(pa)))
+    ceased = filled(pa, "DATE_PLACED_CEASED")
+    per_child = pa.loc[ceased & pa["CHILD"].notna(), "CHILD"].value_counts()
+    several = ids(per_child.index[(per_child > 1).to_numpy()])
+    flagged = adopted.intersection(_all_decisions_ceased(pa)).intersection(several)
+    return ceased & pa["CHILD"].isin(flagged)
 
 
 # --- PlacedAdoption against last year -------------------------------------------------------------------
+
+def decision_ceased(pa: pd.DataFrame) -> pd.Series:
+    """Rows recording that the decision to place for adoption changed: DATE_PLACED_CEASED *or*
+    REASON_PLACED_CEASED given.
+
+    Borderline (issue #11, rules 560, 561 and 584 on last year's rows): either item is a record that the
+    decision ceased; a row with only one of the two was rule 119's error, and is not read as a decision
+    still in force. A row with neither is open.
+    """
+    return filled(pa, "DATE_PLACED_CEASED") | filled(pa, "REASON_PLACED_CEASED")
+
 
 def _same_child_date(pa: pd.DataFrame, last: pd.DataFrame) -> pd.Series:
     """Rows of ``pa`` whose (CHILD, DATE_PLACED) also appears in ``last``."""
@@ -497,7 +515,7 @@ def open_decision_date_changed(t) -> pd.Series:
     # A child with a decision in force at the end of last year must carry that same date in some row this
     # year; if none does, the child's dated rows are reported.
     last = t.PlacedAdoption_last
-    open_last = last[~filled(last, "DATE_PLACED_CEASED")]
+    open_last = last[~decision_ceased(last)]
     pa = t.PlacedAdoption
     kept = children(pa, _same_child_date(pa, open_last))
     expected = children(open_last, open_last["DATE_PLACED"].notna())
@@ -510,8 +528,9 @@ def open_decision_date_changed(t) -> pd.Series:
               "that recorded last year but records show that the decision changed, and the child should no "
               "longer be placed for adoption last year.")
 def ceased_decision_repeated(t) -> pd.Series:
+    # Last year's decision ceased: DATE_PLACED_CEASED or REASON_PLACED_CEASED given (see decision_ceased).
     last = t.PlacedAdoption_last
-    return _same_child_date(t.PlacedAdoption, last[filled(last, "DATE_PLACED_CEASED")])
+    return _same_child_date(t.PlacedAdoption, last[decision_ceased(last)])
 
 
 @rule("563", "error", table="PlacedAdoption", fields=["DATE_PLACED", "REASON_PLACED_CEASED", "DATE_PLACED_CEASED"],
@@ -566,9 +585,10 @@ def earlier_decision_not_revoked(t) -> pd.Series:
               "recorded last year, but the decision to placed the child for adoption changed and the child "
               "should no longer be placed for adoption.")
 def new_decision_not_after_ceased(t) -> pd.Series:
-    # Last year's latest decision had ceased: each row this year needs a DATE_PLACED later than it.
+    # Last year's latest decision had ceased (DATE_PLACED_CEASED or REASON_PLACED_CEASED given, see
+    # decision_ceased): each row this year needs a DATE_PLACED later than it.
     last = latest_rows(t.PlacedAdoption_last, "DATE_PLACED")
-    ceased_date = last.loc[filled(last, "DATE_PLACED_CEASED") & last["DATE_PLACED"].notna(), "DATE_PLACED"]
+    ceased_date = last.loc[decision_ceased(last) & last["DATE_PLACED"].notna(), "DATE_PLACED"]
     pa = t.PlacedAdoption
     before = by_child(pa["CHILD"], ceased_date)
     return before.notna() & (~filled(pa, "DATE_PLACED") | (pa["DATE_PLACED"] <= before))

@@ -792,7 +792,12 @@ def _outside(
     message="The date that the child started to be missing is after the child ceased to be looked after.",
 )
 def missing_starts_outside_care(t) -> pd.Series:
-    return _outside(t.Missing, _episode_care_periods(t), "START", "END")
+    # Borderline (issue #11): a child with no period of care in the return (no episode, or none with a valid
+    # DECOM) has nothing to start "after": 578 is silent for them. Rule 1012 reports a child with missing data
+    # and no episodes, and the episode date rules a DECOM that is not a date.
+    periods = _episode_care_periods(t)
+    has_care = t.Missing["CHILD"].isin(periods["CHILD"])
+    return has_care & _outside(t.Missing, periods, "START", "END")
 
 
 @rule(

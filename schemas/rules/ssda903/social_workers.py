@@ -381,8 +381,10 @@ def dolo_outside_care(t) -> pd.Index:
 @rule("708", "error", table="DoLo", fields=["DOLO_START"], years=DOLO_YEARS,
       message="Dates of DoLOs are before child’s date of birth.")
 def dolo_before_birth(t) -> pd.Series:
+    # Borderline (issue #11): the DfE condition is that DOLO_START must be AFTER the child's DOB; the message
+    # says "before". We follow the condition: a DoLO starting on the day of birth is reported too.
     d = t.DoLo
-    return d["DOLO_START"] < d["DOB"]
+    return d["DOLO_START"] <= d["DOB"]
 
 
 def _dolo_in_placement(t, places: frozenset[str], inside: bool) -> pd.Series:

@@ -273,3 +273,56 @@ def test_validate_ssda903_without_la_warns_once_and_records_the_skips(tmp_path, 
     assert "no submitting LA" not in capsys.readouterr().err
     rules = pd.read_csv(tmp_path / "b" / "rules.csv", dtype="str").set_index("rule_code")
     assert rules.loc["179", "status"] == "ran"
+
+
+# --- item 14: borderline readings, both sides of each choice --------------------------------------------
+
+def pa(child: str, placed: str | None = "01/01/2025", ceased: str | None = None, reason: str | None = None) -> dict:
+    return {"CHILD": child, "DATE_PLACED": placed, "DATE_PLACED_CEASED": ceased, "REASON_PLACED_CEASED": reason}
+
+
+def test_558_needs_more_than_one_ceased_decision():
+    adopted = [ep(c, "01/01/2025", "01/12/2025", REC="E11") for c in "1234"]
+    t = lac_tables(Episodes=adopted,
+                   PlacedAdoption=[pa("1", ceased="01/02/2025", reason="RD1"),                       # one: silent
+                                   pa("2", ceased="01/02/2025", reason="RD1"),
+                                   pa("2", "01/03/2025", "01/04/2025", "RD2"),                       # two: both
+                                   pa("3", ceased="01/02/2025", reason="RD1"), pa("3", "01/03/2025"),  # one open
+                                   pa("4", ceased="01/02/2025"), pa("4", "01/03/2025", "01/04/2025")])
+    assert failing_rows(LAC, "558", t) == [1, 2, 5, 6]
+    not_adopted = lac_tables(Episodes=[ep("2", "01/01/2025", "01/12/2025", REC="E4A")],
+                             PlacedAdoption=[pa("2", ceased="01/02/2025"), pa("2", "01/03/2025", "01/04/2025")])
+    assert failing_rows(LAC, "558", not_adopted) == []
+
+
+def test_561_584_last_years_decision_ceased_by_date_or_reason():
+    last = [pa("1", "01/01/2025", "01/02/2025", "RD1"),   # both given: ceased
+            pa("2", "01/01/2025", None, "RD1"),           # reason only: ceased
+            pa("3", "01/01/2025", "01/02/2025", None),    # date only: ceased
+            pa("4", "01/01/2025")]                        # neither: open
+    same = lac_tables(previous={"PlacedAdoption": last}, PlacedAdoption=[pa(c, "01/01/2025") for c in "1234"])
+    assert failing_rows(LAC, "561", same) == [0, 1, 2]
+    assert failing_rows(LAC, "584", same) == [0, 1, 2]   # not later than the ceased decision
+    assert failing_rows(LAC, "560", same) == []          # the open decision kept its date
+    later = lac_tables(previous={"PlacedAdoption": last}, PlacedAdoption=[pa(c, "01/06/2025") for c in "1234"])
+    assert failing_rows(LAC, "561", later) == []
+    assert failing_rows(LAC, "584", later) == []
+    assert failing_rows(LAC, "560", later) == [3]        # only the open one had to keep its date
+
+
+def test_578_child_with_no_period_of_care_is_not_judged():
+    t = lac_tables(Episodes=[ep("1", "01/06/2025", "10/09/2025", REC="E4A"), ep("2", "bad")],
+                   Missing=[mis("1", "11/09/2025", "12/09/2025"),   # after care ended: fails
+                            mis("1", "10/09/2025", "12/09/2025"),   # the day care ended: inside
+                            mis("2", "01/07/2025", "02/07/2025"),   # no episode with a valid DECOM: silent
+                            mis("3", "01/07/2025", "02/07/2025")],  # no episode at all: silent (1012's)
+                   Header=[h("1"), h("2"), h("3")])
+    assert failing_rows(LAC, "578", t) == [0]
+    assert failing_rows(LAC, "1012", t) == [2]
+
+
+def test_708_dolo_starting_on_the_day_of_birth_is_reported():
+    rows = [{"CHILD": "1", "DOB": "10/05/2012", "DOLO_START": start} for start in
+            ("09/05/2012", "10/05/2012", "11/05/2012", "01/05/2026")]
+    t = lac_tables(2027, DoLo=rows)
+    assert failing_rows(LAC, "708", t) == [0, 1]
