@@ -758,7 +758,8 @@ def missing_outlasts_care(t) -> pd.Index:
     # child has a period of care that has ended and the open missing period started in or before it (on or
     # before its end), including before the child's first episode in the return. A period with an end date
     # (even one after care ended) is not this rule's concern, nor is an open one started after care ended
-    # (578's). An unparseable MIS_END is not "without an end date" (1005's), a blank or bad MIS_START is 581's.
+    # (578's). An unparseable MIS_END is not "without an end date" (1005's); a blank or bad MIS_START is
+    # 564's / 1004's.
     return open_within_ended_care(t, "Missing", "MIS_START", "MIS_END")
 
 
@@ -793,8 +794,9 @@ def _outside(
 )
 def missing_starts_outside_care(t) -> pd.Series:
     # Borderline (issue #11): a child with no period of care in the return (no episode, or none with a valid
-    # DECOM) has nothing to start "after": 578 is silent for them. Rule 1012 reports a child with missing data
-    # and no episodes, and the episode date rules a DECOM that is not a date.
+    # DECOM) has not "ceased to be looked after": 578 is silent for them. Rule 581 ("missing but has not yet
+    # started to be looked after") and 1012 (data but no episodes) report that child, and the episode date
+    # rules a DECOM that is not a date.
     periods = _episode_care_periods(t)
     has_care = t.Missing["CHILD"].isin(periods["CHILD"])
     return has_care & _outside(t.Missing, periods, "START", "END")

@@ -326,3 +326,9 @@ def test_708_dolo_starting_on_the_day_of_birth_is_reported():
             ("09/05/2012", "10/05/2012", "11/05/2012", "01/05/2026")]
     t = lac_tables(2027, DoLo=rows)
     assert failing_rows(LAC, "708", t) == [0, 1]
+
+
+def test_578_no_episodes_is_581s_finding():
+    t = lac_tables(Episodes=[ep("1", "01/06/2025")], Missing=[mis("3", "01/07/2025", "02/07/2025")])
+    assert failing_rows(LAC, "578", t) == []
+    assert failing_rows(LAC, "581", t) == [0]
