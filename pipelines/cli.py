@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     lac.add_argument("folder", type=Path)
     lac.add_argument("--year", type=int, required=True)
     lac.add_argument("--previous", type=Path)
-    lac.add_argument("--la", default=None, help="the submitting LA's 3-digit DfE number (for placement location)")
+    lac.add_argument("--la", default=None, help="the submitting LA's 3-digit DfE number (for placement location; "
+                     "without it the rules that need it are skipped, with a warning)")
     lac.add_argument("--extra", action="store_true", help="also run the optional D2I local checks")
     lac.add_argument("--out", type=Path, required=True)
     for ext in _extensions():
@@ -162,6 +163,13 @@ def _validate_903(args: argparse.Namespace) -> int:
     extra_frames = POSTCODES_LOADED
     result = validate_903(tables, args.year, previous=previous, la_code=args.la, extra=args.extra,
                           extra_frames=extra_frames)
+    if not args.la:
+        from statreturns.ssda903.tables import NO_LA_REASON
+
+        status = result.rule_status
+        skipped = status.loc[status["reason"].str.contains(NO_LA_REASON, regex=False), "rule_code"].tolist()
+        print(f"statreturns: warning: no submitting LA given (--la): rules {', '.join(skipped)} skipped "
+              "(see rules.csv)", file=sys.stderr)
     return _report(result, args.out, f"SSDA903 {args.year}")
 
 

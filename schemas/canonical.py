@@ -203,7 +203,7 @@ class PreviousPermanence(_Base):
     child_id: Str = _id()
     PREV_PERM: Str = _opt()
     LA_PERM: Str = _opt()
-    DATE_PERM: Str = _opt()  # dd/mm/yyyy, with ZZ allowed for an unknown day or month
+    DATE_PERM: Str = _opt()  # dd/mm/yyyy, with ZZ / ZZZZ for an unknown day, month or year (ZZ/ZZ/ZZZZ)
 
 
 class SocialWorkerEpisode(_Base):

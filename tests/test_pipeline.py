@@ -33,6 +33,10 @@ def test_demo_runs_everything_and_is_repeatable(tmp_path, monkeypatch, capsys):
     issues = pd.read_csv(out / "issues.csv", dtype="str")
     assert set(issues["return"]) == {"cin", "ssda903"}
     assert set(issues["severity"]) <= {"error", "query"}
+    # The pipeline passes its partition's LA: no 903 rule is skipped for want of it.
+    rules = pd.read_csv(out / "ssda903" / "rules.csv", dtype="str", keep_default_na=False)
+    assert not rules["reason"].str.contains("no submitting LA", regex=False).any()
+    assert rules.set_index("rule_code").loc["179", "status"] == "ran"
     xml = out / "cin" / "356_CIN_2026.xml"
     assert xml.exists() and (out / "ssda903" / "356_903_2026" / "episodes.csv").exists()
     assert (tmp_path / "wh_356.sqlite").exists()

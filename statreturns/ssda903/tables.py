@@ -31,6 +31,10 @@ from statreturns import dates
 T = TypeVar("T")
 CHILD = "CHILD"
 CHILD_CODES = "tables.child_codes"  # memo key
+# Pseudo-table present only when the submitting LA is known: rules whose answer depends on it (PL_LOCATION is
+# IN/OUT of that LA) name it in ``needs`` and are skipped with this reason without it, not run to a wrong answer.
+SUBMITTING_LA = "SubmittingLA"
+NO_LA_REASON = "no submitting LA given: --la"
 
 COLUMNS: dict[str, list[str]] = {
     "Header": ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"],
@@ -75,7 +79,8 @@ DATE_COLUMNS: dict[str, list[str]] = {
     "OC3": ["DOB"],
     "AD1": ["DOB", "DATE_INT", "DATE_MATCH"],
     "PlacedAdoption": ["DOB", "DATE_PLACED", "DATE_PLACED_CEASED"],
-    # DATE_PERM may hold ZZ for an unknown day or month: parsed where it is a full date, raw kept.
+    # DATE_PERM may hold Z's for unknown parts (ZZ day or month, ZZZZ year; ZZ/ZZ/ZZZZ wholly unknown): parsed
+    # where it is a full date, raw kept; rule 632 reads the raw text.
     "PrevPerm": ["DOB", "DATE_PERM"],
     "Missing": ["DOB", "MIS_START", "MIS_END"],
     "SWEpisodes": ["DOB", "SW_DECOM", "SW_DEC"],
@@ -342,6 +347,10 @@ def build_tables(
         uasc_children = set(frames["UASC"]["CHILD"].dropna()) if "UASC" in frames else set()
         frames["Header"]["UASC"] = dates.text(frames["Header"]["CHILD"].isin(uasc_children).map({True: "1",
                                                                                                   False: "0"}))
+    if la_code is not None and str(la_code).strip():
+        frames[SUBMITTING_LA] = pd.DataFrame({"la_code": [str(la_code).strip()]}, dtype=object)
+    else:
+        absent[SUBMITTING_LA] = NO_LA_REASON
     absent.setdefault("Postcodes", "postcode directory not loaded")
     absent.setdefault("OfstedProviderLists", "no Ofsted provider lists given")
     for name, frame in (extra_frames or {}).items():

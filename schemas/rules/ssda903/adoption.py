@@ -463,15 +463,33 @@ def left_care_not_adopted_decision_open(t) -> pd.Series:
               "disrupted and the date of the decision that a child should no longer be placed for adoption "
               "should be left blank.")
 def adopted_but_decision_ceased(t) -> pd.Series:
-    # Reading: an adopted child must have a decision still in force; the ceased rows of a child with no
-    # decision in force are reported (one ceased row is enough to fire).
+    # Borderline (issue #11): the DfE condition needs MORE THAN ONE ceased decision (every PlacedAdoption
+    # row of the adopted child carries a DATE_PLACED_CEASED, and there are at least two); the message reads
+    # as if one were enough. We follow the condition, which is what the DfE's own check reports: an adopted
+    # child whose only decision was ceased is not 558's (rule 525 reports that child when AD1 is given, and
+    # 601 asks for AD1). The ceased rows of such a child are reported.
     ep = t.Episodes
     pa = t.PlacedAdoption
     adopted = children(ep, ep["REC"].isin(ADOPTED))
-    return filled(pa, "DATE_PLACED_CEASED") & pa["CHILD"].isin(adopted.intersection(_all_decisions_ceased(pa)))
+    ceased = filled(pa, "DATE_PLACED_CEASED")
+    per_child = pa.loc[ceased & pa["CHILD"].notna(), "CHILD"].value_counts()
+    several = ids(per_child.index[(per_child > 1).to_numpy()])
+    flagged = adopted.intersection(_all_decisions_ceased(pa)).intersection(several)
+    return ceased & pa["CHILD"].isin(flagged)
 
 
 # --- PlacedAdoption against last year -------------------------------------------------------------------
+
+def decision_ceased(pa: pd.DataFrame) -> pd.Series:
+    """Rows recording that the decision to place for adoption changed: DATE_PLACED_CEASED *or*
+    REASON_PLACED_CEASED given.
+
+    Borderline (issue #11, rules 560, 561 and 584 on last year's rows): either item is a record that the
+    decision ceased; a row with only one of the two was rule 119's error, and is not read as a decision
+    still in force. A row with neither is open.
+    """
+    return filled(pa, "DATE_PLACED_CEASED") | filled(pa, "REASON_PLACED_CEASED")
+
 
 def _same_child_date(pa: pd.DataFrame, last: pd.DataFrame) -> pd.Series:
     """Rows of ``pa`` whose (CHILD, DATE_PLACED) also appears in ``last``."""
@@ -497,7 +515,7 @@ def open_decision_date_changed(t) -> pd.Series:
     # A child with a decision in force at the end of last year must carry that same date in some row this
     # year; if none does, the child's dated rows are reported.
     last = t.PlacedAdoption_last
-    open_last = last[~filled(last, "DATE_PLACED_CEASED")]
+    open_last = last[~decision_ceased(last)]
     pa = t.PlacedAdoption
     kept = children(pa, _same_child_date(pa, open_last))
     expected = children(open_last, open_last["DATE_PLACED"].notna())
@@ -510,8 +528,9 @@ def open_decision_date_changed(t) -> pd.Series:
               "that recorded last year but records show that the decision changed, and the child should no "
               "longer be placed for adoption last year.")
 def ceased_decision_repeated(t) -> pd.Series:
+    # Last year's decision ceased: DATE_PLACED_CEASED or REASON_PLACED_CEASED given (see decision_ceased).
     last = t.PlacedAdoption_last
-    return _same_child_date(t.PlacedAdoption, last[filled(last, "DATE_PLACED_CEASED")])
+    return _same_child_date(t.PlacedAdoption, last[decision_ceased(last)])
 
 
 @rule("563", "error", table="PlacedAdoption", fields=["DATE_PLACED", "REASON_PLACED_CEASED", "DATE_PLACED_CEASED"],
@@ -566,9 +585,10 @@ def earlier_decision_not_revoked(t) -> pd.Series:
               "recorded last year, but the decision to placed the child for adoption changed and the child "
               "should no longer be placed for adoption.")
 def new_decision_not_after_ceased(t) -> pd.Series:
-    # Last year's latest decision had ceased: each row this year needs a DATE_PLACED later than it.
+    # Last year's latest decision had ceased (DATE_PLACED_CEASED or REASON_PLACED_CEASED given, see
+    # decision_ceased): each row this year needs a DATE_PLACED later than it.
     last = latest_rows(t.PlacedAdoption_last, "DATE_PLACED")
-    ceased_date = last.loc[filled(last, "DATE_PLACED_CEASED") & last["DATE_PLACED"].notna(), "DATE_PLACED"]
+    ceased_date = last.loc[decision_ceased(last) & last["DATE_PLACED"].notna(), "DATE_PLACED"]
     pa = t.PlacedAdoption
     before = by_child(pa["CHILD"], ceased_date)
     return before.notna() & (~filled(pa, "DATE_PLACED") | (pa["DATE_PLACED"] <= before))
@@ -615,29 +635,37 @@ def prev_perm_invalid(t) -> pd.Series:
     return present(s) & ~s.isin(["P1", "P2", "P3", "P4", "Z1"])
 
 
-def _date_perm_earliest(pp: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(valid, earliest possible date) of DATE_PERM, where ZZ may stand for an unknown day or month."""
-    def text(raw: pd.Series) -> pd.Series:
-        return raw.astype("str").str.strip().str.upper()
+# DATE_PERM: the DfE guide lets the unknown elements of the date of a previous permanence order be written as
+# Z's: ZZ for the day or the month, ZZZZ for the year, so ZZ/ZZ/ZZZZ for a wholly unknown date (lac_rules.csv,
+# 632). Such a value is valid when some real date fits its known parts (29/02/ZZZZ does: a leap year).
+DATE_PERM_PATTERN = r"^(\d{2}|ZZ)/(\d{2}|ZZ)/(\d{4}|ZZZZ)$"
+LEAP_YEAR = "2000"
 
-    def earliest_of(raw: pd.Series) -> pd.Series:
-        parts = text(raw).str.extract(r"^(\d{2}|ZZ)/(\d{2}|ZZ)/(\d{4})$")
+
+def _date_perm_earliest(pp: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(valid, earliest possible date) of DATE_PERM; the earliest date is NaT where the year is unknown."""
+    def possible(raw: pd.Series, unknown_year: str | None) -> pd.Series:
+        parts = raw.astype("str").str.strip().str.upper().str.extract(DATE_PERM_PATTERN)
         day = parts[0].replace("ZZ", "01")
         month = parts[1].replace("ZZ", "01")
-        return dates.parse(day + "/" + month + "/" + parts[2], dates.UK)
+        year = parts[2] if unknown_year is None else parts[2].replace("ZZZZ", unknown_year)
+        return dates.parse(day + "/" + month + "/" + year, dates.UK)
 
-    # Worked out once per distinct raw value: the regular expressions are the cost.
-    earliest, has_zz = per_value(pp["DATE_PERM_raw"], earliest_of, lambda raw: text(raw).str.contains("ZZ", regex=False))
-    # A full date must parse as it stands; with ZZ, the known parts must be possible.
-    valid = earliest.notna() & (pp["DATE_PERM"].notna() | has_zz)
-    return valid.fillna(False).astype(bool), earliest.where(valid)
+    # Worked out once per distinct raw value: the regular expressions are the cost. With ZZZZ the first
+    # parse fails (not compared); the second, in a leap year, says whether the known day and month can be.
+    earliest, fits = per_value(pp["DATE_PERM_raw"], lambda raw: possible(raw, None),
+                               lambda raw: possible(raw, LEAP_YEAR))
+    valid = fits.notna()
+    return valid, earliest.where(valid)
 
 
 @rule("632", "error", table="PrevPerm", needs=["Episodes"], fields=["DATE_PERM", "DECOM"], years=ALL_YEARS,
       message="Date of previous permanence order not a valid value. NOTE: This rule may result in false "
               "negatives where the period of care started before the current collection year")
 def date_perm_invalid(t) -> pd.Series:
-    # With ZZ, the order is "after care started" only if its earliest possible date is.
+    # Fails when given and not a date (Z's allowed for unknown parts), or when the order was certainly not
+    # before the child's first episode in the return: its earliest possible date is on or after that
+    # DECOM. A date with an unknown year (ZZZZ, ZZ/ZZ/ZZZZ included) is not compared.
     pp = t.PrevPerm
     valid, earliest = _date_perm_earliest(pp)
     first = child_stat(t, "Episodes", "DECOM", "min", "PrevPerm")

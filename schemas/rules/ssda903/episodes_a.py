@@ -30,6 +30,7 @@ from schemas.rules.ssda903.base import (
 )
 from statreturns import dates
 from statreturns.reference import code_list
+from statreturns.ssda903.tables import SUBMITTING_LA
 
 NEXT_YEARS = (2026, 2027)
 
@@ -290,7 +291,8 @@ def provider_not_valid(t) -> pd.Series:
     return present(provider) & (~provider.isin(PROVIDER_CODES) | not_taken)
 
 
-@rule("179", "error", table="Episodes", fields=["PL_LOCATION"], years=ALL_YEARS, needs=["Postcodes"],
+# PL_LOCATION is IN/OUT of the submitting LA: without it every episode would be "not valid", so 179 is skipped.
+@rule("179", "error", table="Episodes", fields=["PL_LOCATION"], years=ALL_YEARS, needs=["Postcodes", SUBMITTING_LA],
       message="Placement location code is not a valid code.")
 def placement_location_missing(t) -> pd.Series:
     ep = t.Episodes
@@ -449,7 +451,7 @@ def urn_closed_before_end(t) -> pd.Series:
 
 
 @rule("229", "error", table="Episodes", fields=["URN", "PLACE_PROVIDER"], years=ALL_YEARS,
-      needs=["OfstedProviderLists", "Postcodes"],
+      needs=["OfstedProviderLists", "Postcodes", SUBMITTING_LA],
       message="Placement provider does not match between the placing authority and the local authority code "
               "of the provider. [NOTE: The provider's LA code is inferred from the its postcode, and may be "
               "inaccurate in some cases.]")
@@ -481,7 +483,7 @@ def custody_under_10(t) -> pd.Series:
     return (ep["REASON_PLACE_CHANGE"] == "CUSTOD") & (ep["DECOM"] < birthday(_dob(t), 10))
 
 
-@rule("241", "error", table="Episodes", fields=["URN"], years=NEXT_YEARS, needs=["Postcodes"],
+@rule("241", "error", table="Episodes", fields=["URN"], years=NEXT_YEARS, needs=["Postcodes", SUBMITTING_LA],
       message="LA of placement is not an LA the provider has premises.")
 def supported_accommodation_out_of_area(t) -> pd.Series:
     # PL_LOCATION is PL_LA compared with the submitting LA; an unknown postcode is left to 169/179.

@@ -30,7 +30,7 @@ from schemas.rules.ssda903.base import (
 )
 from statreturns import dates
 from statreturns.ssda903.postcodes import la_gss_code
-from statreturns.ssda903.tables import per_value
+from statreturns.ssda903.tables import SUBMITTING_LA, per_value
 
 SHORT_BREAK = ["V3", "V4"]
 TEMPORARY = ["T0", "T1", "T2", "T3", "T4"]
@@ -340,7 +340,7 @@ def placement_order_missing(t) -> pd.Series:
     return ep["PLACE"].isin(["A5", "A6"]) & (ep["LS"] != "E1").fillna(True).astype(bool)
 
 
-@rule("411", "error", table="Episodes", fields=["PL_LOCATION"], years=ALL_YEARS, needs=["Postcodes"],
+@rule("411", "error", table="Episodes", fields=["PL_LOCATION"], years=ALL_YEARS, needs=["Postcodes", SUBMITTING_LA],
       message="Placement location code disagrees with LA of placement.")
 def location_disagrees(t) -> pd.Series:
     # PL_LOCATION and PL_LA come from one derivation, so this only fires on a quirk in it (as the DfE notes).
@@ -570,7 +570,7 @@ def carried_pl_la_differs(t) -> pd.Series:
 
 
 @rule("503J", "error", table="Episodes", fields=["PL_LOCATION"], years=ALL_YEARS,
-      needs=[*OPEN_LAST_YEAR, "Postcodes"],
+      needs=[*OPEN_LAST_YEAR, "Postcodes", SUBMITTING_LA],
       message="The placement location in first episode does not match open episode at end of last year.")
 def carried_location_differs(t) -> pd.Series:
     return _carried_differs(t, "PL_LOCATION")
@@ -717,7 +717,7 @@ def data_without_episodes(t) -> pd.Series:
 
 
 # PL_LOCATION is derived relative to the submitting LA, so OUT is exactly "PL_LA is not the own LA".
-@rule("1015", "error", table="Episodes", fields=["PL_LA"], years=ALL_YEARS, needs=["Postcodes"],
+@rule("1015", "error", table="Episodes", fields=["PL_LA"], years=ALL_YEARS, needs=["Postcodes", SUBMITTING_LA],
       message="Placement provider is own provision but child not placed in own LA.")
 def own_provision_outside(t) -> pd.Series:
     ep = t.Episodes

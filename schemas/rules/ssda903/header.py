@@ -278,9 +278,14 @@ def sex_changed(t) -> pd.Series:
     message="Date of birth disagrees with the date of birth already recorded for this child.",
 )
 def dob_changed(t) -> pd.Series:
-    # Compared where both years hold a valid date; a blank or bad DOB is rule 102's finding.
+    # What was recorded is compared, as 204 does for ethnicity: a DOB blank or not a date in one year and
+    # valid in the other is a difference (rule 102 also reports this year's). Silent only when neither
+    # year's value is a usable date.
+    now = t.Header["DOB"]
     last = header_value(t, "Header", "DOB", header="Header_last")
-    return _in_last_header(t) & (t.Header["DOB"] != last) & last.notna() & t.Header["DOB"].notna()
+    usable_now, usable_last = now.notna(), last.notna()
+    differs = (usable_now != usable_last) | (usable_now & usable_last & (now != last))
+    return _in_last_header(t) & differs
 
 
 @rule(
@@ -297,15 +302,22 @@ def ethnic_changed(t) -> pd.Series:
     return _in_last_header(t) & (t.Header["ETHNIC"].astype(object).fillna("") != last.fillna(""))
 
 
-# Rules 205A-D. A child is "UASC" in a year when they appear in that year's UASC table (that is how the
-# Header.UASC flag is derived); last year's UASC table is required, this year's is optional (absent =
-# no UASC children this year).
+# Rules 205A-D. Whether a child is "UASC" in a year comes from that year's header UASC flag where the
+# return carries one (the XML form does); a CSV return has no flag, and a child is UASC there when they
+# appear in its UASC table (that is how this year's Header.UASC is derived). The XML reader writes a UASC
+# row for any DUC, flag 0 included, so for last year membership is only the fallback. Last year's UASC
+# table is required (for its DUCs), this year's is optional (absent = no UASC children this year).
 
 
 @shared
 def _uasc_flags(t) -> tuple[pd.Series, pd.Series]:
     child = t.Header["CHILD"]
-    return t.Header["UASC"] == "1", child.isin(children_of(t, "UASC_last"))
+    listed_last = child.isin(children_of(t, "UASC_last"))
+    if "UASC" in t.Header_last.columns:
+        # Per child: the flag where last year's header gives one, membership where it is blank.
+        flag_last = header_value(t, "Header", "UASC", header="Header_last").astype(object)
+        listed_last = (flag_last == "1").where(present(flag_last), listed_last).astype(bool)
+    return t.Header["UASC"] == "1", listed_last
 
 
 @shared
@@ -602,8 +614,9 @@ def missing_without_start(t) -> pd.Series:
     "authorisation has not been completed.",
 )
 def start_without_missing_type(t) -> pd.Series:
+    # "Not completed" means blank: a MISSING code that is given but not M/A is rule 1006's finding alone.
     m = t.Missing
-    return present(m["MIS_START_raw"]) & ~m["MISSING"].isin(MISSING_CODES)
+    return present(m["MIS_START_raw"]) & ~present_in(t, "Missing", "MISSING")
 
 
 @rule(
@@ -617,8 +630,9 @@ def start_without_missing_type(t) -> pd.Series:
     "not been completed.",
 )
 def end_without_missing_type(t) -> pd.Series:
+    # As 565: only a blank MISSING; an invalid code is rule 1006's finding.
     m = t.Missing
-    return present(m["MIS_END_raw"]) & ~m["MISSING"].isin(MISSING_CODES)
+    return present(m["MIS_END_raw"]) & ~present_in(t, "Missing", "MISSING")
 
 
 @rule(
@@ -740,16 +754,24 @@ def open_missing_not_carried_forward(t) -> pd.Series:
     "authorisation period without an end date.",
 )
 def missing_outlasts_care(t) -> pd.Index:
-    # The period of care a missing period belongs to is the latest one starting on or before MIS_START.
-    # It fails when that period of care has ended and the missing period is open or ends after it.
-    m = t.Missing
-    p = pairs(m, ["MIS_START", "MIS_END", "MIS_END_raw"], _episode_care_periods(t), ["START", "END"])
-    p = p.loc[p["START"] <= p["MIS_START"]].sort_values(["_row", "START"], kind="stable")
-    ref = p.drop_duplicates("_row", keep="last").set_index("_row")
-    is_open = dates.absent(ref["MIS_END_raw"])
-    ended = ref["END"].notna()
-    fails = ended & (is_open | (ref["MIS_END"] > ref["END"]))
-    return pd.Index(ref.index[fails.to_numpy()])
+    # The DfE check is about a missing period with NO end date (lac_rules.csv, corrected): it fails when the
+    # child has a period of care that has ended and the open missing period started in or before it (on or
+    # before its end), including before the child's first episode in the return. A period with an end date
+    # (even one after care ended) is not this rule's concern, nor is an open one started after care ended
+    # (578's). An unparseable MIS_END is not "without an end date" (1005's); a blank or bad MIS_START is
+    # 564's / 1004's.
+    return open_within_ended_care(t, "Missing", "MIS_START", "MIS_END")
+
+
+def open_within_ended_care(t, name: str, start: str, end: str) -> pd.Index:
+    """Rows of ``t[name]`` with no ``end`` given whose valid ``start`` is on or before the end of one of
+    the child's ended periods of care (``care_periods``)."""
+    frame = t[name]
+    rows = frame.loc[dates.absent(frame[f"{end}_raw"]) & frame[start].notna()]
+    periods = _episode_care_periods(t)
+    ended = periods.loc[periods["END"].notna()]
+    p = pairs(rows, [start], ended, ["END"])
+    return rows_where(p, p[start] <= p["END"])
 
 
 def _outside(
@@ -771,7 +793,13 @@ def _outside(
     message="The date that the child started to be missing is after the child ceased to be looked after.",
 )
 def missing_starts_outside_care(t) -> pd.Series:
-    return _outside(t.Missing, _episode_care_periods(t), "START", "END")
+    # Borderline (issue #11): a child with no period of care in the return (no episode, or none with a valid
+    # DECOM) has not "ceased to be looked after": 578 is silent for them. Rule 581 ("missing but has not yet
+    # started to be looked after") and 1012 (data but no episodes) report that child, and the episode date
+    # rules a DECOM that is not a date.
+    periods = _episode_care_periods(t)
+    has_care = t.Missing["CHILD"].isin(periods["CHILD"])
+    return has_care & _outside(t.Missing, periods, "START", "END")
 
 
 @rule(

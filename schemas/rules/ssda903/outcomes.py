@@ -361,8 +361,10 @@ def sdq_under_4(t) -> pd.Series:
     "(SDQ) score or a reason for no Strengths and Difficulties (SDQ) score has been completed.",
 )
 def sdq_17_or_over(t) -> pd.Series:
+    # "17 or over at the start of the year": the 17th birthday strictly before 1 April. A child turning 17
+    # on 1 April turns 17 in the year, and 197B asks them for an SDQ (one rule or the other would always fail).
     o = t.OC2
-    return (birthday(o["DOB"], 17) <= t.collection_start) & _sdq_given(o)
+    return (birthday(o["DOB"], 17) < t.collection_start) & _sdq_given(o)
 
 
 @rule(
@@ -747,7 +749,9 @@ def _days_after(ep: pd.DataFrame, dob: pd.Series, age: int, end: pd.Timestamp) -
     "generate false positives if a child had episodes prior to last year's collection.]",
 )
 def not_relevant_child(t) -> pd.Series:
-    # Days are counted as nights (DEC - DECOM). A child with no episodes in either year is left to 1002.
+    # Days are counted as nights (DEC - DECOM). A child with no episodes in either year fails this rule too:
+    # the episodes recorded (none) do not show a relevant or former relevant child. 1002 also reports them;
+    # the two rules are independent.
     o = t.OC3
     both, both_codes = _both_years(t)
     oc3_codes = child_codes(t)["OC3"]
@@ -760,7 +764,7 @@ def not_relevant_child(t) -> pd.Series:
     qualifies = d14.index[((d14 >= 91) & (d16.reindex(d14.index) >= 1)).to_numpy()]
     adopted = latest_episodes(both).loc[lambda e: e["REC"].isin(ADOPTED), "CHILD"]
     relevant = pd.Index(qualifies).difference(pd.Index(adopted))
-    assessed = (birthday(o["DOB"], 20) > t.collection_end) & np.isin(oc3_codes, both_codes) & oc3_given(o)
+    assessed = (birthday(o["DOB"], 20) > t.collection_end) & oc3_given(o)
     return assessed & ~o["CHILD"].isin(relevant)
 
 

@@ -23,6 +23,7 @@ from schemas.rules.ssda903.base import (
     rule,
     shared,
 )
+from schemas.rules.ssda903.header import open_within_ended_care
 from statreturns import dates
 from statreturns.reference import code_list
 
@@ -368,39 +369,22 @@ def open_dolo_not_carried(t) -> pd.Series:
     return candidates & ~carried
 
 
-def _periods_of_care(t) -> pd.DataFrame:
-    """One row per period of care: CHILD, start, end (NaT if open). A period runs on through X1 endings."""
-    ep = ordered(t.Episodes, "DECOM")
-    g = ep.groupby("CHILD", sort=False)
-    new_period = g.cumcount().eq(0) | g["REC"].shift().ne("X1")
-    ep = ep.assign(_pid=new_period.cumsum())
-    first = ep.drop_duplicates("_pid", keep="first").set_index("_pid")
-    last = ep.drop_duplicates("_pid", keep="last").set_index("_pid")
-    return pd.DataFrame({"CHILD": first["CHILD"], "start": first["DECOM"], "end": last["DEC"]})
-
-
 @rule("707", "error", table="DoLo", needs=["Episodes"], fields=["DOLO_END"], years=DOLO_YEARS,
       message="Child ceased to be looked after but there is a DoLO without an end date.")
-def dolo_outside_care(t) -> pd.Series:
-    # The DoLO belongs to the first period of care still running when it started (its start may fall
-    # before the episodes in this return). It fails when that period has ended and the DoLO is open or
-    # ends later, or when no period was running.
-    d = t.DoLo
-    periods = _periods_of_care(t)
-    m = d.reset_index(names="_row").merge(periods, on="CHILD")
-    m = m[m["DOLO_START"].notna() & (m["end"].isna() | (m["end"] >= m["DOLO_START"]))]
-    own = m.sort_values(["_row", "start"], kind="stable").drop_duplicates("_row").set_index("_row")
-    ended = own["end"].notna()
-    bad_rows = own.index[ended & (is_open(own, "DOLO_END") | (own["DOLO_END"] > own["end"]))]
-    unmatched = d["DOLO_START"].notna() & ~d.index.isin(own.index)
-    return unmatched | d.index.isin(bad_rows)
+def dolo_outside_care(t) -> pd.Index:
+    # As 577 (lac_rules.csv, corrected): a DoLO with NO end date that started in or before (on or before the
+    # end of) a period of care that has ended, including one started before the child's first episode in the
+    # return. DoLOs with an end date are not this rule's concern; an unparseable end is 701's.
+    return open_within_ended_care(t, "DoLo", "DOLO_START", "DOLO_END")
 
 
 @rule("708", "error", table="DoLo", fields=["DOLO_START"], years=DOLO_YEARS,
       message="Dates of DoLOs are before child’s date of birth.")
 def dolo_before_birth(t) -> pd.Series:
+    # Borderline (issue #11): the DfE condition is that DOLO_START must be AFTER the child's DOB; the message
+    # says "before". We follow the condition: a DoLO starting on the day of birth is reported too.
     d = t.DoLo
-    return d["DOLO_START"] < d["DOB"]
+    return d["DOLO_START"] <= d["DOB"]
 
 
 def _dolo_in_placement(t, places: frozenset[str], inside: bool) -> pd.Series:

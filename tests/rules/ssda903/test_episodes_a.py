@@ -557,7 +557,7 @@ def test_no_rule_raises_on_a_messy_return(year):
     header = [{"CHILD": "1", "DOB": "31/02/2010"}, {"CHILD": "2"}, {"CHILD": "1", "DOB": "01/01/2010"}]
     t = lac_tables(year, previous={"Episodes": [ep("3", DECOM="bad", REC="E12")], "Header": [{"CHILD": "2"}],
                                    "UASC": [{"CHILD": None}]},
-                   Header=header, UASC=[{"CHILD": "2"}], Episodes=eps)
+                   Header=header, UASC=[{"CHILD": "2"}], Episodes=eps, la_code="356")
     result = run_rules(_mine(), _everything(t, PROVIDERS[:1]))
     assert result.failed_rules == []
     assert set(result.rule_status["status"]) == {"ran"}
@@ -568,6 +568,6 @@ def test_no_rule_raises_when_a_table_is_empty(empty):
     eps = [] if empty == "Episodes" else [ep(DECOM="01/05/2025", PLACE="K2", URN="1000001")]
     header = [] if empty == "Header" else [{"CHILD": "1", "DOB": "01/01/2010"}]
     providers = () if empty == "providers" else PROVIDERS
-    t = lac_tables(2026, previous={"Episodes": [], "Header": []}, Header=header, Episodes=eps)
+    t = lac_tables(2026, previous={"Episodes": [], "Header": []}, Header=header, Episodes=eps, la_code="356")
     result = run_rules(_mine(), _everything(t, providers))
     assert result.failed_rules == []

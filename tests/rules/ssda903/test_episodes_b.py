@@ -530,7 +530,7 @@ def test_no_rule_raises_on_a_messy_return():
     header = [hdr("1", DOB="31/02/2010", MC_DOB="bad"), hdr("2", DOB=None), hdr("3", SEX="F", DOB="01/01/2010")]
     providers = pd.DataFrame({"URN": pd.Series([], dtype="str")})
     t = lac_tables(2026, previous=previous, Header=header, Episodes=episodes, Reviews=[{"CHILD": "9"}],
-                   extra_frames={**POSTCODES, "OfstedProviderLists": providers})
+                   extra_frames={**POSTCODES, "OfstedProviderLists": providers}, la_code="356")
     nan = float("nan")
     for name in ("Episodes", "Episodes_last"):
         n = len(t[name])
@@ -552,7 +552,7 @@ def test_no_rule_raises_when_a_table_is_empty(empty):
         previous["Episodes"] = []
     else:
         tables[empty] = []
-    t = lac_tables(2026, previous=previous, extra_frames=POSTCODES, **tables)
+    t = lac_tables(2026, previous=previous, extra_frames=POSTCODES, la_code="356", **tables)
     for name in ("Episodes", "Episodes_last"):
         n = len(t[name])
         derive(t, name, PL_LA=[None] * n, PL_LOCATION=[None] * n, PL_DISTANCE=[float("nan")] * n,

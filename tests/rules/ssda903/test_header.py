@@ -169,7 +169,7 @@ SINGLE_TABLE = [
     case("564", [0], Missing=[mis("1", None), mis("2", "01/05/2025", kind="A"), mis("3", None, kind=None)]),
     case(
         "565",
-        [0, 2],
+        [0],
         Missing=[
             mis("1", "01/05/2025", kind=None),
             mis("2", "01/05/2025"),
@@ -290,7 +290,7 @@ PREVIOUS_YEAR = [
     ),
     case(
         "203",
-        [1],
+        [1, 2],
         previous={"Header": [h("1", DOB="01/01/2010"), h("2", DOB="01/01/2010"), h("3", DOB="bad")]},
         Header=[
             h("1", DOB="01/01/2010"),
@@ -507,10 +507,10 @@ MISSING_AND_EPISODES = [
             mis("1", "10/06/2025"),
         ],
     ),
-    # 577: the period of care (X1 runs joined) ended; the missing period is open or ends after it.
+    # 577: the period of care (X1 runs joined) ended and the missing period started in it has no end date.
     case(
         "577",
-        [0, 2, 4],
+        [0, 4],
         Episodes=[
             ep("1", "01/01/2025", "10/06/2025", REC="E4A"),
             ep("2", "01/01/2025"),
@@ -528,7 +528,7 @@ MISSING_AND_EPISODES = [
     ),
     case(
         "578",
-        [0, 2, 4],
+        [0, 2],
         Episodes=[ep("1", "01/01/2025", "10/06/2025", REC="E4A"), ep("2", "01/01/2025")],
         Missing=[
             mis("1", "11/06/2025", "12/06/2025"),

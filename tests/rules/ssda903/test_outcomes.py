@@ -137,9 +137,9 @@ SINGLE_TABLE = [
         "189",
         [0],
         OC2=[
-            row("1", DOB="01/04/2008", SDQ_REASON="SDQ1"),
-            row("2", DOB="02/04/2008", SDQ_SCORE="5"),
-            row("3", DOB="01/04/2008"),
+            row("1", DOB="31/03/2008", SDQ_REASON="SDQ1"),
+            row("2", DOB="01/04/2008", SDQ_SCORE="5"),  # 17 on 1 April 2025: turns 17 in the year
+            row("3", DOB="31/03/2008"),
         ],
     ),
     case(
@@ -445,7 +445,7 @@ PREVIOUS_YEAR = [
     ),
     case(
         "1001",
-        [1, 2, 3, 6],
+        [1, 2, 3, 5, 6],
         previous={
             "Episodes": [
                 ep("R1", "01/01/2024"),
