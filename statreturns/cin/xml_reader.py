@@ -2,7 +2,8 @@
 
 ``read_cin_xml`` returns the raw frames described in :mod:`statreturns.cin.tables`: string or ``None``
 cells, a RangeIndex in document order, and file-wide 0-based ``CINdetailsID``, ``AssessmentID`` and
-``CPPID`` counters. Element text is stripped and an empty element reads as ``None``.
+``CPPID`` counters. Element text is stripped and an empty element reads as ``None``. An empty
+``<Reviews/>`` group reads as one Reviews row with no CPPreviewDate (rule 8842Q queries it).
 
 The file is parsed with ``lxml.etree.iterparse``: each ``<Child>`` is turned into plain tuples at its
 end event and then freed, so memory follows the size of the tables, not of the tree. Entities are never
@@ -188,7 +189,9 @@ class _Collector:
         self.rows["ChildProtectionPlans"].append((*key, cpp_id, *_clean(values, _LEAVES["ChildProtectionPlans"])))
         for name, sub in subs:
             if name == "Reviews":
-                self.rows["Reviews"].extend((*key, cpp_id, d) for d in _texts(self.names, sub, "CPPreviewDate"))
+                # An empty <Reviews/> is kept as one review with no date, so that 8842Q can query it.
+                dates = _texts(self.names, sub, "CPPreviewDate") or [None]
+                self.rows["Reviews"].extend((*key, cpp_id, d) for d in dates)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}

@@ -172,6 +172,24 @@ def test_rows_keys_and_file_wide_counters(tmp_path: Path) -> None:
     assert f["PreProceedings"].empty
 
 
+@pytest.mark.parametrize("empty", ["<Reviews/>", "<Reviews></Reviews>", "<Reviews>\n  </Reviews>",
+                                   "<Reviews><CPPreviewDate/></Reviews>"])
+def test_an_empty_reviews_group_is_kept_as_a_review_without_a_date(tmp_path: Path, empty: str) -> None:
+    from schemas.rules.cin import CIN
+    from statreturns.validate import validate_cin
+
+    text = census().replace("<Reviews><CPPreviewDate>2025-12-01</CPPreviewDate></Reviews>", empty)
+    cin = read_cin_xml(write(tmp_path, text))
+    assert_raw_contract(cin.frames)
+    assert cin.frames["Reviews"][["LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"]].values.tolist() == [
+        ["SYNA1", "0", "0", "2025-08-01"], ["SYNA1", "0", "0", "2025-11-01"], ["SYNB2", "2", "1", None]]
+    # 8842Q queries the group; the date rules (4003, 8841) have no date to compare and stay silent on it.
+    issues = validate_cin(cin.frames, 2026).issues
+    assert issues.loc[issues["rule_code"] == "8842Q", ["table", "row"]].values.tolist() == [["Reviews", 2]]
+    assert not issues["rule_code"].isin(["4003", "8841"]).any()
+    assert {"4003", "8841", "8842Q"} <= set(CIN.codes())
+
+
 def test_yes_no_items_are_kept_as_written(tmp_path: Path) -> None:
     f = read_cin_xml(write(tmp_path, census())).frames
     assert f["CINdetails"]["ReferralNFA"].tolist() == ["false", "1", "0"]

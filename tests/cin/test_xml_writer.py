@@ -272,6 +272,23 @@ def test_parsed_dates_and_numbers_are_written_as_text(tmp_path: Path) -> None:
     assert cin.frames["ChildProtectionPlans"]["NumberOfPreviousCPP"].tolist() == ["0", "2"]
 
 
+def test_a_review_without_a_date_keeps_its_group(tmp_path: Path) -> None:
+    # Written as <Reviews><CPPreviewDate/></Reviews>: the XSD's structure is kept, only the value is
+    # missing, and reading it back gives the same review row (8842Q still sees it).
+    reviews = [{"LAchildID": "SYNA1", "CINdetailsID": "0", "CPPID": "0", "CPPreviewDate": "2025-08-01"},
+               {"LAchildID": "SYNA1", "CINdetailsID": "0", "CPPID": "0", "CPPreviewDate": " "},
+               {"LAchildID": "SYNB2", "CINdetailsID": "2", "CPPID": "1", "CPPreviewDate": None}]
+    frames = clean_frames(Reviews=reviews)
+    path = write(frames, tmp_path, 2026)
+    plans = etree.parse(str(path)).findall(".//ChildProtectionPlans")
+    assert [[(r.tag, r.text) for r in p.find("Reviews")] for p in plans] == [
+        [("CPPreviewDate", "2025-08-01"), ("CPPreviewDate", None)], [("CPPreviewDate", None)]]
+    again = read_cin_xml(path).frames["Reviews"]
+    assert again[["CPPID", "CPPreviewDate"]].values.tolist() == [["0", "2025-08-01"], ["0", None], ["1", None]]
+    second = write_cin_xml(read_cin_xml(path).frames, tmp_path / "second.xml", year=2026, lea="921")
+    assert second.read_bytes() == path.read_bytes()
+
+
 def test_no_children_gives_an_empty_children_element(tmp_path: Path) -> None:
     frames = {name: frame(name, []) for name in COLUMNS}
     text = write(frames, tmp_path, 2026).read_text()
