@@ -439,6 +439,12 @@ def test_8770q_school_age_child_without_upn():
     assert ci_rows("8770Q", rows, year=2025, CINdetails=episodes) == [2]
 
 
+def test_1510_runs_when_no_child_has_a_upn_to_check():
+    # It used to raise (reshaping an empty array), so the rule was reported as failed.
+    rows = kids({"UPNunknown": "UN7"}, {"UPN": "not-a-upn"})
+    assert ci_rows("1510", rows) == []
+
+
 def test_8772_un7_with_further_action():
     rows = kids({"UPNunknown": "UN7"}, {"UPNunknown": "UN7"}, {"UPNunknown": "UN2"}, {"UPNunknown": "UN7"})
     episodes = [
