@@ -12,12 +12,10 @@ from statreturns.cin.tables import BOOL_COLUMNS, COLUMNS, to_bool
 from statreturns.cin.xml_reader import read_cin_xml
 from statreturns.cin.xml_writer import write_cin_xml
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SAMPLES = SHARED / "samples" / "cin"
-SPEC = SHARED / "spec" / "cin"
-SAMPLE_FILES = sorted(SAMPLES.glob("*.xml")) if SAMPLES.is_dir() else []
-needs_samples = pytest.mark.skipif(not SAMPLE_FILES, reason=f"CIN sample folder {SAMPLES} is missing")
-needs_xsd = pytest.mark.skipif(not SPEC.is_dir(), reason=f"CIN spec folder {SPEC} (the XSDs) is missing")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "cin"
+SPEC = Path(__file__).resolve().parents[2] / "data" / "xsd" / "cin"  # the XSDs the product ships
+SAMPLE_FILES = sorted(SAMPLES.glob("*.xml"))
+assert SAMPLE_FILES, f"the CIN samples the tests carry are missing from {SAMPLES}"
 
 # libxml2 schema errors about a value (code list, pattern, date form), as opposed to element structure.
 VALUE_ERRORS = ("ENUMERATION", "PATTERN", "DATATYPE", "MINLENGTH", "MININCLUSIVE", "CVC_TYPE_3_1")
@@ -91,7 +89,6 @@ def child_tags(path: Path, parent: str) -> list[list[str]]:
 
 # --- XSD order and validity -------------------------------------------------------------------------------
 
-@needs_xsd
 @pytest.mark.parametrize("year", [2023, 2024, 2025, 2026])
 def test_clean_data_gives_an_xsd_valid_file(tmp_path: Path, year: int) -> None:
     path = write(clean_frames(), tmp_path, year)
@@ -99,7 +96,6 @@ def test_clean_data_gives_an_xsd_valid_file(tmp_path: Path, year: int) -> None:
     assert xsd.validate(etree.parse(str(path))), [(e.line, e.type_name) for e in xsd.error_log]
 
 
-@needs_xsd
 @pytest.mark.parametrize("year", [2023, 2024, 2025, 2026])
 def test_blank_required_items_keep_the_structure(tmp_path: Path, year: int) -> None:
     frames = clean_frames()
@@ -305,8 +301,6 @@ def sample_year(year: int | None) -> int:
     return year if year in range(2023, 2027) else 2026
 
 
-@needs_samples
-@needs_xsd
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
 def test_sample_round_trip(tmp_path: Path, path: Path) -> None:
     original = read_cin_xml(path)
@@ -339,7 +333,6 @@ def test_sample_round_trip(tmp_path: Path, path: Path) -> None:
         pd.testing.assert_frame_equal(third.frames[name], again.frames[name])
 
 
-@needs_samples
 def test_sample_pre_proceedings_survive_a_2027_round_trip(tmp_path: Path) -> None:
     original = read_cin_xml(SAMPLES / "CIN_Census_2026.xml")
     again = read_cin_xml(write_cin_xml(original.frames, tmp_path / "y2027.xml", year=2027, lea=original.lea))
