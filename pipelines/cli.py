@@ -131,8 +131,8 @@ def _validate_cin(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
-    cin = read_cin_xml(args.file)
-    result = validate_cin(cin.frames, args.year, draft=args.draft)
+    cin = read_cin_xml(args.file, xsd_year=args.year)  # checked against --year's DfE XSD while read
+    result = validate_cin(cin.frames, args.year, draft=args.draft, xsd_issues=cin.xsd_issues)
     reason = no_draft_rules(args.year) if args.draft else None
     if reason:
         print(f"statreturns: {reason}; the core rules ran without them (see rules.csv)", file=sys.stderr)
