@@ -18,7 +18,9 @@ def return_check_specs(asset: str) -> list[AssetCheckSpec]:
 
 def _by_rule(issues: pd.DataFrame, severity: str) -> dict[str, int]:
     counts = counts_by_rule(issues[issues["severity"] == severity])
-    return {str(code): int(n) for code, n in zip(counts["rule_code"], counts["findings"], strict=True)}
+    # Summed per code: one code can carry several messages (date, XSD: one per element and line).
+    totals = counts.groupby("rule_code", sort=True)["findings"].sum()
+    return {str(code): int(n) for code, n in totals.items()}
 
 
 def return_check_results(asset: str, issues: pd.DataFrame) -> list[AssetCheckResult]:

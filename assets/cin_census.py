@@ -8,7 +8,7 @@ from assets.partitions import PARTITIONS, partition_of
 from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
 from statreturns.cin.build import build_cin_frames
-from statreturns.validate import validate_cin, write_issue_files
+from statreturns.validate import cin_return_xsd_issues, validate_cin, write_issue_files
 
 
 @asset(group_name="cin_census", io_manager_key="tables_io", partitions_def=PARTITIONS)
@@ -24,12 +24,14 @@ def cin_census_tables(context: AssetExecutionContext, canonical_tables: dict[str
 @withhold_data_in_errors
 def cin_findings(context: AssetExecutionContext, settings: Settings,
                  cin_census_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every DfE CIN rule for the year, run once: the findings and each rule's status.
-
-    issues.csv/xlsx for people go to the partition's outputs folder."""
+    """Every DfE CIN rule for the year, run once, and the DfE XSD's check of the XML these tables make
+    (rule XSD): the findings and each rule's status. issues.csv/xlsx for people go to the partition's
+    outputs folder."""
     part = partition_of(context)
-    result = validate_cin(cin_census_tables, part.year)
-    paths = write_issue_files(result, settings.partition_outputs(part, "cin"))
+    out = settings.partition_outputs(part, "cin")
+    xsd = cin_return_xsd_issues(cin_census_tables, part.year, part.la, out)
+    result = validate_cin(cin_census_tables, part.year, xsd_issues=xsd)
+    paths = write_issue_files(result, out)
     context.add_output_metadata({**findings_metadata(result), "issues_file": str(paths["issues_csv"])})
     return findings_output(result)
 
@@ -38,13 +40,22 @@ def cin_findings(context: AssetExecutionContext, settings: Settings,
 @withhold_data_in_errors
 def cin_census_xml(context: AssetExecutionContext, settings: Settings, cin_census_tables: dict[str, pd.DataFrame],
                    cin_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
-    """The CIN census XML for the LA and year, valid against that year's XSD. Errors block submission."""
+    """The CIN census XML for the LA and year, checked against that year's DfE XSD. Errors block submission.
+
+    The written file is checked again: its XSD findings (counts only in Dagster) replace the ones the
+    findings step predicted, so the blocking check always describes the file on disk."""
     from statreturns.cin.xml_writer import write_cin_xml
+    from statreturns.cin.xsd import check_cin_xml, has_schema
 
     part = partition_of(context)
     path = settings.partition_outputs(part, "cin") / f"{part.la}_CIN_{part.year}.xml"
     write_cin_xml(cin_census_tables, path, year=part.year, lea=part.la)
+    issues = cin_findings["issues"]
+    if has_schema(part.year):
+        xsd = check_cin_xml(path, part.year)
+        issues = pd.concat([issues[issues["rule_code"] != "XSD"], xsd], ignore_index=True)
     return MaterializeResult(
-        metadata={"path": str(path), "bytes": path.stat().st_size},
-        check_results=return_check_results("cin_census_xml", cin_findings["issues"]),
+        metadata={"path": str(path), "bytes": path.stat().st_size,
+                  "xsd_errors": int((issues["rule_code"] == "XSD").sum())},
+        check_results=return_check_results("cin_census_xml", issues),
     )

@@ -128,12 +128,15 @@ def _report(result, out: Path, what: str) -> int:
 
 def _validate_cin(args: argparse.Namespace) -> int:
     from statreturns.cin.xml_reader import read_cin_xml
-    from statreturns.validate import validate_cin
+    from statreturns.validate import no_draft_rules, validate_cin
 
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
-    cin = read_cin_xml(args.file)
-    result = validate_cin(cin.frames, args.year, draft=args.draft)
+    cin = read_cin_xml(args.file, xsd_year=args.year)  # checked against --year's DfE XSD while read
+    result = validate_cin(cin.frames, args.year, draft=args.draft, xsd_issues=cin.xsd_issues)
+    reason = no_draft_rules(args.year) if args.draft else None
+    if reason:
+        print(f"statreturns: {reason}; the core rules ran without them (see rules.csv)", file=sys.stderr)
     return _report(result, args.out, f"CIN census {args.year}")
 
 

@@ -27,28 +27,20 @@ def busday_calendar() -> np.busdaycalendar:
     return np.busdaycalendar(weekmask="1111100", holidays=list(bank_holidays()))
 
 
-def working_days_before(end: pd.Timestamp, days: int) -> pd.Timestamp:
-    """The date ``days`` working days before ``end``, counting ``end``'s own day as day 1 if it is one.
+def minus_working_days(date: pd.Timestamp, days: int) -> pd.Timestamp:
+    """The date ``days`` working days before ``date`` (England and Wales: weekends and bank holidays off).
 
-    We count working days the DfE way: the day an event happens is day 1, so "45 working days before
-    31 March" is 44 working-day steps back from the last working day on or before 31 March.
+    The DfE's "ReferenceDate minus 45 working days": Tuesday 31 March 2026 minus 45 is Tuesday 27 January
+    2026, i.e. exactly ``days`` working days lie after the result up to and including ``date``. Rules
+    query a date *before* the result, never the result itself. Counting back always lands on a working
+    day (a Monday minus 1 is the Friday before, rolled back off the weekend). Where ``date`` itself is not a
+    working day (1 April 2024 was Easter Monday) the result is the ``days``-th working day before it
+    (minus 1 gives Thursday 28 March 2024): our reading, the plain sense of "one working day prior".
     """
-    cal = busday_calendar()
-    anchor = np.busday_offset(np.datetime64(end.date(), "D"), 0, roll="backward", busdaycal=cal)
-    return pd.Timestamp(np.busday_offset(anchor, -(days - 1), roll="backward", busdaycal=cal))
-
-
-def working_days_between(start: pd.Series, end: pd.Timestamp | pd.Series) -> pd.Series:
-    """Working days from each ``start`` to ``end``, counting both ends (NaN where a date is missing)."""
-    s = pd.to_datetime(start)
-    e = pd.to_datetime(end) if isinstance(end, pd.Series) else pd.Series(pd.Timestamp(end), index=s.index)
-    ok = s.notna() & e.notna()
-    out = pd.Series(np.nan, index=s.index)
-    if ok.any():
-        sd = s[ok].to_numpy().astype("datetime64[D]")
-        ed = (e[ok].to_numpy().astype("datetime64[D]") + np.timedelta64(1, "D"))
-        out[ok] = np.busday_count(sd, ed, busdaycal=busday_calendar())
-    return out
+    # roll="forward" then step back: the working days strictly before a non-working date are the same as
+    # those before the next working day, so both cases are one offset.
+    day = np.datetime64(pd.Timestamp(date).date(), "D")
+    return pd.Timestamp(np.busday_offset(day, -days, roll="forward", busdaycal=busday_calendar()))
 
 
 @cache

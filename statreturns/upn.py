@@ -11,7 +11,8 @@ _WEIGHTS = np.arange(2, 14)  # weights 2..13 for characters 2..13
 
 def _char_values(chars: np.ndarray) -> np.ndarray:
     """Digits count as themselves; a letter in position 13 counts as its index in CHECK_ALPHABET."""
-    codes = chars.view(np.uint32).reshape(len(chars), -1)
+    # The width from the dtype, not -1: an empty array (no UPN to check) cannot infer it.
+    codes = chars.view(np.uint32).reshape(len(chars), chars.dtype.itemsize // 4)
     digit = (codes >= 48) & (codes <= 57)
     values = np.where(digit, codes - 48, 0).astype(np.int64)
     lookup = np.full(128, -1, dtype=np.int64)

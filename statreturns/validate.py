@@ -8,18 +8,74 @@ import pandas as pd
 
 from statreturns.cin.tables import build_tables as build_cin_tables
 from statreturns.cin.tables import date_issues
-from statreturns.engine import ISSUE_COLUMNS, RunResult, counts_by_rule, run_rules
+from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, counts_by_rule, run_rules
 from statreturns.files import write_bytes_atomic, write_csv_atomic
 from statreturns.ssda903.tables import build_tables as build_903_tables
 
 
-def validate_cin(raw: dict[str, pd.DataFrame], year: int, *, draft: bool = False) -> RunResult:
+def no_draft_rules(year: int) -> str | None:
+    """Why ``--draft`` adds nothing in ``year`` (None when that year has draft CIN rules)."""
+    from schemas.rules.cin import CIN
+
+    if CIN.select(year, ("draft",)):
+        return None
+    years = sorted({y for r in CIN.rules if r.set_name == "draft" for y in r.years})
+    known = ", ".join(map(str, years)) or "no year"
+    return f"--draft: no draft rules for collection year {year} (draft rules exist for {known})"
+
+
+def validate_cin(raw: dict[str, pd.DataFrame], year: int, *, draft: bool = False,
+                 xsd_issues: pd.DataFrame | None = None) -> RunResult:
+    """Every CIN rule for ``year`` (and its draft rules with ``draft``); dates that do not parse.
+
+    ``xsd_issues``: the DfE XSD's findings for the file (rule ``XSD``, from the reader or from
+    ``cin_return_xsd_issues``), merged in as errors like any other, so they block the submission.
+
+    ``draft`` in a year with no draft rules runs the core rules and lists each draft rule in the rule
+    status as skipped, saying why (``no_draft_rules``), instead of leaving them out silently.
+    """
     from schemas.rules.cin import CIN
 
     tables = build_cin_tables(raw, year, include_draft=draft)
     sets = ("core", "draft") if draft else ("core",)
-    return run_rules(CIN, tables, sets=sets, extra_issues=date_issues(tables),
-                     skip_reasons={"PreProceedings": "draft rules not asked for (--draft)"})
+    extra = date_issues(tables)
+    if xsd_issues is not None and len(xsd_issues):
+        extra = pd.concat([extra, xsd_issues[ISSUE_COLUMNS]], ignore_index=True) if len(extra) else xsd_issues
+    result = run_rules(CIN, tables, sets=sets, extra_issues=extra,
+                       skip_reasons={"PreProceedings": "draft rules not asked for (--draft)"})
+    reason = no_draft_rules(year) if draft else None
+    if reason:
+        draft_rules = {r.code: r for r in CIN.rules if r.set_name == "draft"}.values()
+        skipped = pd.DataFrame([("cin", year, r.code, r.severity, "skipped", reason, 0) for r in draft_rules],
+                               columns=RULE_STATUS_COLUMNS)
+        result.rule_status = pd.concat([result.rule_status, skipped], ignore_index=True)
+    return result
+
+
+def cin_return_xsd_issues(frames: dict[str, pd.DataFrame], year: int, lea: str | None,
+                         folder: Path) -> pd.DataFrame:
+    """The XSD findings of the CIN census ``write_cin_xml`` makes of ``frames`` (same year and LEA).
+
+    The writer gives the same bytes for the same frames, so the file is written to a temporary file in
+    ``folder``, checked against the year's schema and removed; the return itself is written by its own
+    step. A year without a schema (see ``statreturns.cin.xsd``) gives no findings.
+    """
+    import os
+    import tempfile
+
+    from statreturns.cin import xsd
+    from statreturns.cin.xml_writer import write_cin_xml
+
+    if not xsd.has_schema(year):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".xsd-check-", suffix=".xml", dir=folder)
+    os.close(fd)
+    try:
+        write_cin_xml(frames, name, year=year, lea=lea)
+        return xsd.check_cin_xml(name, year)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def validate_903(raw: dict[str, pd.DataFrame], year: int, *, previous: dict[str, pd.DataFrame] | None = None,

@@ -2,7 +2,8 @@
 
 ``read_cin_xml`` returns the raw frames described in :mod:`statreturns.cin.tables`: string or ``None``
 cells, a RangeIndex in document order, and file-wide 0-based ``CINdetailsID``, ``AssessmentID`` and
-``CPPID`` counters. Element text is stripped and an empty element reads as ``None``.
+``CPPID`` counters. Element text is stripped and an empty element reads as ``None``. An empty
+``<Reviews/>`` group reads as one Reviews row with no CPPreviewDate (rule 8842Q queries it).
 
 The file is parsed with ``lxml.etree.iterparse``: each ``<Child>`` is turned into plain tuples at its
 end event and then freed, so memory follows the size of the tables, not of the tree. Entities are never
@@ -10,6 +11,11 @@ expanded or fetched; a DOCTYPE that declares entities or names an external DTD i
 
 Errors raise :class:`CinReadError` naming the file, the line and a plain reason. They never quote
 element text: the file holds personal data.
+
+While it streams, each child is also checked against the DfE XSD of the collection year
+(:mod:`statreturns.cin.xsd`): ``xsd_year`` if given, else the Header's Year. The schema errors come back
+as findings in ``CinFile.xsd_issues`` (rule ``XSD``); a year with no schema (no Header, or a Year outside
+2023-2027) is not checked and ``CinFile.xsd_year`` is None.
 """
 
 from __future__ import annotations
@@ -18,14 +24,16 @@ import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
 from lxml import etree
 
+from statreturns.cin import xsd
 from statreturns.cin.tables import CHILD, COLUMNS, empty_raw
+from statreturns.engine import ISSUE_COLUMNS
 
 __all__ = ["CinFile", "CinReadError", "read_cin_xml"]
 
@@ -61,13 +69,38 @@ class CinReadError(ValueError):
         self.reason = reason
 
 
+def _no_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
+
+
 @dataclass
 class CinFile:
-    """The raw frames of one CIN census file, plus its Header Year and LEA."""
+    """The raw frames of one CIN census file, its Header Year and LEA, and its XSD findings."""
 
     frames: dict[str, pd.DataFrame]
     year: int | None
     lea: str | None
+    xsd_issues: pd.DataFrame = field(default_factory=_no_issues)
+    xsd_year: int | None = None  # the collection year whose schema the file was checked against
+
+
+class _XsdPlan:
+    """Which schema to check against, decided at the Header (or the first Child if there is none)."""
+
+    def __init__(self, wanted: int | None, enabled: bool) -> None:
+        self.wanted, self.enabled = wanted, enabled
+        self.decided = not enabled
+        self.check: xsd.XsdCheck | None = None
+
+    def decide(self, header_year: str | None) -> xsd.XsdCheck | None:
+        if not self.decided:
+            self.decided = True
+            year = self.wanted
+            if year is None and header_year is not None and header_year.strip().isdigit():
+                year = int(header_year)
+            if year is not None and xsd.has_schema(year):
+                self.check = xsd.XsdCheck(year)
+        return self.check
 
 
 class _Names(dict[object, str]):
@@ -188,7 +221,9 @@ class _Collector:
         self.rows["ChildProtectionPlans"].append((*key, cpp_id, *_clean(values, _LEAVES["ChildProtectionPlans"])))
         for name, sub in subs:
             if name == "Reviews":
-                self.rows["Reviews"].extend((*key, cpp_id, d) for d in _texts(self.names, sub, "CPPreviewDate"))
+                # An empty <Reviews/> is kept as one review with no date, so that 8842Q can query it.
+                dates = _texts(self.names, sub, "CPPreviewDate") or [None]
+                self.rows["Reviews"].extend((*key, cpp_id, d) for d in dates)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
@@ -238,8 +273,9 @@ def _syntax_error(path: Path, err: etree.XMLSyntaxError) -> CinReadError:
     return CinReadError(path, line, f"not well-formed XML: {reason}")
 
 
-def _parse(path: Path, fh: BinaryIO, collector: _Collector) -> tuple[etree._Element, etree._Element | None]:
-    """Stream the file through ``collector``; return the root and Children elements (None if absent)."""
+def _parse(path: Path, fh: BinaryIO, collector: _Collector,
+           plan: _XsdPlan) -> tuple[etree._Element, etree._Element | None]:
+    """Stream the file through ``collector`` (and the XSD check); return the root and Children elements."""
     names = collector.names
     context = etree.iterparse(
         fh, events=("start", "end"), tag=["{*}Header", "{*}Children", "{*}Child"],
@@ -261,14 +297,28 @@ def _parse(path: Path, fh: BinaryIO, collector: _Collector) -> tuple[etree._Elem
             if children is None or el.getparent() is not children:
                 continue
             collector.child(el)
+            check = plan.decide(None)
+            if check is not None:
+                prev = el.getprevious()
+                while prev is not None:  # elements the XSD does not allow between children
+                    if isinstance(prev.tag, str) and names[prev.tag] != "Child":
+                        check.stray(prev, "Children")
+                    prev = prev.getprevious()
+                check.child(el, collector.rows["ChildIdentifiers"][-1][0])
             el.clear(keep_tail=True)
             while el.getprevious() is not None:
                 del children[0]
         elif name == "Header" and el.getparent() is root:
             collector.header(el)
+            check = plan.decide(collector.rows["Header"][-1][COLUMNS["Header"].index("Year")])
+            if check is not None:
+                check.header(el)
     if root is None:
         root = context.root
         _check_document(path, root, names)
+    check = plan.decide(None)
+    if check is not None:
+        check.finish(root, children)
     return root, children
 
 
@@ -284,13 +334,17 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_cin_xml(path: str | os.PathLike[str]) -> CinFile:
-    """Read a CIN census XML file into raw frames (see the module docstring)."""
+def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, check_xsd: bool = True) -> CinFile:
+    """Read a CIN census XML file into raw frames and check it against its year's XSD (module docstring).
+
+    ``xsd_year``: the collection year whose schema applies (default: the Header's Year).
+    """
     path = Path(path)
     collector = _Collector()
+    plan = _XsdPlan(xsd_year, check_xsd)
     with path.open("rb") as fh, _gc_paused():
         try:
-            root, children = _parse(path, fh, collector)
+            root, children = _parse(path, fh, collector, plan)
         except etree.XMLSyntaxError as err:
             raise _syntax_error(path, err) from None
         if children is None:
@@ -300,4 +354,6 @@ def read_cin_xml(path: str | os.PathLike[str]) -> CinFile:
     year_text = header["Year"].iloc[0] if len(header) else None
     lea = header["LEA"].iloc[0] if len(header) else None
     year = int(year_text) if year_text is not None and year_text.isdigit() else None
-    return CinFile(frames=frames, year=year, lea=lea)
+    check = plan.check
+    return CinFile(frames=frames, year=year, lea=lea, xsd_issues=check.issues() if check else _no_issues(),
+                   xsd_year=check.year if check else None)

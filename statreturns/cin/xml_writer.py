@@ -5,7 +5,9 @@ Element order follows the DfE XSD of the collection year (``CIN_schema_2023.xsd`
 last item of ``CINdetails`` (where ``cin_notes.md`` places it). Choices the XSDs leave to us:
 
 - Values are stripped. Optional elements are left out when blank; required ones are written empty
-  (``<X/>``) when blank, so the file keeps the XSD's structure and only that value is wrong.
+  (``<X/>``) when blank, so the file keeps the XSD's structure and only that value is wrong. A Reviews
+  row with no date is written as ``<CPPreviewDate/>`` in its plan's ``<Reviews>`` (the reader's form of
+  an empty group), so it survives a round trip; blank disabilities and factors are left out.
 - 2023-24 write ``GenderCurrent``, 2025 on ``Sex``. Where that column is blank the other one is
   translated (1/2/0/9 <-> M/F/U/U); a value outside those codes is written unchanged.
 - Yes/no items are written as 0/1, the only spelling the 2023-2026 XSDs accept; true/false (any case),
@@ -195,12 +197,22 @@ class _Builder:
         return lines or [pa.array([""] * len(self.frames[table]), _S)]
 
     def listed(self, table: str, col: str, parent: str, parent_keys: pa.Array, wrapper: str,
-               depth: int) -> pa.Array:
-        """A list block (e.g. <Disabilities>) for each parent key; "" where it has no items."""
+               depth: int, *, keep_blank: bool = False) -> pa.Array:
+        """A list block (e.g. <Disabilities>) for each parent key; "" where it has no items.
+
+        Blank items are left out, unless ``keep_blank``: then each is written as an empty element
+        (``<CPPreviewDate/>``), so a group that had no value keeps its place in the file.
+        """
         text = self.text(table, col)
-        present = pc.is_valid(text)
-        items = _leaf(text, col, depth + 1).filter(present)
-        inner = _lookup(parent_keys, self.key(table, parent).filter(present), items)
+        keys = self.key(table, parent)
+        if keep_blank:
+            pad = "  " * (depth + 1)
+            items = pc.fill_null(_join(_s(f"{pad}<{col}>"), text, _s(f"</{col}>\n")), _s(f"{pad}<{col}/>\n"))
+        else:
+            present = pc.is_valid(text)
+            items = _leaf(text, col, depth + 1).filter(present)
+            keys = keys.filter(present)
+        inner = _lookup(parent_keys, keys, items)
         return pc.fill_null(_wrap(inner, wrapper, depth), _EMPTY)
 
     def repeated(self, table: str, element: str, parent_keys: pa.Array, depth: int,
@@ -220,7 +232,7 @@ class _Builder:
         factors = self.listed("AssessmentFactorsList", "AssessmentFactors", "AssessmentID",
                               self.key("Assessments", "AssessmentID"), "FactorsIdentifiedAtAssessment", 5)
         reviews = self.listed("Reviews", "CPPreviewDate", "CPPID", self.key("ChildProtectionPlans", "CPPID"),
-                              "Reviews", 5)
+                              "Reviews", 5, keep_blank=True)
         parts = [
             _s("      <CINdetails>\n"),
             *self.lines("CINdetails", _CINDETAILS_HEAD, 4),

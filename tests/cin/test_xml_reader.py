@@ -11,9 +11,9 @@ from lxml import etree
 from statreturns.cin.tables import COLUMNS
 from statreturns.cin.xml_reader import CinReadError, read_cin_xml
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "cin"
-SAMPLE_FILES = sorted(SAMPLES.glob("*.xml")) if SAMPLES.is_dir() else []
-needs_samples = pytest.mark.skipif(not SAMPLE_FILES, reason=f"CIN sample folder {SAMPLES} is missing")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "cin"
+SAMPLE_FILES = sorted(SAMPLES.glob("*.xml"))
+assert SAMPLE_FILES, f"the CIN samples the tests carry are missing from {SAMPLES}"
 
 HEADER = """<Header>
     <CollectionDetails><Collection>CIN</Collection><Year>{year}</Year>
@@ -124,7 +124,6 @@ def assert_raw_contract(frames: dict[str, pd.DataFrame]) -> None:
 
 # --- samples ---------------------------------------------------------------------------------------------
 
-@needs_samples
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
 def test_every_sample_reads_into_the_raw_contract(path: Path) -> None:
     cin = read_cin_xml(path)
@@ -138,7 +137,6 @@ def test_every_sample_reads_into_the_raw_contract(path: Path) -> None:
     assert cin.lea == tree.findtext("Header/Source/LEA")
 
 
-@needs_samples
 def test_sample_with_pre_proceedings_block() -> None:
     pre = read_cin_xml(SAMPLES / "CIN_Census_2026.xml").frames["PreProceedings"]
     assert len(pre) == 1
@@ -170,6 +168,24 @@ def test_rows_keys_and_file_wide_counters(tmp_path: Path) -> None:
     assert f["CINdetails"]["DateOfInitialCPC"].tolist() == ["2025-05-20", None, None]
     assert f["Section47"]["DateOfInitialCPC"].tolist() == ["2025-05-19"]
     assert f["PreProceedings"].empty
+
+
+@pytest.mark.parametrize("empty", ["<Reviews/>", "<Reviews></Reviews>", "<Reviews>\n  </Reviews>",
+                                   "<Reviews><CPPreviewDate/></Reviews>"])
+def test_an_empty_reviews_group_is_kept_as_a_review_without_a_date(tmp_path: Path, empty: str) -> None:
+    from schemas.rules.cin import CIN
+    from statreturns.validate import validate_cin
+
+    text = census().replace("<Reviews><CPPreviewDate>2025-12-01</CPPreviewDate></Reviews>", empty)
+    cin = read_cin_xml(write(tmp_path, text))
+    assert_raw_contract(cin.frames)
+    assert cin.frames["Reviews"][["LAchildID", "CINdetailsID", "CPPID", "CPPreviewDate"]].values.tolist() == [
+        ["SYNA1", "0", "0", "2025-08-01"], ["SYNA1", "0", "0", "2025-11-01"], ["SYNB2", "2", "1", None]]
+    # 8842Q queries the group; the date rules (4003, 8841) have no date to compare and stay silent on it.
+    issues = validate_cin(cin.frames, 2026).issues
+    assert issues.loc[issues["rule_code"] == "8842Q", ["table", "row"]].values.tolist() == [["Reviews", 2]]
+    assert not issues["rule_code"].isin(["4003", "8841"]).any()
+    assert {"4003", "8841", "8842Q"} <= set(CIN.codes())
 
 
 def test_yes_no_items_are_kept_as_written(tmp_path: Path) -> None:

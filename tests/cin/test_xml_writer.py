@@ -12,12 +12,10 @@ from statreturns.cin.tables import BOOL_COLUMNS, COLUMNS, to_bool
 from statreturns.cin.xml_reader import read_cin_xml
 from statreturns.cin.xml_writer import write_cin_xml
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SAMPLES = SHARED / "samples" / "cin"
-SPEC = SHARED / "spec" / "cin"
-SAMPLE_FILES = sorted(SAMPLES.glob("*.xml")) if SAMPLES.is_dir() else []
-needs_samples = pytest.mark.skipif(not SAMPLE_FILES, reason=f"CIN sample folder {SAMPLES} is missing")
-needs_xsd = pytest.mark.skipif(not SPEC.is_dir(), reason=f"CIN spec folder {SPEC} (the XSDs) is missing")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "cin"
+SPEC = Path(__file__).resolve().parents[2] / "data" / "xsd" / "cin"  # the XSDs the product ships
+SAMPLE_FILES = sorted(SAMPLES.glob("*.xml"))
+assert SAMPLE_FILES, f"the CIN samples the tests carry are missing from {SAMPLES}"
 
 # libxml2 schema errors about a value (code list, pattern, date form), as opposed to element structure.
 VALUE_ERRORS = ("ENUMERATION", "PATTERN", "DATATYPE", "MINLENGTH", "MININCLUSIVE", "CVC_TYPE_3_1")
@@ -91,7 +89,6 @@ def child_tags(path: Path, parent: str) -> list[list[str]]:
 
 # --- XSD order and validity -------------------------------------------------------------------------------
 
-@needs_xsd
 @pytest.mark.parametrize("year", [2023, 2024, 2025, 2026])
 def test_clean_data_gives_an_xsd_valid_file(tmp_path: Path, year: int) -> None:
     path = write(clean_frames(), tmp_path, year)
@@ -99,7 +96,6 @@ def test_clean_data_gives_an_xsd_valid_file(tmp_path: Path, year: int) -> None:
     assert xsd.validate(etree.parse(str(path))), [(e.line, e.type_name) for e in xsd.error_log]
 
 
-@needs_xsd
 @pytest.mark.parametrize("year", [2023, 2024, 2025, 2026])
 def test_blank_required_items_keep_the_structure(tmp_path: Path, year: int) -> None:
     frames = clean_frames()
@@ -272,6 +268,23 @@ def test_parsed_dates_and_numbers_are_written_as_text(tmp_path: Path) -> None:
     assert cin.frames["ChildProtectionPlans"]["NumberOfPreviousCPP"].tolist() == ["0", "2"]
 
 
+def test_a_review_without_a_date_keeps_its_group(tmp_path: Path) -> None:
+    # Written as <Reviews><CPPreviewDate/></Reviews>: the XSD's structure is kept, only the value is
+    # missing, and reading it back gives the same review row (8842Q still sees it).
+    reviews = [{"LAchildID": "SYNA1", "CINdetailsID": "0", "CPPID": "0", "CPPreviewDate": "2025-08-01"},
+               {"LAchildID": "SYNA1", "CINdetailsID": "0", "CPPID": "0", "CPPreviewDate": " "},
+               {"LAchildID": "SYNB2", "CINdetailsID": "2", "CPPID": "1", "CPPreviewDate": None}]
+    frames = clean_frames(Reviews=reviews)
+    path = write(frames, tmp_path, 2026)
+    plans = etree.parse(str(path)).findall(".//ChildProtectionPlans")
+    assert [[(r.tag, r.text) for r in p.find("Reviews")] for p in plans] == [
+        [("CPPreviewDate", "2025-08-01"), ("CPPreviewDate", None)], [("CPPreviewDate", None)]]
+    again = read_cin_xml(path).frames["Reviews"]
+    assert again[["CPPID", "CPPreviewDate"]].values.tolist() == [["0", "2025-08-01"], ["0", None], ["1", None]]
+    second = write_cin_xml(read_cin_xml(path).frames, tmp_path / "second.xml", year=2026, lea="921")
+    assert second.read_bytes() == path.read_bytes()
+
+
 def test_no_children_gives_an_empty_children_element(tmp_path: Path) -> None:
     frames = {name: frame(name, []) for name in COLUMNS}
     text = write(frames, tmp_path, 2026).read_text()
@@ -288,8 +301,6 @@ def sample_year(year: int | None) -> int:
     return year if year in range(2023, 2027) else 2026
 
 
-@needs_samples
-@needs_xsd
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
 def test_sample_round_trip(tmp_path: Path, path: Path) -> None:
     original = read_cin_xml(path)
@@ -322,7 +333,6 @@ def test_sample_round_trip(tmp_path: Path, path: Path) -> None:
         pd.testing.assert_frame_equal(third.frames[name], again.frames[name])
 
 
-@needs_samples
 def test_sample_pre_proceedings_survive_a_2027_round_trip(tmp_path: Path) -> None:
     original = read_cin_xml(SAMPLES / "CIN_Census_2026.xml")
     again = read_cin_xml(write_cin_xml(original.frames, tmp_path / "y2027.xml", year=2027, lea=original.lea))

@@ -16,7 +16,7 @@ from statreturns.ingest.run import ingest_source
 from statreturns.ssd import read_ssd, strip_lineage
 from tests.ingest.conftest import LANDED_AT, balanced, source
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -10,8 +10,7 @@ import pytest
 from statreturns.ssda903.csv_reader import read_csv_set
 from statreturns.ssda903.tables import COLUMNS
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "ssda903"
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared SSDA903 samples not available")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "ssda903"
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
 EPISODES = ",".join(COLUMNS["Episodes"])
@@ -23,7 +22,6 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-@needs_samples
 def test_samples_read_every_table_without_problems():
     result = read_csv_set(SAMPLES)
     assert result.problems == []

@@ -14,15 +14,13 @@ from statreturns.ssda903.csv_reader import read_csv_set
 from statreturns.ssda903.tables import COLUMNS, FILE_NAMES, build_tables
 from statreturns.ssda903.writer import write_csv_set
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "ssda903"
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared SSDA903 samples not available")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "ssda903"
 
 
 def raw(table: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{c: r.get(c) for c in COLUMNS[table]} for r in rows], dtype=object)
 
 
-@needs_samples
 def test_samples_round_trip(tmp_path):
     first = read_csv_set(SAMPLES)
     write_csv_set(first.tables, tmp_path, 2027)
@@ -33,7 +31,6 @@ def test_samples_round_trip(tmp_path):
         pd.testing.assert_frame_equal(again.tables[name], frame, check_dtype=True)
 
 
-@needs_samples
 def test_parsed_tables_write_back_to_the_same_raw_tables(tmp_path):
     first = read_csv_set(SAMPLES)
     write_csv_set(build_tables(first.tables, 2027).frames, tmp_path, 2027)

@@ -9,7 +9,7 @@ import pytest
 from statreturns.ssda903.tables import COLUMNS
 from statreturns.ssda903.xml_reader import Ssda903ReadError, read_xml
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "ssda903"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples" / "ssda903"
 SAMPLE_XML = SAMPLES / "fake_903.xml"
 
 CHILD_XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -43,7 +43,6 @@ def write(tmp_path: Path, text: str, name: str = "return.xml") -> Path:
     return path
 
 
-@pytest.mark.skipif(not SAMPLE_XML.is_file(), reason="shared SSDA903 sample XML not available")
 def test_sample_xml_reads_into_the_tables():
     result = read_xml(SAMPLE_XML)
     assert result.problems == []

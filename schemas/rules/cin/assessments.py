@@ -19,7 +19,7 @@ from schemas.rules.cin.base import (
     span_end,
     starts_inside,
 )
-from statreturns.reference import code_list, working_days_between
+from statreturns.reference import code_list, minus_working_days
 
 # Assessment factor codes, cin_notes.md section 3 (8897Q list) checked against the assessmentfactorstype
 # enumeration of CIN_schema_2025.xsd and CIN_schema_2026.xsd. Those schemas keep 18A and 19A ("retained
@@ -74,12 +74,10 @@ def factors_on_open_assessment(t) -> pd.Series:
       message="Please check and either amend data or provide a reason: Assessment started more than 45 working "
               "days before the end of the census year. However, there is no Assessment end date.")
 def open_assessment_older_than_45_working_days(t) -> pd.Series:
-    # Working days are counted inclusively: the start day is day 1 (or the next working day if it
-    # started on a weekend or bank holiday) and the ReferenceDate is the last day, so an assessment
-    # started on the 45th working day back from 31 March has run exactly 45 and is not queried.
-    a = t.Assessments
-    elapsed = working_days_between(a["AssessmentActualStartDate"], t.reference_date)
-    return _unauthorised(t) & (elapsed > 45)
+    # DfE: the start should not be before the ReferenceDate minus 45 working days. A start on that date
+    # (Tuesday 27 January 2026 for 31 March 2026) is not queried; the day before it is.
+    threshold = minus_working_days(t.reference_date, 45)
+    return _unauthorised(t) & (t.Assessments["AssessmentActualStartDate"] < threshold)
 
 
 @rule("8696", "error", table="Assessments", fields=["AssessmentAuthorisationDate", "ReferenceDate"], years=YEARS,

@@ -475,9 +475,11 @@ def school_age_without_upn(t) -> pd.Series:
     "referral going on to further action",
 )
 def un7_with_further_action(t) -> pd.Series:
-    # "Further action" = ReferralNFA false/0; a blank or invalid flag is rule 8568's finding.
+    # DfE: every episode of a UN7 child has ReferralNFA true/1. An episode whose flag is false, blank or
+    # unrecognised fails that (8568 reports the flag as well: both fire). A UN7 child with no episode at
+    # all has nothing that contradicts it and is not reported.
     ci = t.ChildIdentifiers
-    further = child_in(ci, t.CINdetails.loc[flag_is(t.CINdetails["ReferralNFA_bool"], False), CHILD])
+    further = child_in(ci, t.CINdetails.loc[~flag_is(t.CINdetails["ReferralNFA_bool"], True), CHILD])
     return (text(ci["UPNunknown"]).str.upper() == "UN7").fillna(False).astype(bool) & further
 
 

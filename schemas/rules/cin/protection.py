@@ -73,11 +73,14 @@ def more_plans_than_conferences(t) -> pd.Series:
       message="Child protection plan shown as starting a different day to the initial child protection "
               "conference.")
 def cpp_start_not_on_conference_day(t) -> pd.Series:
-    # Conference dates of the episode: those of its S47s (ignoring ICPC-not-required ones) or, for an
-    # episode with no S47 at all, the CINdetails DateOfInitialCPC.
+    # Conference dates of the episode: those of its S47s, or the CINdetails DateOfInitialCPC when the
+    # episode has no S47 other than ones marked ICPC not required (those are ignored entirely: the
+    # conference was then recorded at episode level). A blank or invalid ICPCnotRequired counts as a
+    # S47 that needed a conference.
     s, d, c = t.Section47, t.CINdetails, _cpp(t)
-    s47_dates = s.loc[~flag_is(s["ICPCnotRequired_bool"], True), ["CINdetailsID", "DateOfInitialCPC"]]
-    no_s47 = ~d["CINdetailsID"].isin(s["CINdetailsID"].dropna())
+    needing = s.loc[~flag_is(s["ICPCnotRequired_bool"], True)]
+    s47_dates = needing[["CINdetailsID", "DateOfInitialCPC"]]
+    no_s47 = ~d["CINdetailsID"].isin(needing["CINdetailsID"].dropna())
     episode_dates = d.loc[no_s47, ["CINdetailsID", "DateOfInitialCPC"]]
     conferences = pd.concat([s47_dates, episode_dates]).dropna()
     known = pd.MultiIndex.from_frame(conferences)

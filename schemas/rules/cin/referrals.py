@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas.rules.cin.base import CHILD, YEARS, child_value, flag_is, present, rule, text
-from statreturns.reference import code_list, working_days_before
+from statreturns.reference import code_list, minus_working_days
 
 EPISODE = "CINdetailsID"
 
@@ -134,9 +134,10 @@ def nfa_flag_invalid(t) -> pd.Series:
     "be flagged as a no further action case",
 )
 def old_nfa_referral(t) -> pd.Series:
-    # "One working day prior to the collection start" = the last working day before 1 April, so when
-    # 1 April follows a weekend or bank holiday the allowance reaches back to the working day before those.
-    allowed_from = working_days_before(t.period_start - ONE_DAY, 1)
+    # "One working day prior to the collection start" = 1 April minus 1 working day: the last working day
+    # before 1 April (Monday 31 March 2025; Thursday 28 March 2024, as 1 April 2024 was Easter Monday and
+    # 29 March Good Friday). A referral on that day is not queried, one on the day before it is.
+    allowed_from = minus_working_days(t.period_start, 1)
     return _nfa(t) & (t.CINdetails["CINreferralDate"] < allowed_from)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from schemas.rules.cin.base import YEARS, episode_value, flag_is, has_date, is_blank, outside_period, rule
 from statreturns.dates import absent
-from statreturns.reference import working_days_between
+from statreturns.reference import minus_working_days
 
 SATURDAY = 5  # Timestamp.day_of_week: Monday 0 .. Sunday 6
 
@@ -61,10 +61,10 @@ def s47_start_missing_or_after_icpc(t) -> pd.Series:
               "days before the end of the census year. However, there is no date of Initial Child Protection "
               "Conference.")
 def s47_awaiting_icpc_over_15_working_days(t) -> pd.Series:
-    # Inclusive count: the start day is day 1 (the next working day if it was a weekend or bank holiday)
-    # and the ReferenceDate the last, so an S47 started on the 15th working day back is not queried.
-    elapsed = working_days_between(t.Section47["S47ActualStartDate"], t.reference_date)
-    return _awaiting_icpc(t) & (elapsed > 15)
+    # DfE: the start should not be before the ReferenceDate minus 15 working days (Tuesday 10 March 2026
+    # for 31 March 2026): a start on that date is not queried, the day before it is.
+    threshold = minus_working_days(t.reference_date, 15)
+    return _awaiting_icpc(t) & (t.Section47["S47ActualStartDate"] < threshold)
 
 
 @rule("8715", "error", table="Section47", fields=["DateOfInitialCPC", "ReferenceDate"], years=YEARS,

@@ -40,16 +40,21 @@ def test_8614_factors_only_on_completed_assessments():
 
 
 @pytest.mark.parametrize("year, start, expected", [
-    (2026, "2026-01-28", []),     # day 45 counting back from Tuesday 31 March 2026 (day 1)
-    (2026, "2026-01-27", [0]),    # day 46
-    (2026, "2026-01-25", [0]),    # a Sunday before day 46
-    # 2027: Good Friday 26 March and Easter Monday 29 March 2027 are not working days, so day 45 is
-    # Tuesday 26 January (counting weekdays alone would give 28 January).
+    # ReferenceDate Tuesday 31 March 2026 minus 45 working days is Tuesday 27 January 2026: a start on
+    # that date is not queried, the day before and the weekend before it are.
+    (2026, "2026-01-27", []),
+    (2026, "2026-01-28", []),
+    (2026, "2026-01-26", [0]),
+    (2026, "2026-01-25", [0]),    # Sunday
+    (2026, "2026-01-24", [0]),    # Saturday
+    # 2027: Good Friday 26 March and Easter Monday 29 March 2027 are not working days, so the threshold
+    # is Monday 25 January (counting weekdays alone would give 27 January).
+    (2027, "2027-01-25", []),
     (2027, "2027-01-26", []),
-    (2027, "2027-01-27", []),
-    (2027, "2027-01-25", [0]),
-    (2025, "2025-01-28", []),     # Monday 31 March 2025
-    (2025, "2025-01-27", [0]),
+    (2027, "2027-01-24", [0]),
+    (2027, "2027-01-22", [0]),
+    (2025, "2025-01-27", []),     # Monday 31 March 2025 minus 45 is Monday 27 January 2025
+    (2025, "2025-01-26", [0]),
     (2026, None, []),
 ])
 def test_8670q_open_assessment_started_more_than_45_working_days_ago(year, start, expected):

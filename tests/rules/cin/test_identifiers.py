@@ -439,6 +439,12 @@ def test_8770q_school_age_child_without_upn():
     assert ci_rows("8770Q", rows, year=2025, CINdetails=episodes) == [2]
 
 
+def test_1510_runs_when_no_child_has_a_upn_to_check():
+    # It used to raise (reshaping an empty array), so the rule was reported as failed.
+    rows = kids({"UPNunknown": "UN7"}, {"UPN": "not-a-upn"})
+    assert ci_rows("1510", rows) == []
+
+
 def test_8772_un7_with_further_action():
     rows = kids({"UPNunknown": "UN7"}, {"UPNunknown": "UN7"}, {"UPNunknown": "UN2"}, {"UPNunknown": "UN7"})
     episodes = [
@@ -449,7 +455,21 @@ def test_8772_un7_with_further_action():
         _episode("C2", "false"),
         _episode("C3", None),
     ]
-    assert ci_rows("8772", rows, CINdetails=episodes) == [0]
+    assert ci_rows("8772", rows, CINdetails=episodes) == [0, 3]
+
+
+@pytest.mark.parametrize("flags, fires", [
+    (["true", "1"], False),
+    (["true", None], True),      # blank flag: not shown as NFA (8568 reports it too)
+    (["TRUE", "maybe"], True),   # unrecognised flag
+    ([None], True),
+    (["0"], True),
+    ([], False),                 # no episode at all: nothing contradicts UN7
+])
+def test_8772_every_episode_of_an_un7_child_must_be_nfa(flags, fires):
+    rows = kids({"UPNunknown": "UN7"}, {"UPNunknown": "UN2"})
+    episodes = [_episode("C0", f) for f in flags] + [_episode("C1", None)]
+    assert ci_rows("8772", rows, CINdetails=episodes) == ([0] if fires else [])
 
 
 def test_8775q_over_25():

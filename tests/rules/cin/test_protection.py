@@ -65,6 +65,23 @@ def test_2885_plan_starts_on_a_conference_day_of_its_episode():
     assert failing_rows(CIN, "2885", t) == [1, 3, 4]
 
 
+@pytest.mark.parametrize("start, expected", [("2025-08-01", []), ("2025-08-02", [0]), ("2025-07-31", [0])])
+def test_2885_conference_at_episode_level_when_its_only_s47s_need_none(start, expected):
+    # The episode's only Section 47 says no conference was required: the CINdetails DateOfInitialCPC is
+    # the conference, and a plan starting that day is right.
+    t = cin_tables(CINdetails=[episode(icpc="2025-08-01")],
+                   Section47=[s47(None, not_required="true"), s47(None, not_required="1")],
+                   ChildProtectionPlans=[cpp(start)])
+    assert failing_rows(CIN, "2885", t) == expected
+
+
+def test_2885_episode_date_ignored_when_a_s47_needs_a_conference():
+    t = cin_tables(CINdetails=[episode(icpc="2025-08-01")],
+                   Section47=[s47(None, not_required="true"), s47("2025-09-01")],
+                   ChildProtectionPlans=[cpp("2025-08-01"), cpp("2025-09-01", cppid="1")])
+    assert failing_rows(CIN, "2885", t) == [0]
+
+
 def test_2885_checks_the_first_day_of_the_period():
     # Before 0.1.13 the public validator started the period on 31 March; a plan on 1 April is in it.
     t = cin_tables(CINdetails=[episode(icpc="2025-03-31")], ChildProtectionPlans=[cpp("2025-04-01")])

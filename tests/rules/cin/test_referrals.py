@@ -118,6 +118,7 @@ def test_8568_nfa_flag(nfa, fires):
         # 2025-26: 1 April 2025 is a Tuesday, so one working day before is Monday 31 March 2025.
         (2026, "2025-03-31", "true", False),
         (2026, "2025-03-28", "true", True),
+        (2026, "2025-03-30", "true", True),  # the Sunday before the threshold
         (2026, "2025-03-28", "TRUE", True),
         (2026, "2025-03-28", "1", True),
         (2026, "2025-03-28", "false", False),

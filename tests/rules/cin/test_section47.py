@@ -54,13 +54,19 @@ def test_8615_s47_start_present_and_not_after_icpc(start, icpc, expected):
 
 
 @pytest.mark.parametrize("year, start, expected", [
-    (2026, "2026-03-11", []),     # day 15 counting back from Tuesday 31 March 2026 (day 1)
-    (2026, "2026-03-10", [0]),
-    # 2027: Good Friday 26 March and Easter Monday 29 March are not working days: day 15 is 9 March
-    # (weekdays alone would give 11 March, and would wrongly query 10 March).
+    # ReferenceDate Tuesday 31 March 2026 minus 15 working days is Tuesday 10 March 2026.
+    (2026, "2026-03-10", []),
+    (2026, "2026-03-11", []),
+    (2026, "2026-03-09", [0]),
+    (2026, "2026-03-08", [0]),    # Sunday
+    # 2027: Good Friday 26 March and Easter Monday 29 March are not working days: the threshold is
+    # Monday 8 March (weekdays alone would give 10 March).
+    (2027, "2027-03-08", []),
     (2027, "2027-03-09", []),
-    (2027, "2027-03-10", []),
-    (2027, "2027-03-08", [0]),
+    (2027, "2027-03-07", [0]),    # Sunday
+    (2027, "2027-03-05", [0]),
+    (2025, "2025-03-10", []),     # Monday 31 March 2025 minus 15 is Monday 10 March 2025
+    (2025, "2025-03-09", [0]),
     (2026, None, []),
 ])
 def test_8675q_s47_awaiting_conference_for_over_15_working_days(year, start, expected):
