@@ -59,8 +59,11 @@ def no_preproceedings_data(t) -> pd.Series:
        message="Please check: If you do not yet collect this data, please leave this field blank and provide a "
                "reason.")
 def no_preproceedings_start_dates(t) -> pd.Series:
-    # Counts PPStartDate values given, not rows: module 5 rows with no start date at all are queried
-    # (the draft public rule only fires when there are no rows, duplicating 8995Q).
+    # Reading (per return, not per block): the catalogue marks 9000Q return level ("no location"), so it
+    # is one query for the whole return when no PreProceedings block gives a PPStartDate; a return where
+    # some blocks have a date and others do not is not queried here (9005 and its neighbours judge each
+    # block). It counts PPStartDate values given, not rows: module 5 rows with no start date at all are
+    # queried (the draft public rule only fires when there are no rows, duplicating 8995Q).
     pp = _pp(t)
     return first_row_if(pp, not bool(has_date(pp, "PPStartDate").any()))
 
