@@ -43,10 +43,11 @@ def _landed(engine: sa.Engine, run_dir: Path, subject: str, out: Path, counts: d
     if not sa.inspect(engine).has_table("landing_files"):
         return
     from statreturns.ingest.landing import landed_rows
+    from statreturns.ingest.names import landed_name
 
     for table in ("children", "school_pupils"):
         for name, frame in landed_rows(engine, run_dir, table, subject).items():
-            safe = name.replace(":", "__").replace("/", "_")
+            safe = landed_name(name.replace(":", "__"))  # "<landing id>:<sheet>": a sheet name is data
             write_people_csv(frame, out / "landed" / f"{safe}.csv")
             counts[f"landed/{safe}"] = len(frame)
 
