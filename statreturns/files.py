@@ -14,6 +14,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 
@@ -102,9 +103,29 @@ def _needs_quote(text: pd.Series) -> np.ndarray:
     return trigger | (first == QUOTE).fillna(False).to_numpy(dtype=bool)
 
 
+def _may_need_quote(values: pd.Series) -> bool:
+    """False when no value starts with a trigger or the quote (checked in Arrow: most columns, fast)."""
+    try:
+        text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return True  # not all text: the exact pandas path decides
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    return bool(pc.any(pc.is_in(first, value_set=pa.array([*FORMULA_TRIGGERS, QUOTE]))).as_py())
+
+
 def neutralise(values: pd.Series) -> pd.Series:
     """One column with formula-like text prefixed by a single quote (other values and types unchanged)."""
     if not _text_like(values) or values.empty:
+        return values
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the categories only: few values
+        categories = pd.Series(values.cat.categories)
+        if _text_like(categories):
+            quoted = neutralise(categories.astype(object))
+            if not quoted.equals(categories.astype(object)):
+                return pd.Series(pd.Categorical.from_codes(values.cat.codes, categories=quoted.array),
+                                 index=values.index, name=values.name)
+        return values
+    if not _may_need_quote(values):
         return values
     text = values.astype("string")
     hit = _needs_quote(text)

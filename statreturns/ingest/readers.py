@@ -56,6 +56,14 @@ def _limited(chunks: Iterator[RawChunk], path: Path, limits: Limits) -> Iterator
         yield too_long_to_bad(chunk, limits.max_field_chars)
 
 
+def _longest(values) -> int:
+    """The longest text in a column (a quick bound; the exact per-row check runs only past the limit)."""
+    try:
+        return max(map(len, filter(None, values)), default=0)
+    except TypeError:  # not all text (a float NaN, a number): the pandas path
+        return int(pd.Series(values, dtype=object).str.len().max(skipna=True) or 0)
+
+
 def too_long_to_bad(chunk: RawChunk, max_chars: int) -> RawChunk:
     """The chunk with rows holding a field over ``max_chars`` characters moved to its bad rows, with the
     reason ``field_too_long:<column>`` (columns joined by ``;`` when several are too long)."""
@@ -65,7 +73,7 @@ def too_long_to_bad(chunk: RawChunk, max_chars: int) -> RawChunk:
     reasons = pd.Series("", index=frame.index, dtype="object")
     for col in frame.columns:
         s = frame[col]
-        if s.dtype != object:
+        if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)) or _longest(s.to_numpy()) <= max_chars:
             continue
         long = (s.str.len() > max_chars).fillna(False).to_numpy(dtype=bool)  # non-text cells: NaN -> False
         if long.any():
