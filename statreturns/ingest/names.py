@@ -16,6 +16,7 @@ MAX_SHOWN = 120
 MAX_LANDED_BYTES = 120
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff<>:"|?*\\/]')
+_CUT = re.compile(r"^…\(\d+ chars\)$")
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
 
 
@@ -27,7 +28,7 @@ def _escape(match: re.Match) -> str:
 def shown(name: object, limit: int = MAX_SHOWN) -> str:
     """The name as people see it: controls escaped, at most ``limit`` characters (then ``…(N chars)``)."""
     text = _CONTROL.sub(_escape, str(name))
-    if len(text) > limit:
+    if len(text) > limit and not _CUT.search(text[limit:]):  # a name already cut is not cut again
         text = f"{text[:limit]}…({len(str(name))} chars)"
     return text
 

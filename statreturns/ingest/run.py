@@ -25,6 +25,7 @@ from statreturns.ingest.names import shown
 from statreturns.ingest.profiles import Profile, load_profile
 from statreturns.ingest.raw import RawChunk
 from statreturns.ingest.readers import read_file
+from statreturns.ingest.xlsx import check_zip
 from statreturns.ssd import QUARANTINE_COLUMNS, read_ssd_frames, strip_lineage
 
 
@@ -76,6 +77,8 @@ def _land(source: Source, profile: Profile, run_dir: Path, engine: sa.Engine, la
             size = path.stat().st_size
             if size > source.limits.max_file_bytes:
                 raise IngestError(path.name, exceeded("max_file_bytes", size, source.limits.max_file_bytes))
+            if source.kind == "xlsx":
+                check_zip(path, source.limits)  # a bomb is not even landed
         return [landing.land_file(engine, run_dir, source.name, source.kind, source.profile, path, landed_at, area)
                 for path in source.files()]
     db = sa.create_engine(source.database_url())

@@ -103,6 +103,13 @@ def test_an_ordinary_workbook_passes_and_the_ratio_floor_spares_small_members(tm
     check_zip(tmp_path / "ok.xlsx", Limits(max_compression_ratio=2))  # every member is under 1 MiB
 
 
+def test_a_bomb_is_refused_before_it_is_landed(tmp_path, capsys):
+    write_xlsx_bomb(tmp_path / "pupils.xlsx", 100_000)
+    assert _ingest(tmp_path, _sources(tmp_path, "pupils.xlsx", kind="xlsx")) == 2
+    assert capsys.readouterr().err.startswith("statreturns: pupils.xlsx: max_compression_ratio exceeded (")
+    assert not list((tmp_path / "run").rglob("*.xlsx"))
+
+
 def test_a_zip_that_lies_about_sizes_ends_in_a_clear_error(tmp_path):
     bomb = write_xlsx_bomb(tmp_path / "liar.xlsx", 50_000)
     lie_about_sizes(bomb, "xl/worksheets/sheet1.xml", 4000)  # claims 4 kB, inflates to ~3 MB
@@ -149,6 +156,7 @@ def test_names_never_become_paths():
     assert landed_name("../x.csv") != landed_name("x.csv")  # a changed name carries a hash of the original
     assert shown("a\nb\x00c\u202e.csv") == "a\\x0ab\\x00c\\u202e.csv"
     assert shown("y" * 500).endswith("…(500 chars)") and len(shown("y" * 500)) < 150
+    assert shown(shown("y" * 500)) == shown("y" * 500)  # a message naming a shown name shows it once
 
 
 def test_hostile_file_and_sheet_names_are_landed_safely_and_shown_escaped(tmp_path, capsys):
