@@ -48,7 +48,7 @@ def main() -> None:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(f"ingest: exit {done.returncode}, {wall:.2f}s wall, {cpu:.2f}s CPU, peak RSS "
-              f"{after.ru_maxrss / 1024:.0f} MB (includes Python, pandas and Dagster-free imports)")
+              f"{after.ru_maxrss / 1024:.0f} MB (the whole CLI process: interpreter, pandas, SQLAlchemy)")
         print(f"stderr: {done.stderr.strip()}")
         from statreturns.ingest.errors import IngestError
         from statreturns.ingest.profiles import load_profile
