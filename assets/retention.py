@@ -24,7 +24,7 @@ from dagster import (
 
 from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
-from statreturns.files import write_csv_atomic
+from statreturns.files import write_people_csv
 
 
 class RetentionConfig(Config):
@@ -63,7 +63,7 @@ def retention_due(context: AssetExecutionContext, config: RetentionConfig, setti
         items = due_items(engine, sched, as_of, None, holds.active(holds.table(engine), as_of))
     finally:
         engine.dispose()
-    path = write_csv_atomic(items.assign(due=items["due"].dt.date.astype(str)),
+    path = write_people_csv(items.assign(due=items["due"].dt.date.astype(str)),
                             settings.run_path("retention", "due") / f"{sched.name}-{as_of:%Y%m%d}.csv")
     return MaterializeResult(metadata={"as_of": config.as_of, "items": len(items), "detail_file": str(path),
                                        **_flat(counts_by_series(items))})

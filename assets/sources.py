@@ -27,7 +27,7 @@ from dagster import (
 from assets.partitions import partition_of
 from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
-from statreturns.files import sha256, write_csv_atomic
+from statreturns.files import sha256, write_people_csv
 from statreturns.ingest.config import Source, load_sources
 from statreturns.ingest.run import ingest_source
 
@@ -53,7 +53,7 @@ def _source_asset(source: Source, partitions_def: PartitionsDefinition | None) -
             result = ingest_source(src, Path(settings.run_dir), engine, dt.datetime.now(dt.UTC), area)
         finally:
             engine.dispose()
-        write_csv_atomic(result.quarantine, outputs / f"{source.name}_quarantine.csv")
+        write_people_csv(result.quarantine, outputs / f"{source.name}_quarantine.csv")
         context.add_output_metadata(result.counts())
         return result.tables
 

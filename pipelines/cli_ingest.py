@@ -54,7 +54,7 @@ def _check(file: Path) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from pipelines.cli import UsageError
     from statreturns import warehouse
-    from statreturns.files import write_csv_atomic
+    from statreturns.files import write_people_csv
     from statreturns.ingest.config import load_sources
     from statreturns.ingest.run import ingest_source
 
@@ -71,7 +71,7 @@ def _ingest(args: argparse.Namespace) -> int:
         for source in sources:
             result = ingest_source(source, args.run_dir, engine, dt.datetime.now(dt.UTC))
             c = result.counts()
-            path = write_csv_atomic(result.quarantine,
+            path = write_people_csv(result.quarantine,
                                     args.run_dir / "outputs" / "quarantine" / f"{source.name}_quarantine.csv")
             print(f"{source.name}: {c['files']} file(s) ({c['files_new']} new), {c['rows_in']:,} rows in, "
                   f"{c['rows_landed']:,} landed, {c['rows_quarantined']:,} quarantined")

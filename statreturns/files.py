@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import os
 import tempfile
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 
@@ -65,8 +68,114 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> Path:
         pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
         data = sink.getvalue().to_pybytes()
     except pa.ArrowInvalid:  # a value needs quoting
-        data = text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        # The csv module quotes a value holding a line feed but not a lone carriage return (it only looks
+        # for the line terminator, "\n"): such a value would split the row, so then every cell is quoted.
+        cr = any(_text_like(text[c]) and text[c].astype("string").str.contains("\r", regex=False).any()
+                 for c in text.columns)
+        data = text.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL if cr else csv.QUOTE_MINIMAL
+                           ).encode("utf-8")
     return write_bytes_atomic(data, path)
+
+
+# ---- CSVs for people: no formula from data (issue #17) -------------------------------------------------
+# A spreadsheet opening a CSV runs a cell that starts with one of these as a formula (OWASP "CSV
+# injection"). Such a cell is written with a single quote in front, which the spreadsheet shows as text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Our reading of "plainly a number": an optional sign, digits with at most one decimal point, an optional
+# exponent (-3, +44, -0.5, 1e-3). A spreadsheet reads these as numbers, never as formulas, so they are left
+# as they are; anything else starting with a trigger (-3+1, +44 20 7946 0000, -, =1) gets the quote.
+PLAIN_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+QUOTE = "'"
+
+
+def _text_like(s: pd.Series) -> bool:
+    return s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype))
+
+
+def _needs_quote(text: pd.Series) -> np.ndarray:
+    """True where a text value would start a formula, or already starts with the quote (quoted again, so
+    that :func:`unneutralise` can always take exactly one quote off)."""
+    first = text.str[:1]
+    trigger = first.isin(FORMULA_TRIGGERS).to_numpy(dtype=bool, copy=True)
+    if trigger.any():
+        number = text.str.fullmatch(PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+        trigger &= ~number
+    return trigger | (first == QUOTE).fillna(False).to_numpy(dtype=bool)
+
+
+def _may_need_quote(values: pd.Series) -> bool:
+    """False when no value starts with a trigger or the quote (checked in Arrow: most columns, fast)."""
+    try:
+        text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return True  # not all text: the exact pandas path decides
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    return bool(pc.any(pc.is_in(first, value_set=pa.array([*FORMULA_TRIGGERS, QUOTE]))).as_py())
+
+
+def neutralise(values: pd.Series) -> pd.Series:
+    """One column with formula-like text prefixed by a single quote (other values and types unchanged)."""
+    if not _text_like(values) or values.empty:
+        return values
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the categories only: few values
+        categories = pd.Series(values.cat.categories)
+        if _text_like(categories):
+            quoted = neutralise(categories.astype(object))
+            if not quoted.equals(categories.astype(object)):
+                return pd.Series(pd.Categorical.from_codes(values.cat.codes, categories=quoted.array),
+                                 index=values.index, name=values.name)
+        return values
+    if not _may_need_quote(values):
+        return values
+    text = values.astype("string")
+    hit = _needs_quote(text)
+    if not hit.any():
+        return values
+    out = values.astype(object).copy()
+    out[hit] = (QUOTE + text[hit]).astype(object)
+    return out
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and column name of a table for people, neutralised (see FORMULA_TRIGGERS)."""
+    out = frame.copy(deep=False)
+    for i in range(out.shape[1]):
+        out.isetitem(i, neutralise(out.iloc[:, i]))
+    out.columns = list(neutralise(pd.Series([str(c) for c in frame.columns], dtype=object)))
+    return out
+
+
+def unneutralise(values: pd.Series) -> pd.Series:
+    """The text as it was before :func:`neutralise` (one leading quote taken off), to read our CSVs back."""
+    if not _text_like(values) or values.empty:
+        return values
+    text = values.astype("string")
+    hit = text.str.startswith(QUOTE).fillna(False).to_numpy(dtype=bool)
+    if not hit.any():
+        return values
+    out = values.astype(object).copy()
+    out[hit] = text[hit].str[1:].astype(object)
+    return out
+
+
+def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy(deep=False)
+    for i in range(out.shape[1]):
+        out.isetitem(i, unneutralise(out.iloc[:, i]))
+    out.columns = list(unneutralise(pd.Series([str(c) for c in frame.columns], dtype=object)))
+    return out
+
+
+def write_people_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """A CSV meant to be opened by people (issues, rules, quarantine, reports, subject access, exports):
+    as :func:`write_csv_atomic`, with formula-like cells neutralised. Not for DfE return files (their
+    format is fixed) nor for landed copies of extracts (data kept as it came)."""
+    return write_csv_atomic(neutralise_frame(frame), path)
+
+
+def read_people_csv(path: Path, **kwargs) -> pd.DataFrame:
+    """A CSV written by :func:`write_people_csv`, read back as text with the values as they were."""
+    return unneutralise_frame(pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs))
 
 
 def sha256(path: Path) -> str:

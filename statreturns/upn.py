@@ -24,6 +24,8 @@ def _char_values(chars: np.ndarray) -> np.ndarray:
 
 def check_letters(body: pd.Series) -> pd.Series:
     """The check letter for each 12-character UPN body (characters 2-13)."""
+    if body.empty:  # reshape(0, -1) below cannot infer a width
+        return pd.Series([], index=body.index, dtype="object")
     arr = body.astype("str").to_numpy(dtype="U12")
     values = _char_values(arr)
     total = (values * _WEIGHTS).sum(axis=1) % 23

@@ -9,7 +9,7 @@ import pandas as pd
 from statreturns.cin.tables import build_tables as build_cin_tables
 from statreturns.cin.tables import date_issues
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, counts_by_rule, run_rules
-from statreturns.files import write_bytes_atomic, write_csv_atomic
+from statreturns.files import write_bytes_atomic, write_people_csv
 from statreturns.ssda903.tables import build_tables as build_903_tables
 
 
@@ -105,8 +105,8 @@ def write_issue_files(result: RunResult, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     issues = result.issues[ISSUE_COLUMNS]
     paths = {
-        "issues_csv": write_csv_atomic(issues, out / "issues.csv"),
-        "rules_csv": write_csv_atomic(result.rule_status, out / "rules.csv"),
+        "issues_csv": write_people_csv(issues, out / "issues.csv"),
+        "rules_csv": write_people_csv(result.rule_status, out / "rules.csv"),
     }
     paths["issues_xlsx"] = write_issues_xlsx(result, out / "issues.xlsx")
     return paths

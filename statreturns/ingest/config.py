@@ -8,6 +8,9 @@ sources:
     profile: ssd-csv             # a shipped profile (data/profiles/<name>.yaml) or a path to one
     pattern: "*.csv"             # optional: which files of a folder to read (default per kind)
     encoding: windows-1252       # optional: skip sniffing (csv only)
+    limits:                      # optional: per-file limits (statreturns.ingest.limits, defaults there)
+      max_file_bytes: 2 GiB
+      max_field_chars: 32767
   - name: warehouse
     kind: sql
     url_env: SSD_DATABASE_URL    # the SQLAlchemy URL is read from this variable (never put passwords here)
@@ -28,11 +31,12 @@ from pathlib import Path
 import yaml
 
 from statreturns.ingest.errors import IngestError
+from statreturns.ingest.limits import DEFAULT, Limits, parse_limits
 
 KINDS = ("csv", "xlsx", "sims-xml", "ctf", "sql", "cin-xml", "ssda903")
 DEFAULT_PATTERN = {"csv": "*.csv", "xlsx": "*.xlsx", "sims-xml": "*.xml", "ctf": "*.xml", "cin-xml": "*.xml",
                    "ssda903": "*.csv"}
-_KEYS = {"name", "kind", "location", "profile", "pattern", "encoding", "url", "url_env", "schema", "description"}
+_KEYS = {"name", "kind", "location", "profile", "pattern", "encoding", "url", "url_env", "schema", "description", "limits"}
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -48,6 +52,7 @@ class Source:
     url_env: str | None = None
     schema: str | None = None
     options: dict = field(default_factory=dict)
+    limits: Limits = DEFAULT
 
     def database_url(self) -> str:
         """The SQL source's URL (from the environment when ``url_env`` is set); an error if there is none."""
@@ -118,12 +123,15 @@ def _source(path: Path, i: int, entry: object) -> Source:
         if not isinstance(entry.get("location"), str):
             raise IngestError(path.name, f"{where}.location: required for kind {kind}")
         location = (path.parent / entry["location"]).resolve()
+    limits, problem = parse_limits(entry.get("limits"), f"{where}.limits")
+    if problem:
+        raise IngestError(path.name, problem)
     profile = entry["profile"]
     if profile.endswith((".yaml", ".yml")):
         profile = str((path.parent / profile).resolve())
     return Source(name=name, kind=kind, profile=profile, location=location, pattern=entry.get("pattern"),
                   encoding=entry.get("encoding"), url=entry.get("url"), url_env=entry.get("url_env"),
-                  schema=entry.get("schema"))
+                  schema=entry.get("schema"), limits=limits)
 
 
 def _load_yaml(path: Path) -> object:

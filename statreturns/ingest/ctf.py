@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from statreturns.ingest.errors import IngestError
+from statreturns.ingest.limits import DEFAULT, Limits
 from statreturns.ingest.raw import RawChunk
 from statreturns.ingest.xmlsafe import iter_elements, localname
 
@@ -26,10 +27,10 @@ def _text(elem) -> str | None:
     return elem.text.strip() or None if elem.text else None
 
 
-def read_ctf(path: Path) -> Iterator[RawChunk]:
+def read_ctf(path: Path, limits: Limits = DEFAULT) -> Iterator[RawChunk]:
     pupils, sen, schools = [], [], []
     p_lines, s_lines, h_lines = [], [], []
-    elements = iter_elements(path, "Pupil")
+    elements = iter_elements(path, "Pupil", limits)
     root = next(elements, None)
     if root is None or localname(root.tag) != "CTfile":
         found = localname(root.tag) if root is not None else "nothing"

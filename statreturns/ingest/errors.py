@@ -13,6 +13,9 @@ class IngestError(SsdReadError):
     """
 
     def __init__(self, file: str, reason: str, line: int | None = None) -> None:
+        from statreturns.ingest.names import shown
+
         self.file, self.line, self.reason = file, line, reason
-        where = f"{file}: line {line}" if line is not None else file
+        # a file name from an extract may hold a newline or be very long: the message stays one short line
+        where = f"{shown(file)}: line {line}" if line is not None else shown(file)
         super().__init__(f"{where}: {reason}")

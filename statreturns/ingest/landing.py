@@ -1,6 +1,6 @@
 """The landing area: each extract copied once, immutable, checksummed and registered.
 
-A landed copy lives at ``<run_dir>/landing/<source>/<sha256>/<original name>``, written atomically and
+A landed copy lives at ``<run_dir>/landing/<source>/<sha256>/<original name, made safe>``, written atomically and
 made read-only. The register is the ``landing_files`` table in the warehouse database, one row per
 landed file or query result (query results are landed as UTF-8 CSV files, so they can be purged like
 any file). Landing the same content again for the same source is a no-op.
@@ -30,6 +30,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from statreturns.files import sha256, write_bytes_atomic
+from statreturns.ingest.names import landed_name
 from statreturns.ingest.normalise import ids
 
 TABLE = "landing_files"
@@ -119,7 +120,7 @@ def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind:
             REGISTER.c.landing_id == digest, REGISTER.c.source == source)).first()
         if row is not None:
             return Landed(digest, source, kind, name, run_dir / row.stored_path, new=False)
-        final = folder / digest / name
+        final = folder / digest / landed_name(name)  # the name is data: never a path as it is
         final.parent.mkdir(parents=True, exist_ok=True)
         size = tmp.stat().st_size
         os.replace(tmp, final)

@@ -53,7 +53,7 @@ class Mapper:
         keys = {}
         for spec in specs:
             picked = self._pick(spec, chunk)
-            if spec.table in ("children", "school_pupils"):
+            if spec.table in ("children", "school_pupils") and spec.key in picked:  # no key column: no rows
                 keys[spec.table] = picked[spec.key][0]
             self._map(spec, chunk, picked, landing_id)
         return keys

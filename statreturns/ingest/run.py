@@ -19,10 +19,13 @@ from schemas import canonical
 from statreturns.ingest import landing, sql
 from statreturns.ingest.config import Source
 from statreturns.ingest.errors import IngestError
+from statreturns.ingest.limits import exceeded
 from statreturns.ingest.mapping import Mapper, lines_quarantined
+from statreturns.ingest.names import shown
 from statreturns.ingest.profiles import Profile, load_profile
 from statreturns.ingest.raw import RawChunk
 from statreturns.ingest.readers import read_file
+from statreturns.ingest.xlsx import check_zip
 from statreturns.ssd import QUARANTINE_COLUMNS, read_ssd_frames, strip_lineage
 
 
@@ -70,6 +73,12 @@ def ingest_source(source: Source, run_dir: Path, engine: sa.Engine, landed_at: d
 def _land(source: Source, profile: Profile, run_dir: Path, engine: sa.Engine, landed_at: dt.datetime,
           area: str) -> list[landing.Landed]:
     if source.kind != "sql":
+        for path in source.files():  # refused before a byte is copied
+            size = path.stat().st_size
+            if size > source.limits.max_file_bytes:
+                raise IngestError(path.name, exceeded("max_file_bytes", size, source.limits.max_file_bytes))
+            if source.kind == "xlsx":
+                check_zip(path, source.limits)  # a bomb is not even landed
         return [landing.land_file(engine, run_dir, source.name, source.kind, source.profile, path, landed_at, area)
                 for path in source.files()]
     db = sa.create_engine(source.database_url())
@@ -87,10 +96,17 @@ def _land(source: Source, profile: Profile, run_dir: Path, engine: sa.Engine, la
 
 def _chunks(source: Source, profile: Profile, item: landing.Landed):
     raw_name = Path(item.original_name).stem if source.kind == "sql" else None
-    for chunk in read_file(source.kind, item.path, profile, encoding=source.encoding, raw_name=raw_name):
-        # quarantine rows name the file as the user knows it, not the landed copy's hash folder
-        chunk.file = chunk.file.replace(item.path.name, item.original_name, 1)
-        yield chunk
+    chunks = read_file(source.kind, item.path, profile, encoding=source.encoding, raw_name=raw_name,
+                       limits=source.limits)
+    try:
+        for chunk in chunks:
+            # quarantine rows name the file as the user knows it (escaped), not the landed copy's hash folder
+            chunk.file = chunk.file.replace(item.path.name, shown(item.original_name), 1)
+            yield chunk
+    except IngestError as exc:
+        if not exc.file.startswith(item.path.name):
+            raise
+        raise IngestError(item.original_name + exc.file[len(item.path.name):], exc.reason, exc.line) from None
 
 
 def _mapped(source: Source, profile: Profile, landed: list[landing.Landed], engine: sa.Engine) -> IngestResult:
@@ -142,7 +158,7 @@ def _ssd(source: Source, profile: Profile, landed: list[landing.Landed], engine:
     q = read.quarantine.assign(_landing=read.quarantine["file"].str.removesuffix(".csv").map(
         {n: o.landing_id for n, o in owner.items()}))
     q = pd.concat([q, *reader_bad], ignore_index=True)
-    q["file"] = q["file"].str.removesuffix(".csv").map({n: o.original_name for n, o in owner.items()}).fillna(q["file"])
+    q["file"] = q["file"].str.removesuffix(".csv").map({n: shown(o.original_name) for n, o in owner.items()}).fillna(q["file"])
     keys = {o.landing_id: {n: _ssd_link(profile, n)} for n, o in owner.items() if _ssd_link(profile, n)}
     return _result(source, landed, read.tables, q, rows_in, keys, engine, text)
 

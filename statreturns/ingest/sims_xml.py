@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from statreturns.ingest.errors import IngestError
+from statreturns.ingest.limits import DEFAULT, Limits
 from statreturns.ingest.raw import RawChunk
 from statreturns.ingest.xmlsafe import iter_elements, localname
 
@@ -25,10 +26,10 @@ def decode_name(name: str) -> str:
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), name)
 
 
-def read_sims_xml(path: Path, chunk_records: int = CHUNK_RECORDS) -> Iterator[RawChunk]:
+def read_sims_xml(path: Path, chunk_records: int = CHUNK_RECORDS, limits: Limits = DEFAULT) -> Iterator[RawChunk]:
     rows: list[dict[str, str | None]] = []
     lines: list[int] = []
-    elements = iter_elements(path, "Record")
+    elements = iter_elements(path, "Record", limits)
     root = next(elements, None)
     if root is None or localname(root.tag) != "SuperStarReport":
         found = localname(root.tag) if root is not None else "nothing"

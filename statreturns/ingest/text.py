@@ -29,6 +29,7 @@ from statreturns.ingest.raw import RawChunk, find_header, header_names
 
 SNIFF_BYTES = 1 << 20
 HEADER_ROWS = 30
+SNIFF_LINE_CHARS = 65_536
 CHUNK_ROWS = 200_000
 _BAD_LINE = re.compile(r"Skipping line (\d+)")
 
@@ -74,9 +75,14 @@ def layout(path: Path, known: set[str], encoding: str | None = None) -> TextLayo
         raise IngestError(path.name, f"unknown encoding {encoding}") from None
     except UnicodeDecodeError:
         raise IngestError(path.name, f"not {encoding} text", line=1) from None
-    lines = sample.lstrip("\ufeff").splitlines()[:HEADER_ROWS]
+    # Only the first rows' start matters for finding the header: a huge field is cut (the csv module would
+    # refuse a field over its field_size_limit); pandas reads the whole field later.
+    lines = [line[:SNIFF_LINE_CHARS] for line in sample.lstrip("\ufeff").splitlines()[:HEADER_ROWS]]
     delimiter = _delimiter(lines)
-    rows = list(csv.reader(lines, delimiter=delimiter))
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:  # e.g. a NUL byte or a quote left open across the cut: split plainly
+        rows = [line.split(delimiter) for line in lines]
     at = find_header(rows, known, path.name)
     return TextLayout(encoding, delimiter, at + 1, header_names(rows[at]))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from lxml import etree
 
 from statreturns.ingest.errors import IngestError
+from statreturns.ingest.limits import DEFAULT, Limits, exceeded
 
 _PROLOG_BYTES = 65536
 
@@ -27,15 +28,24 @@ def refuse_doctype(path: Path) -> None:
             raise IngestError(path.name, "a DOCTYPE or entity declaration is not accepted (refused unparsed)", line)
 
 
-def iter_elements(path: Path, tag: str) -> Iterator[etree._Element]:
-    """Yield each element whose local name is ``tag`` at its end, then free it (memory stays flat)."""
+def iter_elements(path: Path, tag: str, limits: Limits = DEFAULT) -> Iterator[etree._Element]:
+    """Yield each element whose local name is ``tag`` at its end, then free it (memory stays flat).
+
+    The document is refused past ``limits.max_xml_depth`` levels of nesting."""
     refuse_doctype(path)
     try:
         context = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False, no_network=True,
                                   load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
         root = None
+        depth = 0
         for event, elem in context:
-            if event == "start":
+            if event == "end":
+                depth -= 1
+            else:
+                depth += 1
+                if depth > limits.max_xml_depth:
+                    raise IngestError(path.name, exceeded("max_xml_depth", depth, limits.max_xml_depth),
+                                      line=elem.sourceline)
                 if root is None:
                     root = elem
                     yield root  # the caller checks the document element first

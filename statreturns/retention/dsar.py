@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from schemas import canonical
-from statreturns.files import write_bytes_atomic, write_csv_atomic
+from statreturns.files import read_people_csv, write_bytes_atomic, write_people_csv
 from statreturns.retention import data, holds, sharing
 from statreturns.retention.files import KEY_COLUMNS, PLANS, SKIP_DIRS, other_la
 
@@ -35,7 +35,7 @@ def _warehouse(engine: sa.Engine, subject: str, out: Path, counts: dict[str, int
         with engine.connect() as conn:
             rows = data.rows_for(conn, table, key, [subject])
         if len(rows):
-            write_csv_atomic(rows, out / "warehouse" / f"{table}.csv")
+            write_people_csv(rows, out / "warehouse" / f"{table}.csv")
             counts[f"warehouse/{table}"] = len(rows)
 
 
@@ -43,11 +43,12 @@ def _landed(engine: sa.Engine, run_dir: Path, subject: str, out: Path, counts: d
     if not sa.inspect(engine).has_table("landing_files"):
         return
     from statreturns.ingest.landing import landed_rows
+    from statreturns.ingest.names import landed_name
 
     for table in ("children", "school_pupils"):
         for name, frame in landed_rows(engine, run_dir, table, subject).items():
-            safe = name.replace(":", "__").replace("/", "_")
-            write_csv_atomic(frame, out / "landed" / f"{safe}.csv")
+            safe = landed_name(name.replace(":", "__"))  # "<landing id>:<sheet>": a sheet name is data
+            write_people_csv(frame, out / "landed" / f"{safe}.csv")
             counts[f"landed/{safe}"] = len(frame)
 
 
@@ -65,13 +66,13 @@ def _findings(run_dir: Path, subject: str, out: Path, counts: dict[str, int], la
         cols = [c for c in head.columns if c in names]
         if not cols:
             continue
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = read_people_csv(path)  # issues and quarantine files hold neutralised text
         hit = frame[cols].eq(subject).any(axis=1)
         if hit.any():
             found.append(frame.loc[hit].assign(source_file=str(rel)))
     if found:
         frame = pd.concat(found, ignore_index=True)
-        write_csv_atomic(frame, out / "findings.csv")
+        write_people_csv(frame, out / "findings.csv")
         counts["findings"] = len(frame)
 
 
@@ -85,12 +86,12 @@ def export(engine: sa.Engine, run_dir: Path, subject: str, out: Path, actor: str
     held = holds.table(engine)
     held = held[held["subject"] == subject]
     if len(held):
-        write_csv_atomic(held.drop(columns=["subject"]), out / "legal_holds.csv")
+        write_people_csv(held.drop(columns=["subject"]), out / "legal_holds.csv")
         counts["legal_holds"] = len(held)
     shares = sharing.shared_with(engine, subject)
     if shares:
         frame = pd.DataFrame([{"when": s["at"], "what": s["action"], **json.loads(s["detail"])} for s in shares])
-        write_csv_atomic(frame, out / "shared_with.csv")
+        write_people_csv(frame, out / "shared_with.csv")
         counts["shared_with"] = len(frame)
     write_bytes_atomic(json.dumps({"subject": subject, "parts": counts}, indent=2).encode("utf-8"),
                        out / "manifest.json")

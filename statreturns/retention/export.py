@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from schemas import canonical
-from statreturns.files import write_bytes_atomic, write_csv_atomic
+from statreturns.files import write_bytes_atomic, write_people_csv
 from statreturns.retention import data, sharing
 from statreturns.retention.anonymise import METHODS_NEED_KEY, anonymise_frame, pseudonym_key
 
@@ -56,7 +56,7 @@ def minimised(engine: sa.Engine, out: Path, name: str, recipient: str, actor: st
         for col in cut.columns:
             if data.is_date(table, col):
                 cut[col] = pd.to_datetime(cut[col]).dt.strftime("%Y-%m-%d")
-        files.append(write_csv_atomic(cut, out / f"{table}.csv"))
+        files.append(write_people_csv(cut, out / f"{table}.csv"))
         rows[table] = len(cut)
     manifest = {"use_case": name, "title": case.get("title", name), "recipient": recipient,
                 "lawful_basis": case["lawful_basis"], "retention": case.get("retention"), "rows": rows,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from statreturns.files import write_bytes_atomic, write_csv_atomic
+from statreturns.files import unneutralise, write_bytes_atomic, write_csv_atomic
 
 # Key columns by subject key: canonical names and the return formats' own spellings.
 KEY_COLUMNS = {"child_id": ("child_id", "CHILD", "LAchildID"), "pupil_id": ("pupil_id",)}
@@ -86,7 +86,7 @@ def _edit(frame: pd.DataFrame, purge: Purge, stem: str) -> tuple[pd.DataFrame, i
             if name not in frame.columns:
                 continue
             known = True
-            ids = frame[name].astype(object)
+            ids = unneutralise(frame[name].astype(object))  # ids in CSVs for people may carry a quote
             drop |= ids.isin(purge.rows.get(subject, set()) | purge.by_table.get(stem, set()))
             for col, keys in purge.blank.get(subject, {}).items():
                 if col in frame.columns:

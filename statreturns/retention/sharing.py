@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import yaml
 from lxml import etree
 
-from statreturns.files import sha256
+from statreturns.files import sha256, unneutralise
 from statreturns.retention import audit, store
 from statreturns.retention.schedule import SCHEDULE_DIR
 
@@ -62,7 +62,7 @@ ID_NAMES = ("child_id", "CHILD", "LAchildID", "pupil_id")
 def _ids_in(name: str, blob: bytes) -> set[str]:
     if name.lower().endswith(".csv"):
         frame = pd.read_csv(io.BytesIO(blob), dtype=str, keep_default_na=False)
-        return {v for c in ID_NAMES if c in frame.columns for v in frame[c] if v}
+        return {v for c in ID_NAMES if c in frame.columns for v in unneutralise(frame[c]) if v}
     if name.lower().endswith(".xml"):
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         try:

@@ -49,7 +49,8 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     def per_child(name: str, date_cols: list[str], keep) -> pd.DataFrame:
         frame = tables[name]
         frame = frame.loc[keep(frame).to_numpy() & frame["child_id"].isin(in_care).to_numpy()]
-        frame = frame.assign(DOB=_uk(frame["child_id"].map(dob)))
+        # reindex, not map: map on an empty frame gives float64 and the DOB dtype is lost (issue #17)
+        frame = frame.assign(DOB=_uk(pd.Series(dob.reindex(frame["child_id"]).to_numpy(), index=frame.index)))
         for col in date_cols:
             frame[col] = _uk(frame[col])
         return frame.rename(columns={"child_id": "CHILD"}).sort_values("CHILD", kind="stable")
