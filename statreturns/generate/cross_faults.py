@@ -5,7 +5,8 @@ kinds already injected). First it makes the record agree across the returns and 
 good data would: every child looked after in the year has a CIN episode open over that time, no
 protection plan runs through an adoption placement or past an adoption, the roll holds every school-age
 child the LA knows (same UPN, date of birth and sex) and flags in care exactly the children looked after
-by this LA on 31 March. Children already carrying another fault are left as they are.
+by this LA on 31 March. A fault of another kind already injected is not undone (an episode closed
+before it began stays so), and cross faults go to other children.
 
 Then it injects one fault per cross check into separate children, and returns a row per child (or pupil)
 each fault should be found on: ``child_id, kind, table, expected_rules`` (rule codes, ';'-joined).
@@ -57,12 +58,15 @@ def add_cross(tables: dict[str, pd.DataFrame], faults: pd.DataFrame, cfg: Config
     the kinds (at least one each when the rate is above 0). ``with_returns`` also lists the X02-X04 faults
     that ``disagree_903`` applies to a built 903 (extracts cannot carry them; see the module docstring).
     """
-    out = {name: frame.copy() for name, frame in tables.items()}
+    # Text as object columns: pandas' Arrow strings convert every value of an ``isin`` set in Python, and
+    # matching ids and UPNs against sets is most of this module's work.
+    out = {name: frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.StringDtype)})
+           for name, frame in tables.items()}
     year, la = cfg.year, cfg.la_code
     skip = set(faults["child_id"]) if len(faults) else set()
-    _cover_care(out, year, skip)
+    _cover_care(out, year)
     _end_plans_at_adoption(out, year)
-    _complete_roll(out, year, la, skip, np.random.default_rng(cfg.seed + 1601))
+    _complete_roll(out, year, la, np.random.default_rng(cfg.seed + 1601))
     rate = cfg.fault_rate if rate is None else rate
     rows = _inject(out, year, la, rate, skip, np.random.default_rng(cfg.seed + 1602), with_returns)
     new = pd.DataFrame(rows, columns=FAULT_COLUMNS)
@@ -123,17 +127,18 @@ def _drop_episodes(t: dict[str, pd.DataFrame], episode_ids: set) -> None:
         t[name] = t[name].reset_index(drop=True)
 
 
-def _cover_care(t: dict[str, pd.DataFrame], year: int, skip: set) -> None:
+def _cover_care(t: dict[str, pd.DataFrame], year: int) -> None:
     """Each child looked after in the year gets one CIN episode open over all their care in the year.
 
     The episode kept is the latest without 'no further action' that began by the last day of care (else
     the latest, else the earliest); it is widened to cover the care, and the child's other episodes that
-    would then overlap it are removed with what belongs to them.
+    would then overlap it are removed with what belongs to them. An episode closed before it began (a
+    fault of another kind) is neither widened nor removed: that fault stays as injected.
     """
     care = _care_in_year(t, year)
-    care = care[~care.index.isin(skip)]
     ep = t["cin_episodes"]
-    mine = ep[ep["child_id"].isin(care.index)].join(care, on="child_id")
+    broken = ep["CINclosureDate"].notna() & (ep["CINclosureDate"] < ep["CINreferralDate"])
+    mine = ep[ep["child_id"].isin(care.index) & ~broken].join(care, on="child_id")
     mine = mine.assign(_before=mine["CINreferralDate"] <= mine["last"],
                        _nfa=mine["ReferralNFA"].fillna(False).astype(bool))
     order = mine.sort_values(["child_id", "_before", "_nfa", "CINreferralDate"], ascending=[True, True, False, True],
@@ -154,7 +159,7 @@ def _cover_care(t: dict[str, pd.DataFrame], year: int, skip: set) -> None:
     t["cin_episodes"] = ep
     # The child's other episodes overlapping the widened one go (with their assessments, plans, ...).
     span = pd.DataFrame({"child_id": keep["child_id"], "_from": referral, "_to": closure, "_keep": keep["episode_id"]})
-    others = ep[ep["child_id"].isin(span["child_id"])].merge(span, on="child_id")
+    others = ep[ep["child_id"].isin(span["child_id"]) & ~broken].merge(span, on="child_id")
     overlap = (others["episode_id"] != others["_keep"]) & (others["_to"].isna() | (others["CINreferralDate"] <= others["_to"])) & (
         others["CINclosureDate"].isna() | (others["CINclosureDate"] >= others["_from"]))
     _drop_episodes(t, set(others.loc[overlap, "episode_id"]))
@@ -205,13 +210,13 @@ def _on_roll(roll: pd.DataFrame, ref: pd.Timestamp) -> pd.Series:
             & (roll["leaving_date"].isna() | (roll["leaving_date"] >= ref))).astype(bool)
 
 
-def _complete_roll(t: dict[str, pd.DataFrame], year: int, la: str, skip: set, rng: np.random.Generator) -> None:
+def _complete_roll(t: dict[str, pd.DataFrame], year: int, la: str, rng: np.random.Generator) -> None:
     """The generated roll stands for every roll the council supplies: each school-age child it knows with
     a UPN is on it (a current row, same UPN, date of birth and sex); no other pupil holds their UPNs;
     pupils looked after by this LA on 31 March are flagged in care with the LA as care authority."""
     _, ref = _period(year)
     kids = _la_upns(t)
-    kids = kids[kids["UPN_KEY"].notna() & ~kids["child_id"].isin(skip)]
+    kids = kids[kids["UPN_KEY"].notna()]
     roll = t["school_pupils"].copy()
     for col, dtype in (("InCare", "boolean"), ("CareAuthority", "object")):
         if col not in roll:
@@ -283,8 +288,7 @@ def _inject(t: dict[str, pd.DataFrame], year: int, la: str, rate: float, skip: s
     def take(candidates, n=k) -> list:
         chosen = _pick(rng, [c for c in candidates if pair.get(c) not in used], n, used)
         used.update(pair[c] for c in chosen if pd.notna(pair.get(c)))
-        for c in chosen:
-            used.update(roll.loc[pupil_child == c, "pupil_id"])
+        used.update(roll.loc[pupil_child.isin(chosen).to_numpy(), "pupil_id"])
         return chosen
 
     def record(ids, kind: str, rules: str | None = None) -> None:
@@ -362,7 +366,8 @@ def _inject(t: dict[str, pd.DataFrame], year: int, la: str, rate: float, skip: s
         roll.loc[rows_, "CareAuthority"] = la
         record(chosen, "cross_flagged_not_looked_after")
     if "cross_not_flagged" in kinds:  # X10: looked after by us, the roll does not say so
-        chosen = take([c for c in school["child_id"] if c in lac_now and c in set(pupil_child[on_roll])])
+        flagged_now = set(pupil_child[on_roll])
+        chosen = take([c for c in school["child_id"] if c in lac_now and c in flagged_now])
         rows_ = pupil_child.isin(chosen)
         roll.loc[rows_, "InCare"] = False
         roll.loc[rows_, "CareAuthority"] = None
@@ -370,11 +375,12 @@ def _inject(t: dict[str, pd.DataFrame], year: int, la: str, rate: float, skip: s
     if "cross_upn_shared" in kinds:  # X11: a second pupil, not ours, is given another such pupil's UPN
         strangers = roll[pupil_child.isna() & roll["UPN"].notna() & roll["PersonBirthDate"].notna()]
         chosen = take(strangers["pupil_id"], 2 * k)
-        for a, b in zip(chosen[::2], chosen[1::2], strict=False):
-            ia, ib = roll.index[roll["pupil_id"] == a][0], roll.index[roll["pupil_id"] == b][0]
-            roll.loc[ib, "UPN"] = roll.loc[ia, "UPN"]
-            if roll.loc[ib, "PersonBirthDate"] == roll.loc[ia, "PersonBirthDate"]:
-                roll.loc[ib, "PersonBirthDate"] = roll.loc[ib, "PersonBirthDate"] + pd.Timedelta(days=30)
-            record([a, b], "cross_upn_shared")
+        first, second = chosen[: len(chosen) // 2], chosen[len(chosen) // 2: 2 * (len(chosen) // 2)]
+        at = pd.Index(roll["pupil_id"])
+        ia, ib = roll.index[at.get_indexer(first)], roll.index[at.get_indexer(second)]
+        roll.loc[ib, "UPN"] = roll.loc[ia, "UPN"].to_numpy()
+        same = (roll.loc[ib, "PersonBirthDate"].to_numpy() == roll.loc[ia, "PersonBirthDate"].to_numpy())
+        roll.loc[ib[same], "PersonBirthDate"] = roll.loc[ib[same], "PersonBirthDate"] + pd.Timedelta(days=30)
+        record([*first, *second], "cross_upn_shared")
     t["school_pupils"] = roll.reset_index(drop=True)
     return rows

@@ -57,3 +57,28 @@ def test_each_cross_check_fires_only_on_its_injected_children(council):
         found = set(issues.loc[issues["rule_code"] == code, "child_id"])
         assert expected, code
         assert found == expected, (code, len(found - expected), len(expected - found))
+
+
+def test_written_extracts_read_back_carry_the_cross_faults(tmp_path):
+    """Through the files: SSD CSVs and the MIS pupil report (In Care, Care Authority) read back by their
+    profiles; faults.csv names every child a cross check should find (other faults may add findings only
+    about the children they were injected into)."""
+    from statreturns.generate import write_extracts
+    from statreturns.school import read_pupils
+    from statreturns.ssd import read_ssd
+
+    cfg = Config(children=400, seed=5, fault_rate=0.05)
+    write_extracts(cfg, tmp_path)
+    tables = read_ssd(tmp_path / "ssd").tables
+    pupils, quarantine = read_pupils(tmp_path / "school" / "pupils.csv")
+    assert quarantine.empty and pupils["InCare"].notna().all()
+    issues = validate_cross(build_cin_frames(tables, cfg.year), build_903_frames(tables, cfg.year), pupils, cfg.year,
+                            la_code=cfg.la_code).issues
+    faults = pd.read_csv(tmp_path / "faults.csv", dtype="str", keep_default_na=False)
+    ours = faults[faults["kind"].str.startswith("cross_")]
+    others = set(faults.loc[~faults["kind"].str.startswith("cross_"), "child_id"])
+    assert set(ours["kind"]) >= {"cross_looked_after_not_in_need", "cross_not_on_roll", "cross_flagged_not_looked_after"}
+    for code in sorted(CROSS.codes()):
+        expected = set(ours.loc[ours["expected_rules"].str.split(";").map(lambda r, c=code: c in r), "child_id"])
+        found = set(issues.loc[issues["rule_code"] == code, "child_id"])
+        assert expected <= found and found - expected <= others, code
