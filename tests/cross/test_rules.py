@@ -216,6 +216,10 @@ def test_x09_and_x10_are_skipped_without_an_in_care_flag_or_our_la_code():
     assert status.loc[["X09", "X10"], "status"].tolist() == ["skipped", "skipped"]
     w = World(la_code=None)
     assert w.run().rule_status.set_index("rule_code").loc["X10", "status"] == "skipped"
+    w = World(la_code=None)
+    w.roll = None
+    reason = w.run().rule_status.set_index("rule_code").loc["X09", "reason"]
+    assert reason == "no school roll supplied; the LA's own code is not known (needed to read CareAuthority)"
 
 
 # X10: looked after by us, school age, roll does not flag in care

@@ -74,7 +74,7 @@ def flagged_in_care_not_looked_after(t) -> pd.Series:
 
 
 @rule("X10", "query", table="ssda903.Header", fields=["UPN"], years=YEARS,
-      needs=["school_care", "la", "ssda903.Episodes"],
+      needs=["school_pupils", "school_care", "la", "ssda903.Episodes"],
       message="Looked after by this LA on 31 March and of statutory school age, but the school roll holding the "
               "child's UPN does not flag them as in care of this LA (InCare and CareAuthority): tell the school "
               "and the virtual school.")
