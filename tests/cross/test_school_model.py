@@ -61,3 +61,18 @@ def test_ctf_carries_in_care_and_care_authority(tmp_path):
     assert quarantine.empty
     assert pupils["InCare"].tolist() == [True, pd.NA]
     assert pupils["CareAuthority"].tolist()[0] == "356" and pd.isna(pupils["CareAuthority"].iloc[1])
+
+
+def test_warehouse_keeps_in_care_and_authority(tmp_path):
+    import sqlalchemy as sa
+
+    from statreturns import warehouse
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    try:
+        warehouse.write_tables(engine, {"school_pupils": _roll()})
+        back = warehouse.read_table(engine, "school_pupils")
+    finally:
+        engine.dispose()
+    assert back["InCare"].tolist() == [True, False, pd.NA]
+    assert back["CareAuthority"].tolist()[0] == "356" and back["CareAuthority"].isna().tolist()[1:] == [True, True]
