@@ -24,9 +24,12 @@ def _generated_at() -> datetime:
 
 
 def _report_input(part: Partition, tables: dict[str, pd.DataFrame], cin: dict[str, pd.DataFrame],
-                  ssda903: dict[str, pd.DataFrame]) -> ReportInput:
-    issues = sort_issues(pd.concat([cin["issues"], ssda903["issues"]], ignore_index=True))[ISSUE_COLUMNS]
-    rules = pd.concat([cin["rules"], ssda903["rules"]], ignore_index=True)
+                  ssda903: dict[str, pd.DataFrame], cross: dict[str, pd.DataFrame] | None = None) -> ReportInput:
+    """Both returns' findings, and the cross-return checks' where given (the report shows them; the
+    submission pack's gate does not take them: they are not DfE rules and never block)."""
+    found = [cin, ssda903, *([cross] if cross is not None else [])]
+    issues = sort_issues(pd.concat([f["issues"] for f in found], ignore_index=True))[ISSUE_COLUMNS]
+    rules = pd.concat([f["rules"] for f in found], ignore_index=True)
     return ReportInput(la_code=part.la, year=part.year, generated_at=_generated_at(), issues=issues,
                        rule_status=rules, tables=tables)
 
@@ -34,12 +37,13 @@ def _report_input(part: Partition, tables: dict[str, pd.DataFrame], cin: dict[st
 @asset(group_name="reports", partitions_def=PARTITIONS)
 @withhold_data_in_errors
 def validation_report(context: AssetExecutionContext, settings: Settings, canonical_tables: dict[str, pd.DataFrame],
-                      cin_findings: dict[str, pd.DataFrame],
-                      ssda903_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
+                      cin_findings: dict[str, pd.DataFrame], ssda903_findings: dict[str, pd.DataFrame],
+                      cross_findings: dict[str, pd.DataFrame]) -> MaterializeResult:
     """The run's findings for people: issues.csv (the contract's header) and issues.xlsx, and the run
-    report (report.html and report.xlsx: findings by rule and by child, trend against last year, plots)."""
+    report (report.html and report.xlsx: findings by rule and by child, the cross-return checks, trend
+    against last year, plots)."""
     part = partition_of(context)
-    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings)
+    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings, cross_findings)
     out = settings.partition_outputs(part)
     csv = write_people_csv(run.issues, out / "issues.csv")
     xlsx = write_issues_xlsx(RunResult(issues=run.issues, rule_status=run.rule_status), out / "issues.xlsx")

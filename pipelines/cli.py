@@ -67,9 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> tuple:
-    from pipelines import cli_ingest, cli_retention
+    from pipelines import cli_cross, cli_ingest, cli_retention
 
-    return (cli_ingest, cli_retention)
+    return (cli_ingest, cli_retention, cli_cross)
 
 
 def main(argv: list[str] | None = None) -> int:

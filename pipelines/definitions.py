@@ -14,13 +14,13 @@ from dagster import (
     multiprocess_executor,
 )
 
-from assets import cin_census, ingest, reports, retention, ssda903
+from assets import cin_census, cross, ingest, reports, retention, ssda903
 from assets.resources import Settings, TablesIOManager
 from pipelines.progress import progress_logger
 from pipelines.schedules import inbox_sensors, schedules_for
 
-MODULES = [ingest, cin_census, ssda903, reports, retention]
-RETURN_GROUPS = ("sources", "canonical", "cin_census", "ssda903", "reports")
+MODULES = [ingest, cin_census, ssda903, cross, reports, retention]
+RETURN_GROUPS = ("sources", "canonical", "cin_census", "ssda903", "cross", "reports")
 
 all_assets = load_assets_from_modules(MODULES)
 all_checks = load_asset_checks_from_modules(MODULES)

@@ -9,6 +9,8 @@ codes are strings, yes/no items are nullable booleans. Code values are checked a
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -221,7 +223,8 @@ class DeprivationOfLiberty(_Base):
 
 
 class SchoolPupil(_Base):
-    """School MIS facts the retention engine needs (one row per pupil on the school's roll history)."""
+    """School MIS facts (one row per pupil on the school's roll history): for retention, and for the cross-return
+    checks (UPN, date of birth, sex, roll dates, in-care flag and care authority)."""
 
     pupil_id: Str = _id(unique=True)
     UPN: Str = _opt()
@@ -234,6 +237,10 @@ class SchoolPupil(_Base):
     photo_file: Str = _opt()
     sen_status: Str = _opt()  # N none, K SEN support, E EHC plan (school census codes)
     ehcp: Series[pd.BooleanDtype] = _opt()
+    # The MIS's looked-after flag (CTF LookedAfter/InCare) and the 3-digit LA number of the authority
+    # looking after the pupil: optional, since many MIS reports do not carry them.
+    InCare: Optional[Series[pd.BooleanDtype]] = _opt()  # noqa: UP045 - pandera reads Optional as "not required"
+    CareAuthority: Optional[Str] = _opt()  # noqa: UP045
 
 
 MODELS: dict[str, type[_Base]] = {

@@ -162,7 +162,7 @@ def run_rules(
     for rule in ruleset.select(year, sets):
         missing = [name for name in rule.needs if not tables.has(name)]
         if missing:
-            reason = "; ".join(skip_reasons.get(name, f"table {name} not supplied") for name in missing)
+            reason = "; ".join(dict.fromkeys(skip_reasons.get(name, f"table {name} not supplied") for name in missing))
             status_rows.append((ruleset.name, year, rule.code, rule.severity, "skipped", reason, 0))
             continue
         frame = tables[rule.table]

@@ -17,15 +17,17 @@ MIS_COLUMNS = {
     "pupil_id": "Adno", "UPN": "UPN", "forename": "Legal Forename", "surname": "Legal Surname",
     "PersonBirthDate": "DOB", "Sex": "Gender", "entry_date": "Date of Admission",
     "leaving_date": "Date of Leaving", "photo_file": "Photo", "sen_status": "SEN Status", "ehcp": "EHCP",
+    "InCare": "In Care", "CareAuthority": "Care Authority",
 }
 DATE_COLUMNS = ("PersonBirthDate", "entry_date", "leaving_date")
 
 
 def write_pupils(pupils: pd.DataFrame, path: Path) -> Path:
-    out = pupils[list(MIS_COLUMNS)].copy()
+    out = pupils.reindex(columns=list(MIS_COLUMNS)).copy()
     for col in DATE_COLUMNS:
         out[col] = out[col].dt.strftime("%d/%m/%Y")
-    out["ehcp"] = out["ehcp"].map({True: "Yes", False: "No"}).astype("object")
+    for col in ("ehcp", "InCare"):
+        out[col] = out[col].map({True: "Yes", False: "No"}).astype("object")
     return write_csv_atomic(out.rename(columns=MIS_COLUMNS), path)
 
 

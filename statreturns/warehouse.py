@@ -83,7 +83,7 @@ def write_tables(engine: sa.Engine, tables: dict[str, pd.DataFrame]) -> dict[str
         _wait_for_other_loads(conn)
         for name, frame in tables.items():
             cols = canonical.columns(name)
-            data = frame[cols].copy()
+            data = frame.reindex(columns=cols)  # an optional column a source did not give is stored blank
             for col, typ in sql_types(name).items():
                 if isinstance(typ, sa.Date):
                     data[col] = data[col].dt.date.astype("object").where(data[col].notna(), None)

@@ -16,7 +16,8 @@ def test_definitions_load_with_every_stage():
     defs = make_definitions(run_dir="unused")
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"source_council_ssd", "source_school_pupils", "canonical_tables", "warehouse_tables", "cin_census_tables", "cin_findings",
-            "cin_census_xml", "ssda903_tables", "ssda903_findings", "ssda903_files", "validation_report", "submission_pack"} <= keys
+            "cin_census_xml", "ssda903_tables", "ssda903_findings", "ssda903_files", "cross_findings", "validation_report",
+            "submission_pack"} <= keys
     assert defs.resolve_job_def("main") is not None
 
 
@@ -31,12 +32,14 @@ def test_demo_runs_everything_and_is_repeatable(tmp_path, monkeypatch, capsys):
     out = run / "outputs" / "2026" / "356"
     assert (out / "issues.csv").read_text().splitlines()[0] == ",".join(ISSUE_COLUMNS)
     issues = pd.read_csv(out / "issues.csv", dtype="str")
-    assert set(issues["return"]) == {"cin", "ssda903"}
+    assert set(issues["return"]) == {"cin", "ssda903", "cross"}
     assert set(issues["severity"]) <= {"error", "query"}
     # The pipeline passes its partition's LA: no 903 rule is skipped for want of it.
     rules = pd.read_csv(out / "ssda903" / "rules.csv", dtype="str", keep_default_na=False)
     assert not rules["reason"].str.contains("no submitting LA", regex=False).any()
     assert rules.set_index("rule_code").loc["179", "status"] == "ran"
+    assert set(issues.loc[issues["return"] == "cross", "severity"]) == {"query"}  # never an error
+    assert (out / "cross" / "issues.csv").exists() and (out / "cross" / "rules.csv").exists()
     xml = out / "cin" / "356_CIN_2026.xml"
     assert xml.exists() and (out / "ssda903" / "356_903_2026" / "episodes.csv").exists()
     assert (tmp_path / "wh_356.sqlite").exists()

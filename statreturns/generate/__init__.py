@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from statreturns.files import write_csv_atomic
+from statreturns.generate.cross_faults import add_cross
 from statreturns.generate.faults import inject
 from statreturns.generate.model import Config, generate
 from statreturns.school import write_pupils
@@ -35,9 +36,10 @@ def write_sources_file(path: Path, root: str) -> Path:
 
 
 def write_extracts(cfg: Config, out: Path) -> dict[str, int]:
-    """Generate, inject faults, and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``."""
+    """Generate, inject faults (the cross checks' too), and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``."""
     clean = generate(cfg)
     tables, faults = inject(clean, cfg.fault_rate, cfg.seed)
+    tables, faults = add_cross(tables, faults, cfg)  # cross-return consistency, then the cross checks' faults
     written = write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
     write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
     write_csv_atomic(faults, out / "faults.csv")

@@ -6,6 +6,7 @@ import pandas as pd
 
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS
 
+CROSS = "cross"  # the cross-return checks' `return`: reported in their own section, never blocking
 BY_RULE_COLUMNS = ["return", "rule_code", "severity", "message", "table", "field", "findings", "children"]
 BY_CHILD_COLUMNS = ["child_id", "return", "severity", "rule_code", "table", "field", "row", "message"]
 NOT_RUN_COLUMNS = ["return", "rule_code", "severity", "status", "reason"]

@@ -12,7 +12,7 @@ from statreturns.report import findings, measures, plots
 from statreturns.report.model import ReportInput, period, year_label
 from statreturns.report.template import CSS, TEMPLATE
 
-RETURN_LABELS = {"cin": "CIN census", "ssda903": "SSDA903"}
+RETURN_LABELS = {"cin": "CIN census", "ssda903": "SSDA903", "cross": "Cross-return checks"}
 
 
 def generated_label(when: datetime) -> str:
@@ -55,11 +55,13 @@ def _trend_groups(trend: pd.DataFrame) -> list[dict]:
 
 def render_html(run: ReportInput) -> str:
     counts = findings.summary(run.issues, run.rule_status)
-    rules = findings.by_rule(run.issues)
+    every_rule = findings.by_rule(run.issues)
+    cross = (every_rule["return"] == findings.CROSS).to_numpy()
+    rules, cross_rules = every_rule[~cross], every_rule[cross]
     ordered = findings.by_child(run.issues)
     now, before = year_label(run.year), year_label(run.year - 1)
     ran = set(run.rule_status.get("return", pd.Series(dtype="object")).dropna())
-    returns = sorted((ran | set(findings.clean_issues(run.issues)["return"])) - {""})
+    returns = sorted((ran | set(findings.clean_issues(run.issues)["return"])) - {"", findings.CROSS})
     context = {
         "css": Markup(CSS),  # our own constant; escaping would break its quoted font names
         "la_code": run.la_code,
@@ -72,6 +74,8 @@ def render_html(run: ReportInput) -> str:
         "counts": counts,
         "blocked": counts["errors"] > 0,
         "rules": _labelled(rules).to_dict("records"),
+        "cross_ran": findings.CROSS in ran,
+        "cross_rules": _labelled(cross_rules).to_dict("records"),
         "child_rows": _child_rows(ordered),
         "n_children": int(ordered.loc[ordered["child_id"] != "", "child_id"].nunique()),
         "trend": _trend_groups(measures.trend(run.tables, run.year)),

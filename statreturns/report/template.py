@@ -137,6 +137,7 @@ TEMPLATE = """<!DOCTYPE html>
     <h2 id="h-toc">Contents</h2>
     <ol>
       <li><a href="#by-rule">Findings by rule</a></li>
+      <li><a href="#cross">Cross-return checks</a></li>
       <li><a href="#by-child">Findings by child</a></li>
       <li><a href="#trend">Trend against last year</a></li>
       <li><a href="#not-run">Rules skipped or failed</a></li>
@@ -162,6 +163,26 @@ TEMPLATE = """<!DOCTYPE html>
   </table>
   {% else %}
   <p class="empty">No rule found anything.</p>
+  {% endif %}
+</section>
+
+<section id="cross" aria-labelledby="h-cross">
+  <h2 id="h-cross">Cross-return checks</h2>
+  <p class="lead">Checks that the CIN census, the SSDA903 and the school rolls supplied agree about each child: a looked-after child has a CIN episode, the same child has the same UPN, date of birth and sex in both returns, protection plans fit the care record, school-age children are on a roll that agrees with us and flags those in our care. The DfE links the returns by UPN, so these differences break its matching. They are our checks, not DfE rules: every finding is a query and none blocks submission. Each finding is also in the list by child below and in issues.csv (return <span class="code">cross</span>).</p>
+  {% if cross_rules %}
+  <table>
+    <caption>{{ cross_rules|length }} check{{ "s" if cross_rules|length != 1 }} with findings</caption>
+    <thead><tr><th scope="col">Check</th><th scope="col">What to do</th><th scope="col">Table and field</th><th scope="col" class="num">Findings</th><th scope="col" class="num">Children</th></tr></thead>
+    <tbody>
+    {% for r in cross_rules %}
+      <tr><td class="code">{{ r.rule_code }}</td><td class="msg">{{ r.message }}</td><td>{{ r.table }}{% if r.field %}<br><span class="code">{{ r.field|replace(";", ", ") }}</span>{% endif %}</td><td class="num">{{ "{:,}".format(r.findings) }}</td><td class="num">{{ "{:,}".format(r.children) }}</td></tr>
+    {% endfor %}
+    </tbody>
+  </table>
+  {% elif cross_ran %}
+  <p class="empty">The returns and the school rolls agree: no cross-return check found anything.</p>
+  {% else %}
+  <p class="empty">The cross-return checks were not run.</p>
   {% endif %}
 </section>
 

@@ -13,8 +13,8 @@ from statreturns.report import findings, measures
 from statreturns.report.html import RETURN_LABELS, generated_label
 from statreturns.report.model import ReportInput, period, year_label
 
-SHEETS = ("Summary", "By rule", "By child", "Trend", "Rules not run")
-WIDTHS = {"DfE message": 70, "Reason": 60, "Measure": 48, "Category": 44, "Value": 44, "Item": 26, "Field": 30,
+SHEETS = ("Summary", "By rule", "Cross-return checks", "By child", "Trend", "Rules not run")
+WIDTHS = {"DfE message": 70, "What to do": 70, "Reason": 60, "Measure": 48, "Category": 44, "Value": 44, "Item": 26, "Field": 30,
           "Child": 18, "Table": 18, "Return": 12}
 
 # Cell text is data: never let a value that starts with "=" or looks like a URL become a formula or link.
@@ -55,6 +55,16 @@ def by_rule_sheet(issues: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def cross_sheet(issues: pd.DataFrame) -> pd.DataFrame:
+    """The cross-return checks' findings by check (also in By rule and By child): queries, never blocking."""
+    rules = findings.by_rule(issues)
+    rules = rules[rules["return"] == findings.CROSS]
+    return pd.DataFrame({
+        "Check": rules["rule_code"], "What to do": rules["message"], "Table": rules["table"], "Field": rules["field"],
+        "Findings": rules["findings"], "Children": rules["children"],
+    })
+
+
 def by_child_sheet(issues: pd.DataFrame) -> pd.DataFrame:
     f = findings.by_child(issues)
     return pd.DataFrame({
@@ -79,7 +89,8 @@ def not_run_sheet(rule_status: pd.DataFrame) -> pd.DataFrame:
 
 
 def workbook_bytes(run: ReportInput) -> bytes:
-    frames = dict(zip(SHEETS, (summary_sheet(run), by_rule_sheet(run.issues), by_child_sheet(run.issues),
+    frames = dict(zip(SHEETS, (summary_sheet(run), by_rule_sheet(run.issues), cross_sheet(run.issues),
+                               by_child_sheet(run.issues),
                                trend_sheet(run), not_run_sheet(run.rule_status)), strict=True))
     created = run.generated_at
     if created.tzinfo is not None:

@@ -8,6 +8,7 @@ from tests.report.frames import issue, run
 HEADERS = {
     "Summary": ["Item", "Value"],
     "By rule": ["Return", "Rule", "Severity", "DfE message", "Table", "Field", "Findings", "Children"],
+    "Cross-return checks": ["Check", "What to do", "Table", "Field", "Findings", "Children"],
     "By child": ["Child", "Return", "Severity", "Rule", "Table", "Field", "Row", "DfE message"],
     "Trend": ["Measure", "Category", "2024-25", "2025-26", "Change"],
     "Rules not run": ["Return", "Rule", "Severity", "Status", "Reason"],
