@@ -26,7 +26,7 @@ from statreturns.ssda903.tables import COLUMNS, FILE_NAMES
 YEAR, LA = 2026, "356"
 _REPO = Path(__file__).resolve().parents[1]
 XSD = _REPO / "data" / "xsd" / "cin" / f"CIN_schema_{YEAR}.xsd"  # shipped with the product (issue #11)
-RETURN_GROUPS = {"canonical", "cin_census", "ssda903", "reports"}
+RETURN_GROUPS = {"canonical", "cin_census", "ssda903", "cross", "reports"}
 
 
 def _one_child(tables: dict[str, pd.DataFrame], child: str) -> dict[str, pd.DataFrame]:
