@@ -65,8 +65,11 @@ def sheet_parts(sheet: Sheet, max_rows: int = EXCEL_MAX_ROWS) -> list[tuple[str,
     if n <= per_sheet:
         return [(sheet.name, sheet.frame)]
     count = -(-n // per_sheet)
-    return [(f"{sheet.name[:22]} ({i + 1} of {count})", sheet.frame.iloc[i * per_sheet:(i + 1) * per_sheet])
-            for i in range(count)]
+    parts = []
+    for i in range(count):
+        suffix = f" ({i + 1} of {count})"
+        parts.append((sheet.name[:31 - len(suffix)] + suffix, sheet.frame.iloc[i * per_sheet:(i + 1) * per_sheet]))
+    return parts  # Excel's sheet names are at most 31 characters
 
 
 def write_workbook(target: BinaryIO, sheets: Sequence[Sheet], *, title: str | None = None,

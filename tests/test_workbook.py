@@ -116,6 +116,8 @@ def test_exactly_at_the_row_limit_is_one_sheet():
     assert [name for name, _ in sheet_parts(Sheet("S", frame), max_rows=4)] == ["S"]
     assert [name for name, _ in sheet_parts(Sheet("S", pd.concat([frame, frame.head(1)])), max_rows=4)] == [
         "S (1 of 2)", "S (2 of 2)"]
+    long_name = sheet_parts(Sheet("A sheet name of thirty-one chars", pd.DataFrame({"n": range(25)})), max_rows=3)
+    assert [len(name) for name, _ in long_name] == [31] * 13 and long_name[-1][0].endswith(" (13 of 13)")
 
 
 def test_empty_frame_has_its_header_and_same_input_gives_same_bytes():
