@@ -6,7 +6,8 @@
 
 Each command runs --runs times (default 3) in a fresh interpreter, start to exit (imports, reading,
 rules, every output file); the table gives the median wall time, every run, and the peak resident
-memory of the process tree (the command and any process it starts, sampled from /proc every 20 ms).
+memory of the process tree (the command and any process it starts, sampled from /proc every 20 ms),
+and the median CPU seconds (user + system), which a busy machine inflates less than wall time.
 "first run" rows give each run an empty home folder. Inputs are generated first (fixed seeds; not
 timed). In-process stage timings are bench/bench_returns.py's; the hub is bench/bench_hub.py.
 Prints figures and the machine's load; asserts nothing about time.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -111,19 +113,23 @@ CASES = [
 ]
 
 
-def _time(command: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS bytes of the process tree, exit code."""
+def _time(command: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+    """Wall seconds, CPU seconds (user + system, the process and the children it waited for), peak RSS
+    bytes of the process tree, exit code. On a busy machine CPU seconds say more than wall seconds."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))
         time.sleep(0.02)
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):
         print(f"  exit {proc.returncode}: {' '.join(err.strip().splitlines()[-1:])}", file=sys.stderr)
-    return took, peak, proc.returncode
+    return took, cpu, peak, proc.returncode
 
 
 def _load() -> str:
@@ -153,7 +159,7 @@ def main() -> None:
         load_before = _load()
         rows = []
         for case, command, size in prepared:
-            times, peaks, codes = [], [], set()
+            times, cpus, peaks, codes = [], [], [], set()
             for i in range(args.runs):
                 out = work / f"out-{case.name}-{i}"
                 env = dict(base_env)
@@ -165,20 +171,22 @@ def main() -> None:
                     home = work / f"empty-home-{case.name}-{i}"
                     home.mkdir()
                     env["HOME"] = str(home)
-                took, peak, code = _time(_cmd(*(a.replace("{out}", str(out)) for a in command)), env)
+                took, cpu, peak, code = _time(_cmd(*(a.replace("{out}", str(out)) for a in command)), env)
                 times.append(took)
+                cpus.append(cpu)
                 peaks.append(peak)
                 codes.add(code)
                 shutil.rmtree(out, ignore_errors=True)
-            rows.append((case.name, f"{case.what}: {size}", statistics.median(times), times, max(peaks),
-                         case.target, codes))
+            rows.append((case.name, f"{case.what}: {size}", statistics.median(times), times,
+                         statistics.median(cpus), max(peaks), case.target, codes))
         load_after = _load()
     print(f"\nWhole commands, median of {args.runs} (machine: {os.cpu_count()} cores; load average "
           f"{load_before} before, {load_after} after)")
-    print(f"{'case':<10} {'command and input':<78} {'median':>7}  {'runs':<22} {'peak RSS':>9}  target  exit")
-    for name, what, median, times, peak, target, codes in rows:
+    print(f"{'case':<10} {'command and input':<78} {'median':>7}  {'runs':<22} {'CPU':>7} {'peak RSS':>9}  "
+          "target  exit")
+    for name, what, median, times, cpu, peak, target, codes in rows:
         runs = " ".join(f"{t:.2f}" for t in times)
-        print(f"{name:<10} {what:<78} {median:>6.2f}s  {runs:<22} {peak / 2**20:>6,.0f} MB  {target}  "
+        print(f"{name:<10} {what:<78} {median:>6.2f}s  {runs:<22} {cpu:>6.2f}s {peak / 2**20:>6,.0f} MB  {target}  "
               f"{','.join(map(str, sorted(codes)))}")
 
 
