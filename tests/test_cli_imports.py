@@ -16,6 +16,7 @@ import pytest
 from statreturns.cin.build import build_cin_frames
 from statreturns.cin.xml_writer import write_cin_xml
 from statreturns.generate import Config, generate
+from statreturns.ssda903 import postcodes
 from statreturns.ssda903.build import build_903_frames
 from statreturns.ssda903.writer import write_csv_set
 
@@ -35,6 +36,7 @@ print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("validate-inputs")
+    postcodes.ensure_cache()  # as the install step does (a no-op when the installation has it)
     tables = generate(Config(children=60, seed=5, year=2026))
     write_cin_xml(build_cin_frames(tables, 2026), out / "cin.xml", year=2026, lea="356")
     write_csv_set(build_903_frames(tables, 2026), out / "now", 2026)
