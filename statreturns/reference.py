@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -45,6 +44,8 @@ def minus_working_days(date: pd.Timestamp, days: int) -> pd.Timestamp:
 
 @cache
 def _code_file(name: str) -> dict:
+    import yaml  # only when a code list is asked for: `validate` often needs none
+
     with data_path("codes", f"{name}.yaml").open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 

@@ -9,7 +9,7 @@ import pandas as pd
 from statreturns.cin.tables import build_tables as build_cin_tables
 from statreturns.cin.tables import date_issues
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, counts_by_rule, run_rules
-from statreturns.files import write_bytes_atomic, write_people_csv
+from statreturns.files import write_people_csv
 from statreturns.ssda903.tables import build_tables as build_903_tables
 
 
@@ -113,24 +113,19 @@ def write_issue_files(result: RunResult, out: Path) -> dict[str, Path]:
 
 
 def write_issues_xlsx(result: RunResult, path: Path) -> Path:
-    """A workbook a caseworker can filter: findings, counts by rule, and rule status."""
-    import io
+    """A workbook a caseworker can filter: findings, counts by rule, and rule status (header frozen and
+    filtered, messages wide). Data are written as text or numbers, never as formulas; findings beyond
+    Excel's row limit continue on further sheets (see statreturns.workbook)."""
+    from statreturns.files import open_atomic
+    from statreturns.workbook import Sheet, write_workbook
 
-    buffer = io.BytesIO()
     findings = result.issues[ISSUE_COLUMNS].rename(columns=str.title)
-    counts = counts_by_rule(result.issues)
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as xl:
-        findings.to_excel(xl, sheet_name="Findings", index=False)
-        counts.to_excel(xl, sheet_name="Counts by rule", index=False)
-        result.rule_status.to_excel(xl, sheet_name="Rules run", index=False)
-        for name, frame in (("Findings", findings), ("Counts by rule", counts), ("Rules run", result.rule_status)):
-            sheet = xl.sheets[name]
-            sheet.freeze_panes(1, 0)
-            sheet.autofilter(0, 0, max(len(frame), 1), max(len(frame.columns) - 1, 0))
-            for i, col in enumerate(frame.columns):
-                width = 60 if col.lower() == "message" else 14
-                sheet.set_column(i, i, width)
-    return write_bytes_atomic(buffer.getvalue(), path)
+    sheets = [Sheet(name, frame, widths={c: 60 for c in frame.columns if str(c).lower() == "message"})
+              for name, frame in (("Findings", findings), ("Counts by rule", counts_by_rule(result.issues)),
+                                  ("Rules run", result.rule_status))]
+    with open_atomic(path) as fh:
+        write_workbook(fh, sheets)
+    return path
 
 
 def summary_counts(result: RunResult) -> dict[str, int]:

@@ -1,4 +1,7 @@
-"""The run report as a workbook people filter: Summary, By rule, By child, Trend, Rules not run."""
+"""The run report as a workbook people filter: Summary, By rule, By child, Trend, Rules not run.
+
+A sheet over Excel's row limit (By child, in a very large run) continues on further sheets named
+``By child (1 of N)``, ... (statreturns.workbook)."""
 
 from __future__ import annotations
 
@@ -12,13 +15,13 @@ from statreturns.files import write_bytes_atomic
 from statreturns.report import findings, measures
 from statreturns.report.html import RETURN_LABELS, generated_label
 from statreturns.report.model import ReportInput, period, year_label
+from statreturns.workbook import HEADER_SHADED, WRAP, Sheet, write_workbook
 
 SHEETS = ("Summary", "By rule", "Cross-return checks", "By child", "Trend", "Rules not run")
 WIDTHS = {"DfE message": 70, "What to do": 70, "Reason": 60, "Measure": 48, "Category": 44, "Value": 44, "Item": 26, "Field": 30,
           "Child": 18, "Table": 18, "Return": 12}
 
-# Cell text is data: never let a value that starts with "=" or looks like a URL become a formula or link.
-_WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# Cell text is data: statreturns.workbook never writes a formula or a link, whatever a value starts with.
 
 
 def _return_label(frame: pd.DataFrame) -> pd.Series:
@@ -95,27 +98,17 @@ def workbook_bytes(run: ReportInput) -> bytes:
     created = run.generated_at
     if created.tzinfo is not None:
         created = created.astimezone(UTC).replace(tzinfo=None)
+    sheets = [Sheet(name, frame, widths=_widths(frame), header_style=HEADER_SHADED,
+                    column_style={c: WRAP for c, w in _widths(frame).items() if w >= 40})
+              for name, frame in frames.items()]
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": _WORKBOOK_OPTIONS}) as xl:
-        xl.book.set_properties({"title": f"Validation report LA {run.la_code} {year_label(run.year)}",
-                                "created": created})
-        header = xl.book.add_format({"bold": True, "bg_color": "#F3F2F1", "bottom": 2, "text_wrap": True,
-                                     "valign": "top"})
-        wrap = xl.book.add_format({"text_wrap": True, "valign": "top"})
-        for name, frame in frames.items():
-            frame.to_excel(xl, sheet_name=name, index=False)
-            _style(xl.sheets[name], frame, header, wrap)
+    write_workbook(buffer, sheets, title=f"Validation report LA {run.la_code} {year_label(run.year)}",
+                   created=created)
     return buffer.getvalue()
 
 
-def _style(sheet, frame: pd.DataFrame, header, wrap) -> None:
-    sheet.freeze_panes(1, 0)
-    last_col = max(len(frame.columns) - 1, 0)
-    sheet.autofilter(0, 0, max(len(frame), 1), last_col)
-    for i, col in enumerate(frame.columns):
-        sheet.write_string(0, i, str(col), header)
-        width = WIDTHS.get(str(col), max(10, min(24, len(str(col)) + 4)))
-        sheet.set_column(i, i, width, wrap if width >= 40 else None)
+def _widths(frame: pd.DataFrame) -> dict[str, float]:
+    return {str(c): WIDTHS.get(str(c), max(10, min(24, len(str(c)) + 4))) for c in frame.columns}
 
 
 def write_xlsx(run: ReportInput, path: Path) -> Path:

