@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--parallel-runs", type=int, default=os.cpu_count() or 2,
                      help="partitions' runs at once (default: the number of cores)")
     run.add_argument("--queue", default=None, help="celery: the workers' queue (default $STATRETURNS_CELERY_QUEUE)")
+    run.add_argument("--hub-report", action="store_true",
+                     help="then write each year's hub report (every configured LA side by side)")
 
     worker = sub.add_parser("worker", help="start a Celery worker for Dagster steps (--executor celery)")
     worker.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="steps at once")
@@ -201,8 +203,19 @@ def _run(args: argparse.Namespace) -> int:
     engine = "multiprocess" if args.multiprocess else args.executor
     if args.parallel_runs < 1 or args.max_concurrent < 1:
         raise UsageError("--parallel-runs and --max-concurrent must be at least 1")
-    return _run_partitions(parts, Path(args.run_dir), "run", engine, parallel=args.parallel_runs,
+    code = _run_partitions(parts, Path(args.run_dir), "run", engine, parallel=args.parallel_runs,
                            max_concurrent=args.max_concurrent, queue=args.queue)
+    if args.hub_report:
+        from pipelines.runner import run_hub_reports
+
+        for outcome in run_hub_reports([p.year for p in parts], Path(args.run_dir)):
+            made = outcome.metadata.get("hub_report", {})
+            print(f"Hub report {outcome.partition.year}: {made.get('councils', 0)} councils, "
+                  f"{made.get('blocked', 0)} blocked: {made.get('hub_html', 'not written')}")
+            if outcome.failed:
+                print("statreturns: the hub report failed (see the run in the Dagster UI)", file=sys.stderr)
+                code = EXIT_UNREADABLE
+    return code
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -14,13 +14,13 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from assets import cin_census, ingest, reports, retention, ssda903
+from assets import cin_census, hub, ingest, reports, retention, ssda903
 from assets.resources import Settings, TablesIOManager
 from pipelines.executors import statreturns_executor
 from pipelines.progress import progress_logger
 from pipelines.schedules import inbox_sensors, schedules_for
 
-MODULES = [ingest, cin_census, ssda903, reports, retention]
+MODULES = [ingest, cin_census, ssda903, reports, retention, hub]
 RETURN_GROUPS = ("sources", "canonical", "cin_census", "ssda903", "reports")
 
 all_assets = load_assets_from_modules(MODULES)
@@ -39,7 +39,7 @@ def make_definitions(run_dir: str = "run", **settings: object) -> Definitions:
     return Definitions(
         assets=all_assets,
         asset_checks=all_checks,
-        jobs=[main_job, *retention.JOBS],
+        jobs=[main_job, hub.hub_job, *retention.JOBS],
         schedules=[*schedules_for(main_job), *retention.SCHEDULES],
         sensors=inbox_sensors(main_job, Path(run_dir)),
         resources={"settings": Settings(run_dir=run_dir, **settings), "tables_io": TablesIOManager(run_dir=run_dir)},

@@ -138,3 +138,20 @@ def run_partitions(parts: list[Partition], run_dir: Path, run_config: dict | Non
     with pool:
         futures = [pool.submit(_one_partition, part, str(run_dir), run_config) for part in parts]
         return [future.result() for future in futures]
+
+
+def run_hub_reports(years: list[int], run_dir: Path) -> list[Outcome]:
+    """The hub report of each collection year (councils side by side), in-process, after the LAs' runs."""
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import make_definitions, settings_from_env
+
+    settings = {k: v for k, v in settings_from_env().items() if k != "run_dir"}
+    job = make_definitions(run_dir=str(run_dir), **settings).resolve_job_def("hub")
+    outcomes = []
+    with DagsterInstance.get() as instance:
+        for year in sorted(set(years)):
+            started = time.perf_counter()
+            result = job.execute_in_process(instance=instance, partition_key=str(year), raise_on_error=False)
+            outcomes.append(_outcome(Partition(year, "hub"), result.all_events, time.perf_counter() - started))
+    return outcomes
