@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from dagster import RetryPolicy, job, op
 
 from statreturns.generate import Config, write_extracts, write_sources_file
 from statreturns.reference import DATA_DIR
@@ -270,3 +271,49 @@ def test_every_step_of_the_main_job_may_be_retried_but_retention_apply_may_not()
         job = defs.resolve_job_def(name)
         for node in job.nodes:
             assert job.get_retry_policy_for_handle(NodeHandle(node.name, None)) is None, (name, node.name)
+
+
+@op
+def _only_step() -> int:
+    return 1
+
+
+@job
+def _no_policy():
+    _only_step()
+
+
+@job(op_retry_policy=RetryPolicy(max_retries=1))
+def _one_retry():
+    _only_step()
+
+
+@pytest.mark.parametrize(("job_def", "earlier", "refused"), [
+    (_no_policy, 0, None), (_no_policy, 1, "has no retry policy"),
+    (_one_retry, 1, None), (_one_retry, 2, "allows 1 retries"),
+])
+def test_a_step_back_from_a_lost_worker_runs_again_only_as_its_retry_policy_allows(job_def, earlier, refused):
+    """The worker's gate: `earlier` workers already started the step in this run."""
+    from dagster import reconstructable
+    from dagster._core.events import EngineEventData
+    from dagster._core.test_utils import create_run_for_test, instance_for_test
+    from dagster._grpc.types import ExecuteStepArgs
+    from dagster._serdes import pack_value
+
+    from pipelines.worker import StepNotRetried, check_may_run
+
+    recon = reconstructable(job_def)
+    with instance_for_test() as instance:
+        run = create_run_for_test(instance, job_name=job_def.name)
+        for n in range(earlier):
+            instance.report_engine_event("Executing steps _only_step in celery worker", run,
+                                         EngineEventData({"Celery worker": f"w{n}@test"}), step_key="_only_step")
+        instance.report_engine_event("another step's worker", run, EngineEventData({"Celery worker": "x@test"}),
+                                     step_key="other_step")
+        args = ExecuteStepArgs(job_origin=recon.get_python_origin(), run_id=run.run_id,
+                               step_keys_to_execute=["_only_step"], instance_ref=instance.get_ref())
+        if refused is None:
+            check_may_run(pack_value(args), recon.to_dict())
+        else:
+            with pytest.raises(StepNotRetried, match=refused):
+                check_may_run(pack_value(args), recon.to_dict())
