@@ -9,6 +9,7 @@ instance under DAGSTER_HOME and show in the UI.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -64,11 +65,22 @@ def _outcome(part: Partition, events, took: float) -> Outcome:
     return out
 
 
-def run_in_process(parts: list[Partition], run_dir: Path, instance, **settings: object) -> list[Outcome]:
-    from pipelines.definitions import make_definitions, settings_from_env
+@functools.lru_cache(maxsize=4)
+def _job_for(run_dir: str, settings: tuple[tuple[str, object], ...], name: str = "main"):
+    """A job of the code location with the run folder's resources, built once per process."""
+    from pipelines.definitions import make_definitions
 
-    settings = {**{k: v for k, v in settings_from_env().items() if k != "run_dir"}, **settings}
-    job = make_definitions(run_dir=str(run_dir), **settings).resolve_job_def("main")
+    return make_definitions(run_dir=run_dir, **dict(settings)).resolve_job_def(name)
+
+
+def _settings(**settings: object) -> tuple[tuple[str, object], ...]:
+    from pipelines.definitions import settings_from_env
+
+    return tuple(sorted({**{k: v for k, v in settings_from_env().items() if k != "run_dir"}, **settings}.items()))
+
+
+def run_in_process(parts: list[Partition], run_dir: Path, instance, **settings: object) -> list[Outcome]:
+    job = _job_for(str(run_dir), _settings(**settings))
     outcomes = []
     for part in parts:
         started = time.perf_counter()
@@ -101,14 +113,21 @@ def run_job(parts: list[Partition], instance, run_config: dict, run_dir: Path) -
     return outcomes
 
 
-def _one_partition(part: Partition, run_dir: str, run_config: dict | None) -> Outcome:
-    """One partition's run in a process of the pool (the instance is opened here, after the fork)."""
+_POOL_INSTANCE = None  # each pool process's own Dagster instance, opened after the fork
+
+
+def _open_instance() -> None:
+    global _POOL_INSTANCE  # noqa: PLW0603 - one per pool process, for every partition it runs
     from dagster import DagsterInstance
 
-    with DagsterInstance.get() as instance:
-        if run_config is None:
-            return run_in_process([part], Path(run_dir), instance)[0]
-        return run_job([part], instance, run_config, Path(run_dir))[0]
+    _POOL_INSTANCE = DagsterInstance.get()
+
+
+def _one_partition(part: Partition, run_dir: str, run_config: dict | None) -> Outcome:
+    """One partition's run in a process of the pool."""
+    if run_config is None:
+        return run_in_process([part], Path(run_dir), _POOL_INSTANCE)[0]
+    return run_job([part], _POOL_INSTANCE, run_config, Path(run_dir))[0]
 
 
 def run_partitions(parts: list[Partition], run_dir: Path, run_config: dict | None, parallel: int) -> list[Outcome]:
@@ -134,7 +153,8 @@ def run_partitions(parts: list[Partition], run_dir: Path, run_config: dict | Non
         instance.get_runs_count()
     # Fork: the pool's processes inherit the imported code location and the environment; no Dagster
     # instance is open in this process any more, so none is shared across the fork.
-    pool = ProcessPoolExecutor(max_workers=min(parallel, len(parts)), mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=min(parallel, len(parts)), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_open_instance)
     with pool:
         futures = [pool.submit(_one_partition, part, str(run_dir), run_config) for part in parts]
         return [future.result() for future in futures]
@@ -144,10 +164,7 @@ def run_hub_reports(years: list[int], run_dir: Path) -> list[Outcome]:
     """The hub report of each collection year (councils side by side), in-process, after the LAs' runs."""
     from dagster import DagsterInstance
 
-    from pipelines.definitions import make_definitions, settings_from_env
-
-    settings = {k: v for k, v in settings_from_env().items() if k != "run_dir"}
-    job = make_definitions(run_dir=str(run_dir), **settings).resolve_job_def("hub")
+    job = _job_for(str(run_dir), _settings(), "hub")
     outcomes = []
     with DagsterInstance.get() as instance:
         for year in sorted(set(years)):
