@@ -317,3 +317,22 @@ def test_a_step_back_from_a_lost_worker_runs_again_only_as_its_retry_policy_allo
         else:
             with pytest.raises(StepNotRetried, match=refused):
                 check_may_run(pack_value(args), recon.to_dict())
+
+
+def test_the_run_config_picks_the_engine_and_in_process_is_the_default():
+    from dagster import validate_run_config
+
+    from pipelines.definitions import defs
+    from pipelines.executors import BrokerUnavailable, celery_executor_for, run_config_for
+
+    main = defs.resolve_job_def("main")
+    assert main.executor_def.name == "statreturns"
+    assert list(validate_run_config(main, {})["execution"]["statreturns"]) == ["in_process"]
+    for engine in ("in_process", "multiprocess", "celery"):
+        chosen = validate_run_config(main, run_config_for(engine, max_concurrent=2, queue="q"))
+        assert list(chosen["execution"]["statreturns"]) == [engine]
+    with pytest.raises(ValueError, match="unknown executor"):
+        run_config_for("threads")
+    with pytest.raises(BrokerUnavailable, match="does not answer"):
+        celery_executor_for({"broker": "pyamqp://guest:guest@127.0.0.1:1//", "queue": None,
+                             "retries": {"enabled": {}}})
