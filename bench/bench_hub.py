@@ -115,6 +115,11 @@ def _run(executor: str, args: argparse.Namespace, root: Path, base_env: dict[str
         took = time.perf_counter() - started
     finally:
         _stop(workers)
+        if executor == "celery":
+            from kombu import Connection
+
+            with Connection(env.get("STATRETURNS_CELERY_BROKER", "pyamqp://guest:guest@127.0.0.1:5672//")) as conn:
+                conn.default_channel.queue_delete(env["STATRETURNS_CELERY_QUEUE"])
     summaries = [line.strip() for line in lines if line.startswith("Collection year")]
     print(f"hub run, executor {executor}: {len(summaries)} partitions ({n_las} LAs, collection year {args.year}) "
           f"in {took:.1f}s with parallel_runs={args.parallel_runs}"

@@ -47,6 +47,14 @@ sys.exit(run_worker(1, name="victim@test"))
 """
 
 
+def delete_queue(broker: str, queue: str) -> None:
+    """A test run's queue is its own: remove it from RabbitMQ when the run is over."""
+    from kombu import Connection
+
+    with Connection(broker, connect_timeout=3) as conn:
+        conn.default_channel.queue_delete(queue)
+
+
 def _broker_answers() -> bool:
     from pipelines.executors import BrokerUnavailable, probe_broker
 
@@ -94,6 +102,7 @@ def hub(tmp_path_factory, postgres_url, broker) -> Iterator[dict]:
     try:
         yield {"root": root, "env": env, "db_url": url.set(database=db)}
     finally:
+        delete_queue(broker, env["STATRETURNS_CELERY_QUEUE"])
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         admin.dispose()
