@@ -1,7 +1,8 @@
 """The `statreturns` command line.
 
     statreturns demo
-    statreturns run [--year Y ...] [--la LA ...] [--multiprocess]
+    statreturns run [--year Y ...] [--la LA ...] [--executor in_process|multiprocess|celery] [--parallel-runs N]
+    statreturns worker [--concurrency N] [--queue Q]
     statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] --out DIR
     statreturns validate cin FILE.xml --year Y --out DIR [--draft]
     statreturns validate ssda903 DIR --year Y [--previous DIR] [--la LA] [--extra] --out DIR
@@ -36,8 +37,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--year", type=int, action="append", default=[], help="a collection year (repeatable)")
     run.add_argument("--la", action="append", default=[], help="a 3-digit LA number (repeatable)")
     run.add_argument("--run-dir", default=os.environ.get("STATRETURNS_RUN_DIR", "run"))
-    run.add_argument("--multiprocess", action="store_true", help="run steps in parallel processes")
-    run.add_argument("--max-concurrent", type=int, default=os.cpu_count() or 2)
+    run.add_argument("--executor", choices=("in_process", "multiprocess", "celery"), default="in_process",
+                     help="where each run's steps execute (default: in the run's own process)")
+    run.add_argument("--multiprocess", action="store_true", help="same as --executor multiprocess")
+    run.add_argument("--max-concurrent", type=int, default=os.cpu_count() or 2,
+                     help="multiprocess: steps of one run at once")
+    run.add_argument("--parallel-runs", type=int, default=os.cpu_count() or 2,
+                     help="partitions' runs at once (default: the number of cores)")
+    run.add_argument("--queue", default=None, help="celery: the workers' queue (default $STATRETURNS_CELERY_QUEUE)")
+    run.add_argument("--hub-report", action="store_true",
+                     help="then write each year's hub report (every configured LA side by side)")
+
+    worker = sub.add_parser("worker", help="start a Celery worker for Dagster steps (--executor celery)")
+    worker.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="steps at once")
+    worker.add_argument("--queue", default=None, help="the queue to take steps from (default $STATRETURNS_CELERY_QUEUE)")
+    worker.add_argument("--name", default=None, help="the worker's name (default: statreturns-<random>@host)")
 
     gen = sub.add_parser("generate", help="write synthetic council and school extracts")
     gen.add_argument("--children", type=int, default=300)
@@ -82,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(Path(args.run_dir))
         if args.command == "run":
             return _run(args)
+        if args.command == "worker":
+            return _worker(args)
         if args.command == "generate":
             return _generate(args)
         for ext in _extensions():
@@ -92,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             return _validate_cin(args)
         return _validate_903(args)
     except (UsageError, ValueError, OSError) as exc:
-        # Our readers' messages name the file and line, never a value.
+        # Our readers' messages name the file and line, never a value; a broker that is down is an OSError.
         print(f"statreturns: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
 
@@ -195,24 +211,47 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"not a configured partition: {', '.join(unknown)} "
                          "(set STATRETURNS_YEARS / STATRETURNS_LAS)")
     parts = [Partition(int(y), la) for y in chosen_years for la in chosen_las]
-    return _run_partitions(parts, Path(args.run_dir), "run", args.max_concurrent if args.multiprocess else 0)
+    engine = "multiprocess" if args.multiprocess else args.executor
+    if args.parallel_runs < 1 or args.max_concurrent < 1:
+        raise UsageError("--parallel-runs and --max-concurrent must be at least 1")
+    code = _run_partitions(parts, Path(args.run_dir), "run", engine, parallel=args.parallel_runs,
+                           max_concurrent=args.max_concurrent, queue=args.queue)
+    if args.hub_report:
+        from pipelines.runner import run_hub_reports
+
+        for outcome in run_hub_reports([p.year for p in parts], Path(args.run_dir)):
+            made = outcome.metadata.get("hub_report", {})
+            print(f"Hub report {outcome.partition.year}: {made.get('councils', 0)} councils, "
+                  f"{made.get('blocked', 0)} blocked: {made.get('hub_html', 'not written')}")
+            if outcome.failed:
+                print("statreturns: the hub report failed (see the run in the Dagster UI)", file=sys.stderr)
+                code = EXIT_UNREADABLE
+    return code
 
 
-def _run_partitions(parts: list, run_dir: Path, what: str, max_concurrent: int = 0) -> int:
-    from dagster import DagsterInstance
+def _worker(args: argparse.Namespace) -> int:
+    from pipelines.worker import run_worker
 
-    from pipelines.runner import ensure_dagster_home, run_in_process, run_multiprocess
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    return run_worker(args.concurrency, queue=args.queue, name=args.name)
 
+
+def _run_partitions(parts: list, run_dir: Path, what: str, engine: str = "in_process", parallel: int = 1,
+                    max_concurrent: int | None = None, queue: str | None = None) -> int:
+    from pipelines.executors import broker_url, probe_broker, run_config_for
+    from pipelines.runner import ensure_dagster_home, run_partitions
+
+    if engine == "celery":  # before anything is launched: a broker that is down is one line, not a hang
+        probe_broker(broker_url())
     run_dir.mkdir(parents=True, exist_ok=True)
     home = ensure_dagster_home(run_dir)
     print(f"statreturns {what}: run folder {run_dir.resolve()}, Dagster home {home}")
     started = time.perf_counter()
-    with DagsterInstance.get() as instance:
-        if max_concurrent:
-            os.environ["STATRETURNS_RUN_DIR"] = str(run_dir)
-            outcomes = run_multiprocess(parts, instance, max_concurrent)
-        else:
-            outcomes = run_in_process(parts, run_dir, instance)
+    if engine != "in_process":  # step processes and workers load the code location from the environment
+        os.environ["STATRETURNS_RUN_DIR"] = str(run_dir)
+    run_config = None if engine == "in_process" else run_config_for(engine, max_concurrent=max_concurrent, queue=queue)
+    outcomes = run_partitions(parts, run_dir, run_config, parallel)
     failed = False
     for outcome in outcomes:
         _print_summary(run_dir, outcome)

@@ -1,12 +1,15 @@
 """Running the main job for partitions (collection year × LA) from the command line.
 
 `statreturns demo` runs one partition in-process; `statreturns run` runs any set of years and LAs, one
-Dagster run per partition, in-process or with the multiprocess executor (steps in parallel processes).
-Either way the runs are recorded in the Dagster instance under DAGSTER_HOME and show in the UI.
+Dagster run per partition, several partitions at once (a pool of processes), each run's steps in its
+own process by default, or with the multiprocess executor (steps in parallel processes) or the Celery
+executor (steps on `statreturns worker` processes). Either way the runs are recorded in the Dagster
+instance under DAGSTER_HOME and show in the UI.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -62,11 +65,22 @@ def _outcome(part: Partition, events, took: float) -> Outcome:
     return out
 
 
-def run_in_process(parts: list[Partition], run_dir: Path, instance, **settings: object) -> list[Outcome]:
-    from pipelines.definitions import make_definitions, settings_from_env
+@functools.lru_cache(maxsize=4)
+def _job_for(run_dir: str, settings: tuple[tuple[str, object], ...], name: str = "main"):
+    """A job of the code location with the run folder's resources, built once per process."""
+    from pipelines.definitions import make_definitions
 
-    settings = {**{k: v for k, v in settings_from_env().items() if k != "run_dir"}, **settings}
-    job = make_definitions(run_dir=str(run_dir), **settings).resolve_job_def("main")
+    return make_definitions(run_dir=run_dir, **dict(settings)).resolve_job_def(name)
+
+
+def _settings(**settings: object) -> tuple[tuple[str, object], ...]:
+    from pipelines.definitions import settings_from_env
+
+    return tuple(sorted({**{k: v for k, v in settings_from_env().items() if k != "run_dir"}, **settings}.items()))
+
+
+def run_in_process(parts: list[Partition], run_dir: Path, instance, **settings: object) -> list[Outcome]:
+    job = _job_for(str(run_dir), _settings(**settings))
     outcomes = []
     for part in parts:
         started = time.perf_counter()
@@ -76,20 +90,85 @@ def run_in_process(parts: list[Partition], run_dir: Path, instance, **settings: 
     return outcomes
 
 
-def run_multiprocess(parts: list[Partition], instance, max_concurrent: int) -> list[Outcome]:
-    """One run per partition with the multiprocess executor. Settings come from the environment
-    (STATRETURNS_RUN_DIR, ...), since the step processes load the code location themselves."""
+def resources_config(run_dir: Path) -> dict:
+    """The run folder as run config, so that it travels with the run to step processes and workers
+    (which load the code location themselves, with their own environment)."""
+    folder = {"config": {"run_dir": str(run_dir.resolve())}}
+    return {"resources": {"settings": folder, "tables_io": folder}}
+
+
+def run_job(parts: list[Partition], instance, run_config: dict, run_dir: Path) -> list[Outcome]:
+    """One run per partition of the code location's main job, with the executor the run config picks
+    (multiprocess or celery). Other settings come from the environment (STATRETURNS_SOURCES, ...), which
+    every process loading the code location shares."""
     from dagster import execute_job, reconstructable
 
     outcomes = []
-    # A forkserver with the code location preloaded: each step's process starts in a fraction of a
-    # second instead of importing pandas, pandera and Dagster afresh.
-    start = {"forkserver": {"preload_modules": ["pipelines.definitions"]}}
-    config = {"execution": {"config": {"max_concurrent": max_concurrent, "start_method": start}},
-              "loggers": {"progress": {}}}
+    config = {**run_config, **resources_config(run_dir), "loggers": {"progress": {}}}
     for part in parts:
         started = time.perf_counter()
         tags = PARTITIONS.get_tags_for_partition_key(part.key)
         with execute_job(reconstructable(main_job), instance, run_config=config, tags=tags) as result:
             outcomes.append(_outcome(part, result.all_events, time.perf_counter() - started))
+    return outcomes
+
+
+_POOL_INSTANCE = None  # each pool process's own Dagster instance, opened after the fork
+
+
+def _open_instance() -> None:
+    global _POOL_INSTANCE  # noqa: PLW0603 - one per pool process, for every partition it runs
+    from dagster import DagsterInstance
+
+    _POOL_INSTANCE = DagsterInstance.get()
+
+
+def _one_partition(part: Partition, run_dir: str, run_config: dict | None) -> Outcome:
+    """One partition's run in a process of the pool."""
+    if run_config is None:
+        return run_in_process([part], Path(run_dir), _POOL_INSTANCE)[0]
+    return run_job([part], _POOL_INSTANCE, run_config, Path(run_dir))[0]
+
+
+def run_partitions(parts: list[Partition], run_dir: Path, run_config: dict | None, parallel: int) -> list[Outcome]:
+    """Every partition's run, `parallel` at a time, each in a process of a pool forked from this one
+    (which has the code location imported already, so a run starts in milliseconds). `run_config`
+    None runs each partition's steps in-process; else it picks the executor (see pipelines.executors).
+    Outcomes come back in the order of `parts`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dagster import DagsterInstance
+
+    import pipelines.definitions  # noqa: F401 - loaded before the fork, once for every run
+
+    if parallel <= 1 or len(parts) <= 1:
+        with DagsterInstance.get() as instance:
+            if run_config is None:
+                return run_in_process(parts, run_dir, instance)
+            return run_job(parts, instance, run_config, run_dir)
+    # The instance's storage is created (and migrated) here, once: runs starting together on a fresh
+    # instance would otherwise each try to create it.
+    with DagsterInstance.get() as instance:
+        instance.get_runs_count()
+    # Fork: the pool's processes inherit the imported code location and the environment; no Dagster
+    # instance is open in this process any more, so none is shared across the fork.
+    pool = ProcessPoolExecutor(max_workers=min(parallel, len(parts)), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_open_instance)
+    with pool:
+        futures = [pool.submit(_one_partition, part, str(run_dir), run_config) for part in parts]
+        return [future.result() for future in futures]
+
+
+def run_hub_reports(years: list[int], run_dir: Path) -> list[Outcome]:
+    """The hub report of each collection year (councils side by side), in-process, after the LAs' runs."""
+    from dagster import DagsterInstance
+
+    job = _job_for(str(run_dir), _settings(), "hub")
+    outcomes = []
+    with DagsterInstance.get() as instance:
+        for year in sorted(set(years)):
+            started = time.perf_counter()
+            result = job.execute_in_process(instance=instance, partition_key=str(year), raise_on_error=False)
+            outcomes.append(_outcome(Partition(year, "hub"), result.all_events, time.perf_counter() - started))
     return outcomes

@@ -91,8 +91,11 @@ def write_tables(engine: sa.Engine, tables: dict[str, pd.DataFrame]) -> dict[str
                     data[col] = data[col].astype("object").where(data[col].notna(), None)
                 else:
                     data[col] = data[col].astype("object").where(data[col].notna(), None)
+            # One prepared INSERT run over the rows (the driver's executemany): a multi-row VALUES
+            # statement costs SQLAlchemy a compile per chunk (most of a partition's load time on SQLite)
+            # and breaks PostgreSQL's 65,535-parameter limit past ~4,600 children.
             data.to_sql(PREFIX + name, conn, if_exists="replace", index=False, dtype=sql_types(name),
-                        chunksize=10_000, method="multi")
+                        chunksize=10_000)
             counts[name] = len(data)
     return counts
 

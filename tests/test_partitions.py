@@ -99,14 +99,15 @@ def test_two_las_two_years_on_postgres_instance_storage(extracts, tmp_path, post
     home.mkdir()
     (home / "dagster.yaml").write_text((DATA_DIR.parent / "deploy" / "dagster.postgres.yaml").read_text())
     url = sa.make_url(postgres_url)
+    db_url = url.set(database=db).render_as_string(hide_password=False)
     try:
         env = _env(extracts, tmp_path, home, DAGSTER_PG_HOST=url.host or "127.0.0.1",
                    DAGSTER_PG_PORT=str(url.port or 5432), DAGSTER_PG_USER=url.username or "postgres",
                    DAGSTER_PG_PASSWORD=url.password or "", DAGSTER_PG_DB=db,
-                   STATRETURNS_DATABASE_URL=postgres_url.replace("/test", f"/{db}"))
+                   STATRETURNS_DATABASE_URL=db_url)
         _check_whole_graph(env, tmp_path)
         # The instance really is PostgreSQL, and each LA's warehouse its own schema.
-        with sa.create_engine(postgres_url.replace("/test", f"/{db}")).connect() as conn:
+        with sa.create_engine(db_url).connect() as conn:
             tables = set(conn.execute(sa.text("SELECT table_name FROM information_schema.tables")).scalars())
             schemas = set(conn.execute(sa.text("SELECT schema_name FROM information_schema.schemata")).scalars())
         assert {"runs", "event_logs"} <= tables
