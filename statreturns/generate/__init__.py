@@ -35,11 +35,13 @@ def write_sources_file(path: Path, root: str) -> Path:
 
 
 def write_extracts(cfg: Config, out: Path) -> dict[str, int]:
-    """Generate, inject faults, and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``."""
+    """Generate, inject faults, and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``
+    and ``out/sources.yaml`` (locations relative to it, so the folder can be moved)."""
     clean = generate(cfg)
     tables, faults = inject(clean, cfg.fault_rate, cfg.seed)
     written = write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
     write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
     write_csv_atomic(faults, out / "faults.csv")
+    write_sources_file(out / "sources.yaml", ".")
     rows = sum(len(v) for v in tables.values())
     return {"rows": rows, "files": len(written) + 2, "faults": len(faults)}
