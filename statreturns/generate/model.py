@@ -58,6 +58,13 @@ def generate(cfg: Config) -> dict[str, pd.DataFrame]:
     tables.update(looked_after(rng, cfg, children, ref))
     # Unaccompanied asylum-seeking children have no home address here, hence no home postcode.
     children.loc[children["child_id"].isin(tables["uasc"]["child_id"]), "home_postcode"] = None
+    # A young mother's child is born while she is looked after or before, never after she left care (625).
+    eps = tables["la_episodes"]
+    left = eps.loc[eps["DEC"].notna()].groupby("child_id")["DEC"].max().drop(
+        eps.loc[eps["DEC"].isna(), "child_id"], errors="ignore")
+    after = children["child_id"].map(left)
+    later = (children["MC_DOB"] > after).to_numpy()
+    children.loc[later, "MC_DOB"] = after[later] - pd.Timedelta(days=30)
     tables["school_pupils"] = school_roll(rng, cfg, children, ref)
     return tables
 
@@ -74,7 +81,6 @@ def _children(rng: np.random.Generator, cfg: Config, ref: np.datetime64) -> pd.D
     dob = nat_where(dob, unborn)
     sex = np.where(rng.random(n) < 0.515, "M", "F").astype(object)
     sex[unborn] = "U"
-    sex[(~unborn) & (rng.random(n) < 0.004)] = "U"
     school_age = age_days >= 5 * 365
     has_upn = school_age & (rng.random(n) < 0.96)
     upn = make_upns(rng, n, cfg.year, age_days)

@@ -65,6 +65,21 @@ def continuously_looked_after(eps: pd.DataFrame, start: pd.Timestamp, end: pd.Ti
     return set(eps.loc[overlap, "child_id"]) - set(eps.loc[overlap & breaks, "child_id"])
 
 
+def _care_leavers(eps: pd.DataFrame, children: pd.DataFrame, end: pd.Timestamp) -> set:
+    """Young people whose 17th to 21st birthday falls in the year after their care ended (OC3's cohort:
+    not while still looked after, 1007; not a birthday on or before leaving, 1016)."""
+    dob = children.set_index("child_id")["PersonBirthDate"].dropna()
+    age = end.year - dob.dt.year - ((dob.dt.month > end.month) | ((dob.dt.month == end.month)
+                                                                 & (dob.dt.day > end.day)))
+    bday = pd.Series([d + pd.DateOffset(years=int(a)) for d, a in zip(dob, age, strict=True)], index=dob.index,
+                     dtype="datetime64[ns]")
+    still = eps.loc[eps["DEC"].isna(), "child_id"]
+    left = eps.loc[eps["DEC"].notna()].groupby("child_id")["DEC"].max().drop(still, errors="ignore")
+    b = bday.reindex(left.index)
+    a = age.reindex(left.index)
+    return set(left.index[((a >= 17) & (a <= 21) & (left < b)).to_numpy()])
+
+
 def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
     start = pd.Timestamp(year=year - 1, month=4, day=1)
     end = pd.Timestamp(year=year, month=3, day=31)
@@ -84,6 +99,8 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
         "MOTHER": kids["MOTHER"].where(kids["Sex"] == "F"), "MC_DOB": _uk(kids["MC_DOB"]),
     })
     out["Episodes"] = eps.rename(columns={"child_id": "CHILD"}).assign(DECOM=_uk(eps["DECOM"]), DEC=_uk(eps["DEC"]))
+    if year < 2026:  # Z1 ("other placement") was split into Z11-Z14 from 2025-26
+        out["Episodes"]["PLACE"] = out["Episodes"]["PLACE"].replace({z: "Z1" for z in ("Z11", "Z12", "Z13", "Z14")})
 
     def per_child(name: str, date_cols: list[str], keep) -> pd.DataFrame:
         frame = tables[name]
@@ -100,9 +117,13 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     out["UASC"]["SEX"] = out["UASC"]["CHILD"].map(out["Header"].set_index("CHILD")["SEX"])
     cla = continuously_looked_after(eps, start, end)
     out["OC2"] = per_child("oc2", [], lambda f: f["child_id"].isin(cla))
-    age_end = (end - children.set_index("child_id")["PersonBirthDate"]).dt.days / 365.25
-    leavers = set(age_end.index[(age_end >= 17) & (age_end < 22)])
-    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(leavers))
+    # Items the DfE asks only from an age stay blank before it, in any year's return (188, 542, 546).
+    oc2_dob = out["OC2"]["CHILD"].map(dob)
+    under = lambda years: (oc2_dob + pd.DateOffset(years=years) > end).to_numpy()  # noqa: E731
+    out["OC2"].loc[under(4), ["SDQ_SCORE", "SDQ_REASON"]] = None
+    out["OC2"].loc[under(10), "CONVICTED"] = None
+    out["OC2"].loc[~under(5), "HEALTH_CHECK"] = None  # health promotion is for the under-fives (546)
+    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(_care_leavers(eps, children, end)))
     out["AD1"] = per_child("ad1", ["DATE_INT", "DATE_MATCH"], lambda f: f["adoption_order_date"].between(start, end))
     out["PlacedAdoption"] = per_child("placed_for_adoption", ["DATE_PLACED", "DATE_PLACED_CEASED"],
                                       lambda f: f["DATE_PLACED"] <= end)
