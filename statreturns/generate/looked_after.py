@@ -86,10 +86,12 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     open_ = is_last & reached_limit & (end_limit[idx] == ref)
     dec = nat_where(dec, open_)
     # Care that ends does not end in the last five days before a 31 March with no social worker after
-    # (SW11bSTG2 would ask for the next one): such an ending is moved a week earlier.
+    # (SW11bSTG2 would ask for the next one): such an ending is moved a week earlier
     md = pd.DatetimeIndex(dec.astype("datetime64[ns]"))
-    late_march = is_last & ~open_ & (md.month == 3) & (md.day >= 26) & (md.day <= 30) & (dec - 7 * DAY > decom)
-    dec = np.where(late_march, dec - 7 * DAY, dec)
+    # (or, for a short last episode, to 31 March).
+    late_march = is_last & ~open_ & (md.month == 3) & (md.day >= 26) & (md.day <= 30)
+    back = dec - 7 * DAY > decom
+    dec = np.where(late_march & back, dec - 7 * DAY, np.where(late_march, dec + (31 - md.day.to_numpy()) * DAY, dec))
 
     change = np.where(rank == 0, "S", pick_codes(rng, {"P": .62, "T": .08, "L": .22, "B": .05, "U": .03}, m))
     new_ls = (change == "S") | np.isin(change, ["L", "B", "U"])

@@ -85,7 +85,8 @@ def _children(rng: np.random.Generator, cfg: Config, ref: np.datetime64) -> pd.D
     has_upn = school_age & (rng.random(n) < 0.96)
     upn = make_upns(rng, n, cfg.year, age_days)
     upn = np.where(has_upn, upn, None)
-    unknown = np.where(school_age, pick_codes(rng, {"UN2": .4, "UN3": .2, "UN4": .2, "UN5": .2}, n), "UN1")
+    # UN4 (UPN not yet obtained) would be wrong for a child looked after for a week by 31 March (210).
+    unknown = np.where(school_age, pick_codes(rng, {"UN2": .5, "UN3": .25, "UN5": .25}, n), "UN1")
     unknown = np.where(has_upn, None, unknown)
     pcs = load_postcodes()
     home = pcs.loc[pcs["use"] == "home", "postcode"].to_numpy()
@@ -117,7 +118,8 @@ def _disabilities(rng: np.random.Generator, children: pd.DataFrame) -> pd.DataFr
     n = len(children)
     count = np.where(rng.random(n) < 0.1, rng.integers(1, 3, n), 0)
     child = np.repeat(children["child_id"].to_numpy(), np.maximum(count, 1))
+    # Codes dealt in turn, so even a small council's return shows the range of them (2887Q asks for 8).
     code = np.where(np.repeat(count, np.maximum(count, 1)) == 0, "NONE",
-                    np.array(DISABILITY)[rng.integers(0, len(DISABILITY), len(child))])
+                    np.array(DISABILITY)[(rng.integers(0, len(DISABILITY)) + np.arange(len(child))) % len(DISABILITY)])
     frame = pd.DataFrame({"child_id": child, "Disability": code.astype(object)})
     return frame.drop_duplicates().reset_index(drop=True)

@@ -117,10 +117,12 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     out["UASC"]["SEX"] = out["UASC"]["CHILD"].map(out["Header"].set_index("CHILD")["SEX"])
     cla = continuously_looked_after(eps, start, end)
     out["OC2"] = per_child("oc2", [], lambda f: f["child_id"].isin(cla))
-    # Items the DfE asks only from an age stay blank before it, in any year's return (188, 542, 546).
+    # Items the DfE asks only from an age stay blank before it, in any year's return (188, 189, 542, 546).
     oc2_dob = out["OC2"]["CHILD"].map(dob)
     under = lambda years: (oc2_dob + pd.DateOffset(years=years) > end).to_numpy()  # noqa: E731
     out["OC2"].loc[under(4), ["SDQ_SCORE", "SDQ_REASON"]] = None
+    seventeen_at_start = (oc2_dob + pd.DateOffset(years=17) <= start).to_numpy()  # SDQ is for 4 to 16 (189)
+    out["OC2"].loc[seventeen_at_start, ["SDQ_SCORE", "SDQ_REASON"]] = None
     out["OC2"].loc[under(10), "CONVICTED"] = None
     out["OC2"].loc[~under(5), "HEALTH_CHECK"] = None  # health promotion is for the under-fives (546)
     out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(_care_leavers(eps, children, end)))
