@@ -38,7 +38,7 @@ def write_extracts(cfg: Config, out: Path) -> dict[str, int]:
     """Generate, inject faults, and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``
     and ``out/sources.yaml`` (locations relative to it, so the folder can be moved)."""
     clean = generate(cfg)
-    tables, faults = inject(clean, cfg.fault_rate, cfg.seed)
+    tables, faults = inject(clean, cfg.fault_rate, cfg.seed, cfg.year)
     written = write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
     write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
     write_csv_atomic(faults, out / "faults.csv")

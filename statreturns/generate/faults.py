@@ -1,57 +1,155 @@
 """Data-quality faults of the kinds caseworkers really make, injected into a clean generated record.
 
-Each faulted child gets exactly one fault, so ``fault_rate`` is the share of children with a fault and
-tests can check every other child's record is still consistent. The list of faults is returned (and
-written beside the extracts) so tests and benchmarks know what the validators should find.
+Each faulted child gets exactly one fault, so ``fault_rate`` is the share of children with a fault
+(among the children in the collection year's returns, where a fault can show) and tests can check
+every other child's record is still consistent. The list of faults is returned (and
+written beside the extracts as ``faults.csv``) with the DfE rule codes each fault must trigger in the
+collection year's returns (``expected_rules``, ``;``-separated), so tests and benchmarks know what the
+validators should find.
+
+The kinds are one table, ``KINDS``: a name, the canonical table it edits, the rules it triggers in the
+CIN census and in the SSDA903 (each counted only when the child is in that return's year), which
+children can take it, and the injector. Another module adds its own kinds with ``register``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-KINDS = ("missing_upn", "bad_check_letter", "end_before_start", "overlapping_episodes", "unknown_code")
+Tables = dict[str, pd.DataFrame]
+FAULT_COLUMNS = ["child_id", "kind", "table", "expected_rules"]
 
 
-def inject(tables: dict[str, pd.DataFrame], rate: float, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Return faulty copies of ``tables`` and a frame of (child_id, kind, table)."""
+@dataclass(frozen=True)
+class Scope:
+    """Who is in the collection year's returns, one flag per row of ``children``."""
+
+    year: int
+    in_cin: np.ndarray
+    in_903: np.ndarray
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year - 1, month=4, day=1)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year, month=3, day=31)
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    name: str
+    table: str  # the canonical table the fault edits
+    cin_rules: tuple[str, ...]  # rules the child's CIN census must report (when the child is in it)
+    lac_rules: tuple[str, ...]  # rules the child's SSDA903 return must report (when the child is in it)
+    able: Callable[[Tables, Scope], np.ndarray]  # which children (rows of children) can take the fault
+    apply: Callable[[Tables, set, np.random.Generator, Scope], None]  # edits the tables in place
+
+
+KINDS: dict[str, FaultKind] = {}
+
+
+def register(kind: FaultKind) -> FaultKind:
+    """Add a fault kind (its name must be new); returns it, so it can be used as a decorator's result."""
+    if kind.name in KINDS:
+        raise ValueError(f"fault kind {kind.name} is registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+def scope(tables: Tables, year: int) -> Scope:
+    start, end = pd.Timestamp(year=year - 1, month=4, day=1), pd.Timestamp(year=year, month=3, day=31)
+    ids = tables["children"]["child_id"]
+    ep = tables["cin_episodes"]
+    cin = ep.loc[(ep["CINreferralDate"] <= end) & ~(ep["CINclosureDate"] < start), "child_id"]
+    la = tables["la_episodes"]
+    lac = la.loc[(la["DECOM"] <= end) & ~(la["DEC"] < start), "child_id"]
+    return Scope(year, ids.isin(set(cin)).to_numpy(), ids.isin(set(lac)).to_numpy())
+
+
+def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
+           kinds: list[str] | None = None) -> tuple[Tables, pd.DataFrame]:
+    """Faulty copies of ``tables`` and the fault list (FAULT_COLUMNS) for collection year ``year``.
+
+    ``kinds`` limits the kinds drawn (default: every registered kind)."""
     rng = np.random.default_rng(seed + 1)
     out = {name: frame.copy() for name, frame in tables.items()}
     children = out["children"]
     n = len(children)
     faulted = rng.random(n) < rate
     ids = children["child_id"].to_numpy()
-    # Which fault each child can take depends on what their record holds.
-    has_upn = children["UPN"].notna().to_numpy()
-    closed = out["cin_episodes"].loc[out["cin_episodes"]["CINclosureDate"].notna()
-                                     & ~out["cin_episodes"]["ReferralNFA"].astype(bool), "child_id"]
-    multi = out["la_episodes"]["child_id"].value_counts()
-    able = {
-        "missing_upn": has_upn,
-        "bad_check_letter": has_upn,
-        # pandas' hashed isin, not np.isin: numpy compares object arrays pairwise.
-        "end_before_start": children["child_id"].isin(closed.unique()).to_numpy(),
-        "overlapping_episodes": children["child_id"].isin(multi.index[multi.to_numpy() > 1]).to_numpy(),
-        "unknown_code": np.ones(n, dtype=bool),
-    }
-    choice = rng.random((n, len(KINDS)))
-    for k, kind in enumerate(KINDS):
-        choice[~able[kind], k] = -1
+    where = scope(out, year)
+    chosen_kinds = [KINDS[k] for k in (kinds or list(KINDS))]
+    choice = rng.random((n, len(chosen_kinds)))
+    for k, kind in enumerate(chosen_kinds):
+        choice[~kind.able(out, where), k] = -1
     kind_idx = choice.argmax(axis=1)
-    kinds = np.array(KINDS, dtype=object)[kind_idx]
-    chosen = pd.DataFrame({"child_id": ids[faulted], "kind": kinds[faulted]})
-    for kind, group in chosen.groupby("kind"):
-        _APPLY[kind](out, set(group["child_id"]), rng)
-    chosen["table"] = chosen["kind"].map(_TABLE)
-    return out, chosen.sort_values("child_id").reset_index(drop=True)
+    faulted &= choice.max(axis=1) >= 0  # a child no kind fits stays clean
+    names = np.array([k.name for k in chosen_kinds], dtype=object)[kind_idx]
+    chosen = pd.DataFrame({"child_id": ids[faulted], "kind": names[faulted]})
+    in_cin = dict(zip(ids, where.in_cin, strict=True))
+    in_903 = dict(zip(ids, where.in_903, strict=True))
+    for name, group in chosen.groupby("kind", sort=True):
+        KINDS[name].apply(out, set(group["child_id"]), rng, where)
+    chosen["table"] = chosen["kind"].map({k.name: k.table for k in chosen_kinds})
+    chosen["expected_rules"] = [
+        ";".join([*(KINDS[k].cin_rules if in_cin[c] else ()), *(KINDS[k].lac_rules if in_903[c] else ())])
+        for c, k in zip(chosen["child_id"], chosen["kind"], strict=True)]
+    return out, chosen.sort_values("child_id").reset_index(drop=True)[FAULT_COLUMNS]
 
 
-def _missing_upn(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _children_with(tables: Tables, table: str, mask: pd.Series | np.ndarray) -> np.ndarray:
+    """Per row of children: the child has a row of ``table`` where ``mask`` holds."""
+    frame = tables[table]
+    return tables["children"]["child_id"].isin(set(frame.loc[np.asarray(mask), "child_id"])).to_numpy()
+
+
+def _first_row(frame: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    """``mask`` limited to each child's first row where it holds."""
+    first = ~frame.loc[mask, "child_id"].duplicated()
+    return pd.Series(False, index=frame.index).mask(first.reindex(frame.index, fill_value=False), True)
+
+
+def _cin_in_year(t: Tables, s: Scope) -> pd.Series:
+    ep = t["cin_episodes"]
+    return (ep["CINreferralDate"] >= s.start) & (ep["CINreferralDate"] <= s.end)
+
+
+def _la_in_year(t: Tables, s: Scope) -> pd.Series:
+    ep = t["la_episodes"]
+    return (ep["DECOM"] >= s.start) & (ep["DECOM"] <= s.end)
+
+
+def _has_upn(t: Tables, s: Scope) -> np.ndarray:
+    return t["children"]["UPN"].notna().to_numpy() & (s.in_cin | s.in_903)
+
+
+def _school_age_in_cin(t: Tables, s: Scope) -> np.ndarray:
+    """Has a UPN, is of school age and has a further-action referral in the census (8770Q's children)."""
+    c = t["children"]
+    school_age = (c["PersonBirthDate"] <= pd.Timestamp(year=s.year - 6, month=8, day=31)).to_numpy()
+    ep = t["cin_episodes"]
+    further = ~ep["ReferralNFA"].astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
+    return c["UPN"].notna().to_numpy() & school_age & _children_with(t, "cin_episodes", further)
+
+
+# ------------------------------------------------------------------------------------------- kinds
+
+
+def _missing_upn(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     rows = t["children"]["child_id"].isin(ids)
     t["children"].loc[rows, ["UPN", "UPNunknown"]] = None
 
 
-def _bad_check_letter(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _bad_check_letter(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     rows = t["children"]["child_id"].isin(ids)
     upn = t["children"].loc[rows, "UPN"]
     # Shift the check letter to the next one in the alphabet: a typo the checksum catches.
@@ -59,28 +157,88 @@ def _bad_check_letter(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.
     t["children"].loc[rows, "UPN"] = wrong + upn.str[1:]
 
 
-def _end_before_start(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _closed_referral(t: Tables, s: Scope) -> pd.Series:
     ep = t["cin_episodes"]
-    rows = ep["child_id"].isin(ids) & ep["CINclosureDate"].notna() & ~ep["ReferralNFA"].astype(bool)
-    first = rows & ~ep.loc[rows, "child_id"].duplicated().reindex(ep.index, fill_value=True)
+    # Referred at least six weeks into the year, so a closure up to 40 days earlier keeps it in the census.
+    return (_cin_in_year(t, s) & (ep["CINreferralDate"] >= s.start + pd.Timedelta(days=42))
+            & (ep["CINclosureDate"] <= s.end) & ~ep["ReferralNFA"].astype(bool))
+
+
+def _end_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["cin_episodes"]
+    first = _first_row(ep, ep["child_id"].isin(ids) & _closed_referral(t, s))
     days = pd.to_timedelta(rng.integers(1, 40, int(first.sum())), unit="D")
     ep.loc[first, "CINclosureDate"] = ep.loc[first, "CINreferralDate"] - days
 
 
-def _overlapping(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _second_in_year(t: Tables, s: Scope) -> pd.Series:
     ep = t["la_episodes"]
-    rows = ep["child_id"].isin(ids) & ep["child_id"].duplicated()
-    second = rows & ~ep.loc[rows, "child_id"].duplicated().reindex(ep.index, fill_value=True)
-    days = pd.to_timedelta(rng.integers(3, 30, int(second.sum())), unit="D")
+    return _la_in_year(t, s) & ep["child_id"].duplicated() & (ep["RNE"] != "S")
+
+
+def _overlapping(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    second = _first_row(ep, ep["child_id"].isin(ids) & _second_in_year(t, s))
+    # Started a few days before the previous episode ended: the worker keyed the planned move date.
+    days = pd.to_timedelta(rng.integers(3, 6, int(second.sum())), unit="D")
     ep.loc[second, "DECOM"] = ep.loc[second, "DECOM"] - days
 
 
-def _unknown_code(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _unknown_code(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     rows = t["children"]["child_id"].isin(ids)
     t["children"].loc[rows, "Ethnicity"] = "WXYZ"
 
 
-_APPLY = {"missing_upn": _missing_upn, "bad_check_letter": _bad_check_letter, "end_before_start": _end_before_start,
-          "overlapping_episodes": _overlapping, "unknown_code": _unknown_code}
-_TABLE = {"missing_upn": "children", "bad_check_letter": "children", "end_before_start": "cin_episodes",
-          "overlapping_episodes": "la_episodes", "unknown_code": "children"}
+def _further_action(t: Tables, s: Scope) -> pd.Series:
+    ep = t["cin_episodes"]
+    return _cin_in_year(t, s) & ~ep["ReferralNFA"].astype(bool)
+
+
+def _no_primary_need(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["cin_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _further_action(t, s))
+    ep.loc[rows, "PrimaryNeedCode"] = None
+
+
+def _unknown_referral_source(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["cin_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _cin_in_year(t, s))
+    ep.loc[rows, "ReferralSource"] = "1Z"
+
+
+def _unknown_placement(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _la_in_year(t, s))
+    ep.loc[rows, "PLACE"] = "X9"
+
+
+def _episode_ends_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _closed_la(t, s))
+    # Day and month swapped on entry, or a typed year wrong: the end now precedes the start.
+    ep.loc[rows, "DEC"] = ep.loc[rows, "DECOM"] - pd.Timedelta(days=1)
+
+
+def _closed_la(t: Tables, s: Scope) -> pd.Series:
+    ep = t["la_episodes"]
+    return _la_in_year(t, s) & (ep["DEC"] <= s.end) & ~ep["child_id"].duplicated(keep="last")
+
+
+for _kind in (
+    FaultKind("missing_upn", "children", ("8770Q",), ("442",), _school_age_in_cin, _missing_upn),
+    FaultKind("bad_check_letter", "children", ("1510",), (), _has_upn, _bad_check_letter),
+    FaultKind("end_before_start", "cin_episodes", ("8630", "8565"), (),
+              lambda t, s: _children_with(t, "cin_episodes", _closed_referral(t, s)), _end_before_start),
+    FaultKind("overlapping_episodes", "la_episodes", (), ("388", "433", "501"),
+              lambda t, s: _children_with(t, "la_episodes", _second_in_year(t, s)), _overlapping),
+    FaultKind("unknown_code", "children", ("4220",), ("103",), lambda t, s: s.in_cin | s.in_903, _unknown_code),
+    FaultKind("missing_primary_need", "cin_episodes", ("8610",), (),
+              lambda t, s: _children_with(t, "cin_episodes", _further_action(t, s)), _no_primary_need),
+    FaultKind("unknown_referral_source", "cin_episodes", ("8866",), (),
+              lambda t, s: _children_with(t, "cin_episodes", _cin_in_year(t, s)), _unknown_referral_source),
+    FaultKind("unknown_placement", "la_episodes", (), ("146",),
+              lambda t, s: _children_with(t, "la_episodes", _la_in_year(t, s)), _unknown_placement),
+    FaultKind("episode_end_before_start", "la_episodes", (), ("356",),
+              lambda t, s: _children_with(t, "la_episodes", _closed_la(t, s)), _episode_ends_before_start),
+):
+    register(_kind)

@@ -116,7 +116,7 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     starts = np.flatnonzero(new_place)
     same_placement = starts[np.cumsum(new_place) - 1]
     place_arr = pick_codes(rng, _places(cfg.year), m)
-    under_16 = (decom - dob[idx]) < 16 * 365 * DAY
+    under_16 = decom < birthday(dob[idx], 16)
     place_arr[(place_arr == "K3") & under_16] = "K2"  # supported accommodation is for 16 and over (371)
     age_in = decom - dob[idx]
     place_arr[(place_arr == "R5") & (age_in < 11 * 365 * DAY)] = "K2"  # youth custody from 10 (372)

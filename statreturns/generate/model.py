@@ -76,6 +76,11 @@ def _children(rng: np.random.Generator, cfg: Config, ref: np.datetime64) -> pd.D
     leaver = rng.random(n) < 0.06
     age_days = np.where(leaver, rng.integers(17 * 365 + 30, 21 * 365, n), rng.integers(0, 18 * 365 - 30, n))
     dob = ref - age_days * DAY
+    # Rules 189 and 197B disagree about a 17th birthday on 1 April (17 "at the beginning of the year",
+    # yet turning 17 "in the year"): nobody here is born on 1 April, so a clean record meets both.
+    first_april = (dob.astype("datetime64[M]") - dob.astype("datetime64[Y]")).astype(int) == 3
+    first_april &= (dob - dob.astype("datetime64[M]")).astype(int) == 0
+    dob = np.where(first_april, dob + DAY, dob)
     unborn = (~leaver) & (rng.random(n) < 0.015)
     expected = np.where(unborn, ref + random_days(rng, 10, 150, n), np.datetime64("NaT"))
     dob = nat_where(dob, unborn)
