@@ -25,6 +25,8 @@ def pick_codes(rng: np.random.Generator, weights: dict[str, float], n: int) -> n
 
 
 def make_ids(prefix: str, numbers: np.ndarray, width: int = 7) -> np.ndarray:
+    if len(numbers) == 0:
+        return np.array([], dtype=object)
     return np.char.add(prefix, np.char.zfill(numbers.astype(str), width)).astype(object)
 
 
