@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from statreturns.generate import Config, write_extracts
-from statreturns.generate.audit import findings, read_back
+from statreturns.generate.audit import findings, providers, read_back
 from statreturns.generate.faults import FAULT_COLUMNS, KINDS
 
 
@@ -14,7 +14,7 @@ def run(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"faults{request.param}")
     write_extracts(Config(children=1200, seed=request.param, fault_rate=0.25), out)
     faults = pd.read_csv(out / "faults.csv", dtype="str", keep_default_na=False)
-    return faults, findings(read_back(out), 2026, "356")
+    return faults, findings(read_back(out), 2026, "356", providers(out))
 
 
 def test_every_kind_is_injected_and_names_its_rules(run):

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 
 from statreturns.generate import Config, write_extracts
-from statreturns.generate.audit import by_rule, findings, read_back
+from statreturns.generate.audit import by_rule, findings, providers, read_back
 
 
 def _clean_findings(tmp_path, children: int, seed: int, year: int = 2026) -> pd.DataFrame:
     out = tmp_path / "extracts"
     write_extracts(Config(children=children, seed=seed, year=year, fault_rate=0), out)
-    return findings(read_back(out), year, "356")
+    return findings(read_back(out), year, "356", providers(out))
 
 
 @pytest.mark.parametrize(("children", "seed"), [(400, 1), (400, 2), (400, 3), (2000, 11), (2000, 12)])
@@ -29,3 +29,10 @@ def test_the_check_sees_a_fault(tmp_path):
     found = findings(read_back(out), 2026, "356")
     faults = pd.read_csv(out / "faults.csv", dtype="str")
     assert len(found) and set(found["child_id"].dropna()) <= set(faults["child_id"])
+
+
+def test_the_ofsted_rules_run_on_the_generated_provider_list(tmp_path):
+    found = _clean_findings(tmp_path, 400, 5)
+    for rule in ("219", "221", "224", "227", "228", "229", "1008"):
+        assert ("ssda903", 2026, rule) in found.attrs["ran"], rule
+    assert found.empty

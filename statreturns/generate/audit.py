@@ -33,15 +33,26 @@ def read_back(folder: Path) -> dict[str, pd.DataFrame]:
     return combine(results)
 
 
+def providers(folder: Path, la: str = "356") -> pd.DataFrame | None:
+    """The Ofsted provider lists the sources file in ``folder`` names (None when it names none)."""
+    from statreturns.ingest.config import ofsted_lists
+    from statreturns.ssda903 import postcodes
+    from statreturns.ssda903.ofsted import load_provider_lists
+
+    paths = ofsted_lists(folder / "sources.yaml", la)
+    return load_provider_lists(paths, postcodes.load_directory()) if paths else None
+
+
 def findings(tables: dict[str, pd.DataFrame], year: int, la: str,
              providers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every core-rule finding of both returns for ``year`` and ``year - 1`` (FINDING_COLUMNS), plus a
-    row with severity ``failed`` for a rule that raised."""
+    row with severity ``failed`` for a rule that raised; ``attrs["ran"]`` lists the rules that ran."""
     from statreturns.cin.build import build_cin_frames
     from statreturns.ssda903.build import build_903_frames
     from statreturns.validate import POSTCODES_LOADED, validate_903, validate_cin, with_postcodes
 
     parts = []
+    ran: set[tuple[str, int, str]] = set()
     for y in (year, year - 1):
         cin = validate_cin(build_cin_frames(tables, y), y)
         extra = dict(POSTCODES_LOADED)
@@ -52,10 +63,14 @@ def findings(tables: dict[str, pd.DataFrame], year: int, la: str,
         lac = validate_903(now, y, previous=before, la_code=la, extra_frames=extra)
         for result in (cin, lac):
             parts.append(result.issues.reindex(columns=FINDING_COLUMNS))
-            failed = result.rule_status.loc[result.rule_status["status"] == "failed"]
+            status = result.rule_status
+            ran |= set(zip(status.loc[status["status"] == "ran", "return"], status.loc[status["status"] == "ran", "year"].astype(int),
+                           status.loc[status["status"] == "ran", "rule_code"], strict=True))
+            failed = status.loc[status["status"] == "failed"]
             parts.append(failed.assign(severity="failed", child_id=None).reindex(columns=FINDING_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
     out["child_id"] = out["child_id"].astype("string").str.strip()
+    out.attrs["ran"] = ran  # (return, year, rule_code) of every rule that ran
     return out
 
 

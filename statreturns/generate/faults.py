@@ -85,12 +85,22 @@ def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
     ids = children["child_id"].to_numpy()
     where = scope(out, year)
     chosen_kinds = [KINDS[k] for k in (kinds or list(KINDS))]
-    choice = rng.random((n, len(chosen_kinds)))
-    for k, kind in enumerate(chosen_kinds):
-        choice[~kind.able(out, where), k] = -1
-    kind_idx = choice.argmax(axis=1)
-    faulted &= choice.max(axis=1) >= 0  # a child no kind fits stays clean
-    names = np.array([k.name for k in chosen_kinds], dtype=object)[kind_idx]
+    able = np.column_stack([kind.able(out, where) for kind in chosen_kinds]) if chosen_kinds else np.zeros((n, 0), bool)
+    faulted &= able.any(axis=1)  # a child no kind fits stays clean
+    # Kinds share the faulted children evenly, the kinds fewest children can take choosing first, so a
+    # small council still shows every kind; the rest draw among the kinds they can take.
+    kind_idx = np.full(n, -1)
+    quota = int(np.ceil(faulted.sum() / max(len(chosen_kinds), 1)))
+    order = np.argsort(able[faulted].sum(axis=0), kind="stable")
+    step = max(1, quota // 8)  # in rounds, so a kind many children fit is not left with none
+    for _ in range(0, quota, step):
+        for k in order:
+            free = np.flatnonzero(faulted & able[:, k] & (kind_idx < 0))
+            kind_idx[rng.permutation(free)[:step]] = k
+    rest = faulted & (kind_idx < 0)
+    draw = np.where(able[rest], rng.random((int(rest.sum()), len(chosen_kinds))), -1.0)
+    kind_idx[rest] = draw.argmax(axis=1)
+    names = np.array([k.name for k in chosen_kinds] + [""], dtype=object)[kind_idx]
     chosen = pd.DataFrame({"child_id": ids[faulted], "kind": names[faulted]})
     in_cin = dict(zip(ids, where.in_cin, strict=True))
     in_903 = dict(zip(ids, where.in_903, strict=True))
@@ -224,7 +234,60 @@ def _closed_la(t: Tables, s: Scope) -> pd.Series:
     return _la_in_year(t, s) & (ep["DEC"] <= s.end) & ~ep["child_id"].duplicated(keep="last")
 
 
-for _kind in (
+def _rows_in_year(table: str, start_col: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None,
+                  margin: int = 0) -> Callable[[Tables, Scope], pd.Series]:
+    """Rows of ``table`` starting in the collection year, at least ``margin`` days into it (so a date moved
+    back by a fault stays in the year), and meeting ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame = t[table]
+        mask = (frame[start_col] >= s.start + pd.Timedelta(days=margin)) & (frame[start_col] <= s.end)
+        return mask & extra(frame) if extra is not None else mask
+    return rows
+
+
+def _edit_first(table: str, rows: Callable[[Tables, Scope], pd.Series],
+                edit: Callable[[pd.DataFrame, pd.Series, np.random.Generator], None]):
+    """An injector editing each chosen child's first row of ``table`` among ``rows``, and its ``able``."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        frame = t[table]
+        first = _first_row(frame, frame["child_id"].isin(ids) & rows(t, s))
+        edit(frame, first, rng)
+
+    def able(t: Tables, s: Scope) -> np.ndarray:
+        return _children_with(t, table, rows(t, s))
+    return able, apply
+
+
+def _set(column: str, value: object):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = value
+    return edit
+
+
+def _days_before(column: str, anchor: str, low: int = 1, high: int = 30):
+    """``column`` becomes ``low``..``high`` days before ``anchor`` on the row (a slipped date)."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, anchor] - pd.to_timedelta(
+            rng.integers(low, high + 1, int(rows.sum())), unit="D")
+    return edit
+
+
+def _to_saturday(column: str):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        d = frame.loc[rows, column]
+        frame.loc[rows, column] = d + pd.to_timedelta((5 - d.dt.day_of_week) % 7, unit="D")
+    return edit
+
+
+def _edit_kind(name: str, table: str, cin: tuple[str, ...], lac: tuple[str, ...], rows, edit) -> FaultKind:
+    able, apply = _edit_first(table, rows, edit)
+    return FaultKind(name, table, cin, lac, able, apply)
+
+
+_late = lambda col: (lambda f: f[col].notna())  # noqa: E731 - a known date
+_authorised = _rows_in_year("assessments", "AssessmentActualStartDate", _late("AssessmentAuthorisationDate"), 10)
+
+for _k in (
     FaultKind("missing_upn", "children", ("8770Q",), ("442",), _school_age_in_cin, _missing_upn),
     FaultKind("bad_check_letter", "children", ("1510",), (), _has_upn, _bad_check_letter),
     FaultKind("end_before_start", "cin_episodes", ("8630", "8565"), (),
@@ -241,4 +304,36 @@ for _kind in (
     FaultKind("episode_end_before_start", "la_episodes", (), ("356",),
               lambda t, s: _children_with(t, "la_episodes", _closed_la(t, s)), _episode_ends_before_start),
 ):
-    register(_kind)
+    register(_k)
+
+# Rows that end in the year they start, so an end before the start stays inside the year's return.
+_ended = lambda start, end: (lambda f: (f[end] - f[start]) >= pd.Timedelta(days=45))  # noqa: E731
+for _k in (
+    _edit_kind("unknown_primary_need", "cin_episodes", ("8650",), (),
+          _rows_in_year("cin_episodes", "CINreferralDate", lambda f: f["PrimaryNeedCode"].notna()),
+          _set("PrimaryNeedCode", "N99")),
+    _edit_kind("assessment_authorised_before_start", "assessments", ("8608",), (), _authorised,
+          _days_before("AssessmentAuthorisationDate", "AssessmentActualStartDate", 1, 5)),
+    _edit_kind("conference_on_a_saturday", "section47", ("8875",), (),
+          lambda t, s: _rows_in_year("section47", "S47ActualStartDate")(t, s)
+          & (t["section47"]["DateOfInitialCPC"] <= s.end - pd.Timedelta(days=7)),
+          _to_saturday("DateOfInitialCPC")),
+    _edit_kind("unknown_abuse_category", "cp_plans", ("8905",), (),
+          _rows_in_year("cp_plans", "CPPstartDate"), _set("InitialCategoryOfAbuse", "XYZ")),
+    _edit_kind("plan_ends_before_start", "cin_plans", ("4011",), (),
+          _rows_in_year("cin_plans", "CINPlanStartDate", _ended("CINPlanStartDate", "CINPlanEndDate"), 35),
+          _days_before("CINPlanEndDate", "CINPlanStartDate")),
+    _edit_kind("unknown_legal_status", "la_episodes", (), ("144",),
+          _rows_in_year("la_episodes", "DECOM"), _set("LS", "Q9")),
+    _edit_kind("unknown_reason_episode_ceased", "la_episodes", (), ("149",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["REC"].notna()), _set("REC", "E99")),
+    _edit_kind("missing_reason_episode_ceased", "la_episodes", (), ("148",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["DEC"].notna() & (f["REC"] != "X1")),
+          _set("REC", None)),
+    _edit_kind("police_protection_held_too_long", "la_episodes", (), ("361",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: (f["RNE"] == "S") & (f["DEC"].isna() | (
+              f["DEC"] - f["DECOM"] > pd.Timedelta(days=10)))), _set("LS", "L1")),
+    _edit_kind("unknown_missing_code", "missing", (), ("1006",),
+          _rows_in_year("missing", "MIS_START"), _set("MISSING", "X")),
+):
+    register(_k)

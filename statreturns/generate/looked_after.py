@@ -148,7 +148,9 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     # Only a placement with parents is at the home address (392d).
     pl_post = np.where(pl_post == home, np.where(home == own[0], own[-1], own[0]), pl_post)
     pl_post = np.where(place_arr == "P1", home, pl_post)
-    urn = np.where(np.isin(place_arr, NO_URN), None, make_ids("SC", rng.integers(100000, 999999, m), 6)[same_placement])
+    # One provider per placement, each with its own URN (the Ofsted list written beside the extracts
+    # holds one row per URN: its type, sector and postcode match the placement).
+    urn = np.where(np.isin(place_arr, NO_URN), None, unique_urns(rng, m, 100000)[same_placement])
     child_ids = kids["child_id"].to_numpy()[idx]
     episodes = pd.DataFrame({
         "child_id": child_ids,
@@ -169,7 +171,7 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     # The category of need is the child's, not the episode's: carry the first one forward.
     episodes["CIN"] = episodes.groupby("child_id")["CIN"].transform("first")
     tables = {"la_episodes": episodes}
-    tables.update(_adoptions(rng, episodes, kids, dob, ref))
+    tables.update(_adoptions(rng, episodes, kids, dob, ref, own))
     tables["la_reviews"] = _reviews(rng, tables["la_episodes"], kids, ref)
     tables["missing"] = _missing(rng, tables["la_episodes"], ref)
     tables["uasc"] = _uasc(rng, kids, dob, first, ref)
@@ -183,6 +185,11 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     tables["dolo"] = pd.DataFrame({"child_id": pd.Series(dtype="object"), "DOLO_START": as_dates(np.array([], "M8[D]")),
                                    "DOLO_END": as_dates(np.array([], "M8[D]"))})
     return tables
+
+
+def unique_urns(rng: np.random.Generator, n: int, first: int) -> np.ndarray:
+    """``n`` distinct Ofsted-style URNs from ``first`` on (each drawn inside its own block of eight)."""
+    return make_ids("SC", first + np.arange(n) * 8 + rng.integers(0, 8, n), 6)
 
 
 def _places(year: int) -> dict[str, float]:
@@ -202,7 +209,7 @@ def _providers(rng: np.random.Generator, place: np.ndarray) -> np.ndarray:
 
 
 def _adoptions(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFrame, dob: np.ndarray,
-               ref: np.datetime64) -> dict[str, pd.DataFrame]:
+               ref: np.datetime64, own: np.ndarray) -> dict[str, pd.DataFrame]:
     """About a third of young children whose care ended are adopted: the last episode becomes A5 / E11."""
     eps = episodes.copy()
     last = eps.groupby("child_id").tail(1)
@@ -213,7 +220,11 @@ def _adoptions(rng: np.random.Generator, episodes: pd.DataFrame, kids: pd.DataFr
     # Placed for adoption under a placement order, not with the foster carers (A6: no RNE rule 217,
     # FOSTER_CARE 0 for 335): a new legal status and a new placement, so RNE B unless care starts there.
     eps.loc[rows, ["LS", "PLACE", "PLACE_PROVIDER", "REC"]] = ["E1", "A6", "PR1", "E11"]
-    eps.loc[rows, "URN"] = make_ids("SC", rng.integers(100000, 999999, len(rows)), 6)
+    eps.loc[rows, "URN"] = unique_urns(rng, len(rows), 100000 + 8 * len(eps))
+    # The LA's own adoption service places inside the LA (229), never at the birth family's address.
+    post = own[rng.integers(0, len(own), len(rows))]
+    home = eps.loc[rows, "HOME_POST"].to_numpy()
+    eps.loc[rows, "PL_POST"] = np.where(post == home, np.where(home == own[0], own[-1], own[0]), post)
     later = rows[(eps.groupby("child_id").cumcount().loc[rows] > 0).to_numpy()]
     eps.loc[later, "RNE"] = "B"
     before = eps.index.get_indexer(later) - 1
