@@ -306,6 +306,17 @@ for _k in (
 ):
     register(_k)
 
+def _of_children_in(table: str, which: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None
+                    ) -> Callable[[Tables, Scope], pd.Series]:
+    """Rows of ``table`` (no dates of its own) of children in the year's CIN census or 903 (``which``)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ids = t["children"]["child_id"].to_numpy()[s.in_cin if which == "cin" else s.in_903]
+        frame = t[table]
+        mask = frame["child_id"].isin(set(ids))
+        return mask & extra(frame) if extra is not None else mask
+    return rows
+
+
 # Rows that end in the year they start, so an end before the start stays inside the year's return.
 _ended = lambda start, end: (lambda f: (f[end] - f[start]) >= pd.Timedelta(days=45))  # noqa: E731
 for _k in (
@@ -335,5 +346,44 @@ for _k in (
               f["DEC"] - f["DECOM"] > pd.Timedelta(days=10)))), _set("LS", "L1")),
     _edit_kind("unknown_missing_code", "missing", (), ("1006",),
           _rows_in_year("missing", "MIS_START"), _set("MISSING", "X")),
+    _edit_kind("unknown_disability", "disabilities", ("8540",), (),
+          lambda t, s: _of_children_in("disabilities", "cin")(t, s) & t["disabilities"]["child_id"].isin(
+              set(t["children"]["child_id"].to_numpy()[_children_with(t, "cin_episodes", _further_action(t, s))
+                                                        & t["children"]["PersonBirthDate"].notna().to_numpy()])),
+          _set("Disability", "LEGS")),
+    _edit_kind("unknown_closure_reason", "cin_episodes", ("8640",), (),
+          _rows_in_year("cin_episodes", "CINreferralDate", lambda f: f["ReasonForClosure"].notna()),
+          _set("ReasonForClosure", "RC0")),
+    _edit_kind("unknown_placement_provider", "la_episodes", (), ("178",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["PLACE_PROVIDER"].notna()),
+          _set("PLACE_PROVIDER", "PR9")),
+    _edit_kind("unknown_review_code", "la_reviews", (), ("167",),
+          _rows_in_year("la_reviews", "REVIEW"), _set("REVIEW_CODE", "PN9")),
+    _edit_kind("unknown_social_worker_reason", "sw_episodes", (), ("SW13STG1",),
+          _rows_in_year("sw_episodes", "SW_DECOM"), _set("SW_REASON", "GUESS")),
+    _edit_kind("unknown_previous_permanence", "previous_permanence", (), ("631",),
+          lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
+              _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"])), _set("PREV_PERM", "Z9")),
 ):
     register(_k)
+
+
+# Core rules no extract can trigger: the build or the reader writes the item, not the extract.
+UNREACHABLE = {
+    ("cin", "100"): "the header's ReferenceDate is written by the census build",
+    ("cin", "2884"): "the build records the conference date on the Section 47 block only",
+    ("cin", "8730"): "the SSD reader counts a child's earlier protection plans itself (NumberOfPreviousCPP)",
+}
+
+
+def rules_without_a_kind(year: int) -> dict[str, list[str]]:
+    """Per return, the core rule codes of ``year`` that no registered kind triggers and that an extract
+    can reach (the to-do list for new kinds)."""
+    from schemas.rules.cin import CIN
+    from schemas.rules.ssda903 import LAC
+
+    covered = {"cin": {r for k in KINDS.values() for r in k.cin_rules},
+               "ssda903": {r for k in KINDS.values() for r in k.lac_rules}}
+    return {name: [r.code for r in ruleset.rules if r.set_name == "core" and r.applies_to(year)
+                   and r.code not in covered[name] and (name, r.code) not in UNREACHABLE]
+            for name, ruleset in (("cin", CIN), ("ssda903", LAC))}
