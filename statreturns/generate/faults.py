@@ -362,7 +362,7 @@ for _k in (
     _edit_kind("unknown_social_worker_reason", "sw_episodes", (), ("SW13STG1",),
           _rows_in_year("sw_episodes", "SW_DECOM"), _set("SW_REASON", "GUESS")),
     _edit_kind("unknown_upn_reason", "children", (), ("442",),
-          _of_children_in("children", "cin", lambda f: f["UPN"].isna() & f["UPNunknown"].notna()),
+          _of_children_in("children", "903", lambda f: f["UPN"].isna() & f["UPNunknown"].notna()),
           _set("UPNunknown", "UN9")),
     _edit_kind("missing_referral_source", "cin_episodes", ("8866",), (),
           _rows_in_year("cin_episodes", "CINreferralDate"), _set("ReferralSource", None)),

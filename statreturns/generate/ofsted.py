@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,7 @@ def write_provider_list(la_episodes: pd.DataFrame, path: Path) -> Path:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as xl:
         frame.to_excel(xl, sheet_name="Providers", index=False, startrow=2)
+        xl.book.set_properties({"created": dt.datetime(2000, 1, 1)})  # the same bytes for the same list
         sheet = xl.sheets["Providers"]
         sheet.write(0, 0, "Children's social care providers (synthetic list for generated extracts)")
         date_format = xl.book.add_format({"num_format": "yyyy-mm-dd"})
