@@ -298,9 +298,11 @@ def _missing(rng: np.random.Generator, episodes: pd.DataFrame, ref: np.datetime6
     start = span["start"].to_numpy()[idx].astype("datetime64[D]")
     length = np.maximum((span["end"].to_numpy()[idx].astype("datetime64[D]") - start) // DAY, 1)
     mis_start = start + (rng.random(len(idx)) * length).astype(int) * DAY
+    care_end = span["end"].to_numpy()[idx].astype("datetime64[D]")
+    mis_start = np.maximum(start, np.minimum(mis_start, care_end - DAY))
     mis_end = mis_start + rng.integers(0, 4, len(idx)) * DAY
-    # A missing period ends by the end of care (577).
-    mis_end = np.minimum(mis_end, span["end"].to_numpy()[idx].astype("datetime64[D]"))
+    # A missing period ends before care ends (577; one ending the day care ends asks for REC E8, 580).
+    mis_end = np.maximum(mis_start, np.minimum(mis_end, care_end - DAY))
     frame = pd.DataFrame({
         "child_id": span.index.to_numpy()[idx],
         "MISSING": np.where(rng.random(len(idx)) < 0.6, "M", "A").astype(object),
