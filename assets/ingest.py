@@ -26,7 +26,8 @@ def sources_file() -> Path:
     return Path(os.environ.get("STATRETURNS_SOURCES") or DEMO_SOURCES)
 
 
-SOURCE_ASSETS = source_assets(sources_file(), PARTITIONS)
+LOADED_FROM = sources_file().resolve()  # the sources file this module's source assets were built from
+SOURCE_ASSETS = source_assets(LOADED_FROM, PARTITIONS)
 
 
 def combine(sources: dict[str, dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:

@@ -10,11 +10,13 @@ import functools
 from collections.abc import Callable
 
 from statreturns.cin.xml_reader import CinReadError
+from statreturns.deployment import ConfigError
 from statreturns.report import SubmissionBlocked
 from statreturns.ssd import SsdReadError
 from statreturns.ssda903.xml_reader import Ssda903ReadError
 
-SAFE = (CinReadError, SsdReadError, Ssda903ReadError, SubmissionBlocked, FileNotFoundError)
+# Our own readers' and settings' errors (file and line, or the setting: never a value) pass through.
+SAFE = (CinReadError, SsdReadError, Ssda903ReadError, SubmissionBlocked, FileNotFoundError, ConfigError)
 
 
 class WithheldError(RuntimeError):

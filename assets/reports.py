@@ -14,7 +14,7 @@ from statreturns.engine import ISSUE_COLUMNS, RunResult, sort_issues
 from statreturns.files import write_people_csv
 from statreturns.report import ReportInput, SubmissionBlocked, build_report, build_submission_pack
 from statreturns.retention.sharing import record_export
-from statreturns.validate import write_issues_xlsx
+from statreturns.validate import file_order, write_issues_xlsx
 
 
 def _generated_at() -> datetime:
@@ -45,7 +45,7 @@ def validation_report(context: AssetExecutionContext, settings: Settings, canoni
     part = partition_of(context)
     run = _report_input(part, canonical_tables, cin_findings, ssda903_findings, cross_findings)
     out = settings.partition_outputs(part)
-    csv = write_people_csv(run.issues, out / "issues.csv")
+    csv = write_people_csv(file_order(run.issues)[ISSUE_COLUMNS], out / "issues.csv")
     xlsx = write_issues_xlsx(RunResult(issues=run.issues, rule_status=run.rule_status), out / "issues.xlsx")
     report = build_report(run, out)
     return MaterializeResult(metadata={

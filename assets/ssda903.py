@@ -29,10 +29,25 @@ def ssda903_findings(context: AssetExecutionContext, settings: Settings, canonic
     part = partition_of(context)
     tables = with_postcodes(ssda903_tables, part.la)
     previous = with_postcodes(build_903_frames(canonical_tables, part.year - 1), part.la)
-    result = validate_903(tables, part.year, previous=previous, la_code=part.la, extra_frames=POSTCODES_LOADED)
+    result = validate_903(tables, part.year, previous=previous, la_code=part.la,
+                          extra_frames={**POSTCODES_LOADED, **_ofsted_lists(part)})
     paths = write_issue_files(result, settings.partition_outputs(part, "ssda903"))
     context.add_output_metadata({**findings_metadata(result), "issues_file": str(paths["issues_csv"])})
     return findings_output(result)
+
+
+def _ofsted_lists(part) -> dict[str, pd.DataFrame]:
+    """The Ofsted provider lists the sources file names (``ofsted_lists``), for the URN rules; none
+    named, those rules are skipped and rules.csv says why."""
+    from assets.ingest import sources_file
+    from statreturns.ingest.config import ofsted_lists
+    from statreturns.ssda903 import postcodes
+    from statreturns.ssda903.ofsted import load_provider_lists
+
+    paths = ofsted_lists(sources_file(), part.la, part.year)
+    if not paths:
+        return {}
+    return {"OfstedProviderLists": load_provider_lists(paths, postcodes.load_directory())}
 
 
 @asset(group_name="ssda903", check_specs=return_check_specs("ssda903_files"), partitions_def=PARTITIONS)

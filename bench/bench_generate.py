@@ -25,7 +25,7 @@ def main() -> None:
     started = time.perf_counter()
     tables = generate(cfg)
     gen = time.perf_counter() - started
-    faulty, faults = inject(tables, cfg.fault_rate, cfg.seed)
+    faulty, faults = inject(tables, cfg.fault_rate, cfg.seed, cfg.year)
     total = time.perf_counter() - started
     rows = sum(len(t) for t in faulty.values())
     print(f"children: {args.children:,}  rows: {rows:,}  faults: {len(faults):,}")

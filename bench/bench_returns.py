@@ -25,7 +25,7 @@ from statreturns.ssda903.build import build_903_frames
 
 def _tables(children: int, year: int) -> dict:
     cfg = Config(children=children, seed=7, year=year)
-    return inject(generate(cfg), cfg.fault_rate, cfg.seed)[0]
+    return inject(generate(cfg), cfg.fault_rate, cfg.seed, cfg.year)[0]
 
 
 def bench_cin(children: int, year: int, tmp: Path) -> None:

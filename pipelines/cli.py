@@ -1,7 +1,8 @@
 """The `statreturns` command line.
 
     statreturns demo
-    statreturns run [--year Y ...] [--la LA ...] [--executor in_process|multiprocess|celery] [--parallel-runs N]
+    statreturns run [--year Y ...] [--la LA ...] [--sources FILE] [--executor in_process|multiprocess|celery]
+                    [--parallel-runs N] [--hub-report]
     statreturns worker [--concurrency N] [--queue Q]
     statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] --out DIR
     statreturns validate cin FILE.xml --year Y --out DIR [--draft]
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the bundled demo data")
     demo.add_argument("--run-dir", default=os.environ.get("STATRETURNS_RUN_DIR", "run"))
+    demo.add_argument("--clean", action="store_true",
+                      help="a fault-free council (generated into the run folder): the returns pass and the "
+                      "submission pack is built")
 
     run = sub.add_parser("run", help="run the pipeline for collection years x LAs (a backfill)")
     run.add_argument("--year", type=int, action="append", default=[], help="a collection year (repeatable)")
@@ -52,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="steps at once")
     worker.add_argument("--queue", default=None, help="the queue to take steps from (default $STATRETURNS_CELERY_QUEUE)")
     worker.add_argument("--name", default=None, help="the worker's name (default: statreturns-<random>@host)")
+    run.add_argument("--sources", type=Path, default=None,
+                     help="the sources file (default: STATRETURNS_SOURCES, else the demo's)")
 
     gen = sub.add_parser("generate", help="write synthetic council and school extracts")
     gen.add_argument("--children", type=int, default=300)
@@ -93,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNREADABLE if exc.code else EXIT_OK
     try:
         if args.command == "demo":
-            return _demo(Path(args.run_dir))
+            return _demo(Path(args.run_dir), clean=args.clean)
         if args.command == "run":
             return _run(args)
         if args.command == "worker":
@@ -195,10 +201,28 @@ def _validate_903(args: argparse.Namespace) -> int:
 DEMO_PARTITION = (2026, "356")  # the bundled demo extracts: generated for collection year 2026, LA 356
 
 
-def _demo(run_dir: Path) -> int:
+CLEAN_DEMO = {"children": 400, "seed": 20260331}  # the fault-free council of `statreturns demo --clean`
+
+
+def _demo(run_dir: Path, clean: bool = False) -> int:
     from assets.partitions import Partition
 
-    return _run_partitions([Partition(*DEMO_PARTITION)], run_dir, "demo")
+    if clean:
+        _use_sources(_clean_demo_extracts(run_dir))
+    return _run_partitions([Partition(*DEMO_PARTITION)], run_dir, "demo --clean" if clean else "demo")
+
+
+def _clean_demo_extracts(run_dir: Path) -> Path:
+    """Generate the fault-free council into ``run_dir/demo_clean`` (the same seed each time, so re-runs
+    read the same extracts) and return its sources file."""
+    from statreturns.generate import Config, write_extracts
+
+    year, la = DEMO_PARTITION
+    out = run_dir / "demo_clean"
+    write_extracts(Config(children=CLEAN_DEMO["children"], seed=CLEAN_DEMO["seed"], year=year, la_code=la,
+                          fault_rate=0.0), out)
+    print(f"statreturns demo --clean: a fault-free council of {CLEAN_DEMO['children']} children generated in {out}")
+    return out / "sources.yaml"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -211,6 +235,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"not a configured partition: {', '.join(unknown)} "
                          "(set STATRETURNS_YEARS / STATRETURNS_LAS)")
     parts = [Partition(int(y), la) for y in chosen_years for la in chosen_las]
+    if args.sources is not None:
+        _use_sources(args.sources)
     engine = "multiprocess" if args.multiprocess else args.executor
     if args.parallel_runs < 1 or args.max_concurrent < 1:
         raise UsageError("--parallel-runs and --max-concurrent must be at least 1")
@@ -237,14 +263,30 @@ def _worker(args: argparse.Namespace) -> int:
     return run_worker(args.concurrency, queue=args.queue, name=args.name)
 
 
+def _use_sources(path: Path) -> None:
+    """Make ``path`` the run's sources file (checked now: a bad file is a one-line error, exit 2)."""
+    from statreturns.ingest.config import load_sources
+
+    if not path.is_file():
+        raise UsageError(f"--sources {path}: no such file")
+    load_sources(path)
+    os.environ["STATRETURNS_SOURCES"] = str(path.resolve())  # for this run and the processes it starts
+
+
 def _run_partitions(parts: list, run_dir: Path, what: str, engine: str = "in_process", parallel: int = 1,
                     max_concurrent: int | None = None, queue: str | None = None) -> int:
     from pipelines.executors import broker_url, probe_broker, run_config_for
-    from pipelines.runner import ensure_dagster_home, run_partitions
+    from pipelines.runner import ensure_dagster_home, location_for, mark_start, run_partitions, set_aside_stale
+    from statreturns.deployment import check_settings, sources_file
+
+    check_settings(sources_file())  # a wrong setting is one line and exit 2, before anything runs
+    location_for(sources_file())
 
     if engine == "celery":  # before anything is launched: a broker that is down is one line, not a hang
         probe_broker(broker_url())
     run_dir.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        mark_start(run_dir / "outputs" / part.folder())
     home = ensure_dagster_home(run_dir)
     print(f"statreturns {what}: run folder {run_dir.resolve()}, Dagster home {home}")
     started = time.perf_counter()
@@ -254,15 +296,15 @@ def _run_partitions(parts: list, run_dir: Path, what: str, engine: str = "in_pro
     outcomes = run_partitions(parts, run_dir, run_config, parallel)
     failed = False
     for outcome in outcomes:
-        _print_summary(run_dir, outcome)
+        stale = set_aside_stale(run_dir / "outputs" / outcome.partition.folder())
+        _print_summary(run_dir, outcome, len(stale))
         failed = failed or bool(outcome.failed)
     print(f"\nDone: {len(outcomes)} partition(s) in {time.perf_counter() - started:.1f}s.")
     return EXIT_UNREADABLE if failed else EXIT_OK
 
 
-def _print_summary(run_dir: Path, outcome) -> None:
-    import pandas as pd
-
+def _print_summary(run_dir: Path, outcome, stale: int = 0) -> None:
+    """What this run did, from its own events only (never a file an earlier run left)."""
     part = outcome.partition
     out = run_dir / "outputs" / part.folder()
     meta = outcome.metadata
@@ -274,21 +316,27 @@ def _print_summary(run_dir: Path, outcome) -> None:
     if "canonical_tables" in meta:
         m = meta["canonical_tables"]
         print(f"  Children read: {m['children']:,}; school pupils read: {m['school_pupils']:,}")
-    issues_csv = out / "issues.csv"
-    if issues_csv.exists():
-        issues = pd.read_csv(issues_csv, dtype="str")
-        for ret, group in issues.groupby("return"):
-            sev = group["severity"].value_counts()
-            print(f"  Issues, {ret}: {int(sev.get('error', 0)):,} errors, {int(sev.get('query', 0)):,} queries "
-                  f"across {group['rule_code'].nunique()} rules")
+    for step, ret in (("cin_findings", "cin"), ("ssda903_findings", "ssda903")):
+        if step in meta:
+            m = meta[step]
+            print(f"  Issues, {ret}: {m['errors']:,} errors, {m['queries']:,} queries; rules ran {m['rules_ran']}, "
+                  f"skipped {m['rules_skipped']}, failed {m['rules_failed']}")
+        else:
+            print(f"  Issues, {ret}: not checked in this run (the step did not complete)")
     if outcome.blocked:
         print(f"  Submission blocked by DfE errors (fix them, then re-run): {', '.join(outcome.blocked)}")
+    elif "submission_pack" in meta:
+        m = meta["submission_pack"]
+        print(f"  No DfE errors: submission pack built ({m['files']} files) and entered in the sharing register "
+              f"(entry {m['sharing_register_entry']}): {m['pack']}")
     if outcome.failed:
         print(f"statreturns: steps failed: {', '.join(outcome.failed)} (see the run in the Dagster UI)",
               file=sys.stderr)
     print(f"  Outputs: {out}")
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.relative_to(out).parts[0] != "stale"):
         print(f"    {path.relative_to(out)}")
+    if stale:
+        print(f"  {stale} file(s) an earlier run wrote and this run did not were moved to {out / 'stale'}")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,57 @@ def ensure_dagster_home(run_dir: Path) -> Path:
     return home
 
 
+STARTED = ".run_started"  # touched in a partition's outputs folder when its run starts
+STALE = "stale"  # where outputs no step of the latest run wrote are moved
+
+
+def mark_start(out: Path) -> None:
+    """Note the start of a run of the partition whose outputs are ``out`` (its modification time)."""
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / STALE, ignore_errors=True)  # what an even earlier run set aside
+    marker = out / STARTED
+    marker.write_bytes(b"")
+    os.utime(marker)
+
+
+def set_aside_stale(out: Path) -> list[Path]:
+    """Move every output the latest run did not write (its step failed, was blocked or did not run) into
+    ``out/stale/``, so nothing of an earlier run looks current. Returns the moved files' new paths."""
+    marker = out / STARTED
+    if not marker.exists():
+        return []
+    started = marker.stat().st_mtime_ns
+    moved = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        rel = path.relative_to(out)
+        if rel.parts[0] == STALE or path == marker or path.stat().st_mtime_ns >= started:
+            continue
+        target = out / STALE / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        moved.append(target)
+    for folder in sorted((p for p in out.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if folder.name != STALE and not any(folder.iterdir()):
+            folder.rmdir()
+    marker.unlink()
+    return moved
+
+
+def location_for(sources: Path) -> None:
+    """Make an in-process run read ``sources``: the source assets are built when the code location is
+    imported, so a location imported for another sources file is rebuilt (a new process reads the
+    environment afresh)."""
+    import importlib
+    import sys
+
+    os.environ["STATRETURNS_SOURCES"] = str(sources)
+    ingest = sys.modules.get("assets.ingest")
+    if ingest is not None and sources.resolve() != ingest.LOADED_FROM:
+        importlib.reload(ingest)
+        if "pipelines.definitions" in sys.modules:
+            importlib.reload(sys.modules["pipelines.definitions"])
+
+
 def main_job():
     """The main job as the code location defines it (module-level, so Dagster can reconstruct it)."""
     from pipelines.definitions import defs

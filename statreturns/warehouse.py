@@ -36,7 +36,9 @@ def url_for_la(url: str, la: str) -> tuple[str, str | None]:
     if "{la}" in url:
         return url.replace("{la}", la), None
     if sa.make_url(url).get_backend_name() == "sqlite":
-        raise ValueError("an SQLite warehouse URL must contain {la}: each LA's data is kept in its own file")
+        from statreturns.deployment import ConfigError
+
+        raise ConfigError("STATRETURNS_DATABASE_URL: an SQLite warehouse URL must contain {la} (one file per LA)")
     return url, f"la_{la}"
 
 

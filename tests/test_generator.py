@@ -89,8 +89,12 @@ def test_nothing_happens_after_the_reference_date(clean):
 
 @pytest.mark.parametrize("rate", [0.0, 0.05, 0.2])
 def test_fault_rate_is_as_configured(clean, rate):
+    """The rate is the share of the children in the year's returns (the children a fault can show on)."""
+    from statreturns.generate.faults import scope
+
     _, faults = inject(clean, rate, seed=3)
-    n = len(clean["children"])
+    where = scope(clean, 2026)
+    n = int((where.in_cin | where.in_903).sum())
     expected_sd = np.sqrt(n * rate * (1 - rate))
     assert abs(len(faults) - n * rate) <= 4 * expected_sd + 1
     assert faults["child_id"].is_unique

@@ -85,3 +85,43 @@ def test_a_failing_asset_never_puts_data_into_the_event_log(tmp_path):
         logs = " ".join(str(r.dagster_event) for r in instance.all_logs(result.run_id))
     assert "SENTINEL" not in stored and "SENTINEL" not in logs
     assert "KeyError" in stored
+
+
+def test_clean_demo_builds_the_pack_and_a_later_blocked_run_leaves_nothing_stale(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("STATRETURNS_DATABASE_URL", f"sqlite:///{tmp_path / 'wh_{la}.sqlite'}")
+    monkeypatch.delenv("STATRETURNS_SOURCES", raising=False)
+    run = tmp_path / "run"
+    assert main(["demo", "--clean", "--run-dir", str(run)]) == 0
+    printed = capsys.readouterr().out
+    out = run / "outputs" / "2026" / "356"
+    pack = out / "submission" / "356_2026_submission_pack.zip"
+    assert pack.exists()
+    assert "submission pack built" in printed and "entered in the sharing register" in printed
+    assert "Issues, cin: 0 errors" in printed and "Issues, ssda903: 0 errors" in printed
+    issues = pd.read_csv(out / "issues.csv", dtype="str")
+    assert issues.empty
+    rules = pd.read_csv(out / "ssda903" / "rules.csv", dtype="str")
+    assert not rules.loc[rules["rule_code"].isin(["219", "221", "224", "227", "228", "229", "1008"]),
+                         "status"].ne("ran").any(), "the Ofsted rules run on the generated provider list"
+
+    # The default demo has DfE errors: its pack is blocked, and the clean run's pack must not look current.
+    monkeypatch.delenv("STATRETURNS_SOURCES", raising=False)
+    assert main(["demo", "--run-dir", str(run)]) == 0
+    printed = capsys.readouterr().out
+    assert not pack.exists() and (out / "stale" / "submission" / "356_2026_submission_pack.zip").exists()
+    assert "Submission blocked" in printed and "moved to" in printed
+    assert "submission pack built" not in printed
+
+
+def test_a_wrong_setting_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    cases = {"STATRETURNS_DATABASE_URL": "sqlite:///one-file-for-all.db", "STATRETURNS_LAS": "35",
+             "STATRETURNS_SOURCES": str(tmp_path / "missing.yaml")}
+    for setting, value in cases.items():
+        monkeypatch.setenv(setting, value)
+        assert main(["run", "--year", "2026", "--run-dir", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"statreturns: {setting}"), err
+        monkeypatch.delenv(setting)
+    assert not (tmp_path / "run").exists(), "nothing ran"

@@ -25,9 +25,37 @@ def _counter(keys: pd.Series, mapping: dict) -> pd.Series:
     return keys.map(mapping).astype("Int64").astype("str")
 
 
+def as_at(tables: dict[str, pd.DataFrame], end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The case history as it stood on ``end``: what started later is dropped, what ended later is still
+    open (its end date and closure reason blank), and factors wait for their assessment's authorisation.
+    A council's system holds this year's events when last year's census is built from it."""
+    out = dict(tables)
+
+    def cut(name: str, start_col: str, blank: dict[str, list[str]]) -> None:
+        frame = tables[name]
+        frame = frame.loc[~(frame[start_col] > end).to_numpy()].copy()
+        for col, also in blank.items():
+            later = (frame[col] > end).to_numpy()
+            if later.any():
+                frame.loc[later, [col, *also]] = None
+        out[name] = frame
+
+    cut("cin_episodes", "CINreferralDate", {"CINclosureDate": ["ReasonForClosure"]})
+    cut("assessments", "AssessmentActualStartDate", {"AssessmentAuthorisationDate": []})
+    cut("section47", "S47ActualStartDate", {"DateOfInitialCPC": []})
+    cut("cp_plans", "CPPstartDate", {"CPPendDate": []})
+    cut("cin_plans", "CINPlanStartDate", {"CINPlanEndDate": []})
+    out["cp_reviews"] = tables["cp_reviews"].loc[~(tables["cp_reviews"]["CPPreviewDate"] > end).to_numpy()]
+    authorised = out["assessments"].loc[out["assessments"]["AssessmentAuthorisationDate"].notna(), "assessment_id"]
+    factors = tables["assessment_factors"]
+    out["assessment_factors"] = factors.loc[factors["assessment_id"].isin(set(authorised)).to_numpy()]
+    return out
+
+
 def build_cin_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
     start = pd.Timestamp(year=year - 1, month=4, day=1)
     end = pd.Timestamp(year=year, month=3, day=31)
+    tables = as_at(tables, end)
     ep = tables["cin_episodes"]
     in_scope = (ep["CINreferralDate"] <= end) & (ep["CINclosureDate"].isna() | (ep["CINclosureDate"] >= start))
     ep = ep.loc[in_scope.to_numpy()]

@@ -8,12 +8,15 @@ from statreturns.files import write_csv_atomic
 from statreturns.generate.cross_faults import add_cross
 from statreturns.generate.faults import inject
 from statreturns.generate.model import Config, generate
+from statreturns.generate.ofsted import write_provider_list
 from statreturns.school import write_pupils
 from statreturns.ssd import write_ssd
 
 __all__ = ["Config", "generate", "inject", "write_extracts", "write_sources_file"]
 
 SOURCES_TEMPLATE = """# Sources for extracts written by `statreturns generate` (format: README, "Sources and profiles").
+ofsted_lists:                    # Ofsted provider lists for the SSDA903 URN rules (219, 221, 224, ...)
+  - {root}/ofsted/providers.xlsx
 sources:
   - name: council_ssd
     kind: csv
@@ -36,12 +39,16 @@ def write_sources_file(path: Path, root: str) -> Path:
 
 
 def write_extracts(cfg: Config, out: Path) -> dict[str, int]:
-    """Generate, inject faults (the cross checks' too), and write ``out/ssd/*.csv``, ``out/school/pupils.csv``, ``out/faults.csv``."""
+    """Generate, inject faults (the cross checks' too), and write ``out/ssd/*.csv``,
+    ``out/school/pupils.csv``, ``out/faults.csv``, the Ofsted provider list ``out/ofsted/providers.xlsx`` and
+    ``out/sources.yaml`` naming them all (locations relative to it, so the folder can be moved)."""
     clean = generate(cfg)
-    tables, faults = inject(clean, cfg.fault_rate, cfg.seed)
+    tables, faults = inject(clean, cfg.fault_rate, cfg.seed, cfg.year)
     tables, faults = add_cross(tables, faults, cfg)  # cross-return consistency, then the cross checks' faults
     written = write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
     write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
     write_csv_atomic(faults, out / "faults.csv")
+    write_provider_list(tables["la_episodes"], out / "ofsted" / "providers.xlsx")
+    write_sources_file(out / "sources.yaml", ".")
     rows = sum(len(v) for v in tables.values())
-    return {"rows": rows, "files": len(written) + 2, "faults": len(faults)}
+    return {"rows": rows, "files": len(written) + 4, "faults": len(faults)}

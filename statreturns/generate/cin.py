@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from statreturns.generate.draw import DAY, as_dates, make_ids, nat_where, pick_codes, random_days
+from statreturns.generate.draw import (
+    DAY,
+    as_dates,
+    make_ids,
+    nat_where,
+    pick_codes,
+    random_days,
+    weekday_after,
+    weekday_before,
+)
 from statreturns.ssd import previous_plans
 
 REFERRAL_SOURCE = {"1A": .05, "1B": .01, "1C": .02, "1D": .01, "2A": .19, "2B": .01, "3A": .03, "3B": .02,
@@ -14,8 +23,7 @@ REFERRAL_SOURCE = {"1A": .05, "1B": .01, "1C": .02, "1D": .01, "2A": .19, "2B": 
                    "5D": .04, "6": .29, "7": .01, "8": .02, "9": .01, "10": .01}
 PRIMARY_NEED = {"N1": .57, "N2": .04, "N3": .03, "N4": .11, "N5": .13, "N6": .02, "N7": .002, "N8": .06,
                 "N9": .038}
-CLOSURE_REASON = {"RC1": .005, "RC2": .002, "RC3": .01, "RC4": .01, "RC5": .03, "RC6": .02, "RC7": .45,
-                  "RC8": .30, "RC9": .173}
+CLOSURE_REASON = {"RC1": .005, "RC3": .01, "RC4": .01, "RC5": .03, "RC6": .02, "RC7": .92}
 FACTORS = ["1B", "2B", "3A", "3B", "4B", "4A", "5B", "6B", "7A", "9A", "10A", "11A", "13A", "14A", "15A",
            "16A", "17A", "18B", "18C", "19B", "19C", "20", "22A", "23A", "24A"]
 ABUSE = {"NEG": .52, "EMO": .36, "PHY": .06, "SAB": .04, "MUL": .02}
@@ -46,22 +54,39 @@ def cin_records(rng: np.random.Generator, children: pd.DataFrame, ref: np.dateti
     nfa = rng.random(m) < 0.22
     a_start = clip(start + random_days(rng, 0, 12, m))
     a_auth = clip(a_start + random_days(rng, 10, 60, m))
-    s47 = (~nfa) & (rng.random(m) < 0.30)
-    s47_start = clip(start + random_days(rng, 0, 20, m))
+    # A section 47 enquiry starts on a weekday once the assessment is under way; its initial conference
+    # is held on a weekday 7 to 20 days later (rules 2991Q, 8870Q, 8875).
+    s47_start = weekday_after(a_start + random_days(rng, 0, 8, m))
+    s47 = (~nfa) & (rng.random(m) < 0.30) & (s47_start <= horizon)
     icpc = s47 & (rng.random(m) < 0.55)
-    icpc_date = clip(s47_start + random_days(rng, 7, 20, m))
+    icpc_date = clip(weekday_before(s47_start + random_days(rng, 7, 20, m)))
     cpp = icpc & (rng.random(m) < 0.8)
     cpp_end = clip(icpc_date + random_days(rng, 90, 520, m))
-    plan = (~nfa) & (~cpp) & (rng.random(m) < 0.45)
+    # The assessment is authorised once the conference has been held (or the enquiry has run without
+    # one), so a census that shows the enquiry shows its assessment too (2991Q).
+    s47_end = np.where(icpc, icpc_date, s47_start)
+    a_auth = np.where(s47, clip(np.maximum(a_auth, s47_end + random_days(rng, 0, 5, m))), a_auth)
+    plan = (~nfa) & (~cpp) & (~(s47 & ~icpc)) & (rng.random(m) < 0.45)
     plan_start = clip(a_auth + random_days(rng, 0, 10, m))
     plan_end = clip(plan_start + random_days(rng, 60, 420, m))
+    # "Closed after assessment" (RC8, RC9) only where the assessment was all that happened (2990); an
+    # assessment that found no factors (21) closes the case the day it is authorised (8873Q).
+    activity = s47 | cpp | plan
+    no_factors = ~nfa & ~activity & (rng.random(m) < 0.3)
+    # A case with nothing after its assessment, or with an enquiry that needed no conference, closes the
+    # day the assessment is authorised: every census that holds the episode holds its assessment (8825Q).
+    at_auth = ~nfa & (~activity | (s47 & ~icpc))
     last = np.maximum.reduce([a_auth, np.where(cpp, cpp_end, a_auth), np.where(plan, plan_end, a_auth)])
-    close = np.where(nfa, start, clip(last + random_days(rng, 0, 25, m)))
+    close = np.where(nfa, start, np.where(at_auth, a_auth, clip(last + random_days(rng, 0, 25, m))))
     # Still open on 31 March: the last referral when its work runs to the reference date.
-    open_ = is_last & ~nfa & (last + 25 * DAY >= ref) & (window_end[child_idx] == ref)
+    open_ = is_last & ~nfa & np.where(at_auth, a_auth >= ref, last + 25 * DAY >= ref) & (window_end[child_idx] == ref)
     ep_ids = make_ids("R", np.arange(1, m + 1), 8)
     child_ids = children["child_id"].to_numpy()[child_idx]
-    reason = np.where(nfa, "RC8", pick_codes(rng, CLOSURE_REASON, m))
+    # An NFA referral had no assessment, so it closes for "any other reason" (RC8/RC9 need one, 8825Q).
+    after_assessment = pick_codes(rng, {"RC8": .63, "RC9": .37}, m)
+    reason = np.where(nfa, "RC7", np.where(activity, pick_codes(rng, CLOSURE_REASON, m),
+                                           np.where(no_factors, after_assessment,
+                                                    pick_codes(rng, {"RC7": .3, "RC8": .45, "RC9": .25}, m))))
     episodes = pd.DataFrame({
         "episode_id": ep_ids,
         "child_id": child_ids,
@@ -83,7 +108,7 @@ def cin_records(rng: np.random.Generator, children: pd.DataFrame, ref: np.dateti
         "AssessmentActualStartDate": as_dates(a_start[a_idx]),
         "AssessmentAuthorisationDate": as_dates(keep(np.ones(m, bool), a_auth)[a_idx]),
     })
-    factors = _factors(rng, assessments)
+    factors = _factors(rng, assessments, no_factors[a_idx])
     s_idx = np.flatnonzero(s47 & (s47_start <= ref))
     held = icpc[s_idx] & (icpc_date[s_idx] <= ref)
     section47 = pd.DataFrame({
@@ -126,9 +151,9 @@ def cin_records(rng: np.random.Generator, children: pd.DataFrame, ref: np.dateti
     }
 
 
-def _factors(rng: np.random.Generator, assessments: pd.DataFrame) -> pd.DataFrame:
+def _factors(rng: np.random.Generator, assessments: pd.DataFrame, none_found: np.ndarray) -> pd.DataFrame:
+    """Factors of authorised assessments only (8614); "21 no factors identified" stands alone (8869)."""
     n = len(assessments)
-    none_found = rng.random(n) < 0.08
     count = np.where(none_found, 1, rng.integers(1, 4, n))
     idx = np.repeat(np.arange(n), count)
     codes = np.array(FACTORS, dtype=object)[rng.integers(0, len(FACTORS), len(idx))]
@@ -138,7 +163,8 @@ def _factors(rng: np.random.Generator, assessments: pd.DataFrame) -> pd.DataFram
         "child_id": assessments["child_id"].to_numpy()[idx],
         "AssessmentFactors": codes,
     })
-    return frame.drop_duplicates().reset_index(drop=True)
+    authorised = assessments["AssessmentAuthorisationDate"].notna().to_numpy()[idx]
+    return frame.loc[authorised].drop_duplicates().reset_index(drop=True)
 
 
 def _cp_reviews(cp_plans: pd.DataFrame, ref: np.datetime64) -> pd.DataFrame:

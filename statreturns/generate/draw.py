@@ -25,11 +25,27 @@ def pick_codes(rng: np.random.Generator, weights: dict[str, float], n: int) -> n
 
 
 def make_ids(prefix: str, numbers: np.ndarray, width: int = 7) -> np.ndarray:
+    if len(numbers) == 0:
+        return np.array([], dtype=object)
     return np.char.add(prefix, np.char.zfill(numbers.astype(str), width)).astype(object)
 
 
 def random_days(rng: np.random.Generator, low: int, high: int, n: int) -> np.ndarray:
     return rng.integers(low, high + 1, size=n) * DAY
+
+
+def weekday_before(days: np.ndarray) -> np.ndarray:
+    """Each date, or the Friday before it when it falls on a weekend (meetings are held on weekdays)."""
+    d = days.astype("datetime64[D]")
+    dow = (d.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    return d - np.where(dow == 5, 1, np.where(dow == 6, 2, 0)) * DAY
+
+
+def weekday_after(days: np.ndarray) -> np.ndarray:
+    """Each date, or the Monday after it when it falls on a weekend."""
+    d = days.astype("datetime64[D]")
+    dow = (d.astype("int64") + 3) % 7
+    return d + np.where(dow == 5, 2, np.where(dow == 6, 1, 0)) * DAY
 
 
 def as_dates(values: np.ndarray) -> pd.Series:

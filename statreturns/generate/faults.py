@@ -1,57 +1,165 @@
 """Data-quality faults of the kinds caseworkers really make, injected into a clean generated record.
 
-Each faulted child gets exactly one fault, so ``fault_rate`` is the share of children with a fault and
-tests can check every other child's record is still consistent. The list of faults is returned (and
-written beside the extracts) so tests and benchmarks know what the validators should find.
+Each faulted child gets exactly one fault, so ``fault_rate`` is the share of children with a fault
+(among the children in the collection year's returns, where a fault can show) and tests can check
+every other child's record is still consistent. The list of faults is returned (and
+written beside the extracts as ``faults.csv``) with the DfE rule codes each fault must trigger in the
+collection year's returns (``expected_rules``, ``;``-separated), so tests and benchmarks know what the
+validators should find.
+
+The kinds are one table, ``KINDS``: a name, the canonical table it edits, the rules it triggers in the
+CIN census and in the SSDA903 (each counted only when the child is in that return's year), which
+children can take it, and the injector. Another module adds its own kinds with ``register``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-KINDS = ("missing_upn", "bad_check_letter", "end_before_start", "overlapping_episodes", "unknown_code")
+Tables = dict[str, pd.DataFrame]
+FAULT_COLUMNS = ["child_id", "kind", "table", "expected_rules"]
 
 
-def inject(tables: dict[str, pd.DataFrame], rate: float, seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Return faulty copies of ``tables`` and a frame of (child_id, kind, table)."""
+@dataclass(frozen=True)
+class Scope:
+    """Who is in the collection year's returns, one flag per row of ``children``."""
+
+    year: int
+    in_cin: np.ndarray
+    in_903: np.ndarray
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year - 1, month=4, day=1)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year, month=3, day=31)
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    name: str
+    table: str  # the canonical table the fault edits
+    cin_rules: tuple[str, ...]  # rules the child's CIN census must report (when the child is in it)
+    lac_rules: tuple[str, ...]  # rules the child's SSDA903 return must report (when the child is in it)
+    able: Callable[[Tables, Scope], np.ndarray]  # which children (rows of children) can take the fault
+    apply: Callable[[Tables, set, np.random.Generator, Scope], None]  # edits the tables in place
+
+
+KINDS: dict[str, FaultKind] = {}
+
+
+def register(kind: FaultKind) -> FaultKind:
+    """Add a fault kind (its name must be new); returns it, so it can be used as a decorator's result."""
+    if kind.name in KINDS:
+        raise ValueError(f"fault kind {kind.name} is registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+def scope(tables: Tables, year: int) -> Scope:
+    start, end = pd.Timestamp(year=year - 1, month=4, day=1), pd.Timestamp(year=year, month=3, day=31)
+    ids = tables["children"]["child_id"]
+    ep = tables["cin_episodes"]
+    cin = ep.loc[(ep["CINreferralDate"] <= end) & ~(ep["CINclosureDate"] < start), "child_id"]
+    la = tables["la_episodes"]
+    lac = la.loc[(la["DECOM"] <= end) & ~(la["DEC"] < start), "child_id"]
+    return Scope(year, ids.isin(set(cin)).to_numpy(), ids.isin(set(lac)).to_numpy())
+
+
+def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
+           kinds: list[str] | None = None) -> tuple[Tables, pd.DataFrame]:
+    """Faulty copies of ``tables`` and the fault list (FAULT_COLUMNS) for collection year ``year``.
+
+    ``kinds`` limits the kinds drawn (default: every registered kind)."""
     rng = np.random.default_rng(seed + 1)
     out = {name: frame.copy() for name, frame in tables.items()}
     children = out["children"]
     n = len(children)
     faulted = rng.random(n) < rate
     ids = children["child_id"].to_numpy()
-    # Which fault each child can take depends on what their record holds.
-    has_upn = children["UPN"].notna().to_numpy()
-    closed = out["cin_episodes"].loc[out["cin_episodes"]["CINclosureDate"].notna()
-                                     & ~out["cin_episodes"]["ReferralNFA"].astype(bool), "child_id"]
-    multi = out["la_episodes"]["child_id"].value_counts()
-    able = {
-        "missing_upn": has_upn,
-        "bad_check_letter": has_upn,
-        # pandas' hashed isin, not np.isin: numpy compares object arrays pairwise.
-        "end_before_start": children["child_id"].isin(closed.unique()).to_numpy(),
-        "overlapping_episodes": children["child_id"].isin(multi.index[multi.to_numpy() > 1]).to_numpy(),
-        "unknown_code": np.ones(n, dtype=bool),
-    }
-    choice = rng.random((n, len(KINDS)))
-    for k, kind in enumerate(KINDS):
-        choice[~able[kind], k] = -1
-    kind_idx = choice.argmax(axis=1)
-    kinds = np.array(KINDS, dtype=object)[kind_idx]
-    chosen = pd.DataFrame({"child_id": ids[faulted], "kind": kinds[faulted]})
-    for kind, group in chosen.groupby("kind"):
-        _APPLY[kind](out, set(group["child_id"]), rng)
-    chosen["table"] = chosen["kind"].map(_TABLE)
-    return out, chosen.sort_values("child_id").reset_index(drop=True)
+    where = scope(out, year)
+    chosen_kinds = [KINDS[k] for k in (kinds or list(KINDS))]
+    able = np.column_stack([kind.able(out, where) for kind in chosen_kinds]) if chosen_kinds else np.zeros((n, 0), bool)
+    faulted &= able.any(axis=1)  # a child no kind fits stays clean
+    # Kinds share the faulted children evenly, the kinds fewest children can take choosing first, so a
+    # small council still shows every kind; the rest draw among the kinds they can take.
+    kind_idx = np.full(n, -1)
+    quota = int(np.ceil(faulted.sum() / max(len(chosen_kinds), 1)))
+    order = np.argsort(able[faulted].sum(axis=0), kind="stable")
+    step = max(1, quota // 8)  # in rounds, so a kind many children fit is not left with none
+    for _ in range(0, quota, step):
+        for k in order:
+            free = np.flatnonzero(faulted & able[:, k] & (kind_idx < 0))
+            kind_idx[rng.permutation(free)[:step]] = k
+    rest = faulted & (kind_idx < 0)
+    draw = np.where(able[rest], rng.random((int(rest.sum()), len(chosen_kinds))), -1.0)
+    kind_idx[rest] = draw.argmax(axis=1)
+    names = np.array([k.name for k in chosen_kinds] + [""], dtype=object)[kind_idx]
+    chosen = pd.DataFrame({"child_id": ids[faulted], "kind": names[faulted]})
+    in_cin = dict(zip(ids, where.in_cin, strict=True))
+    in_903 = dict(zip(ids, where.in_903, strict=True))
+    for name, group in chosen.groupby("kind", sort=True):
+        KINDS[name].apply(out, set(group["child_id"]), rng, where)
+    chosen["table"] = chosen["kind"].map({k.name: k.table for k in chosen_kinds})
+    chosen["expected_rules"] = [
+        ";".join([*(KINDS[k].cin_rules if in_cin[c] else ()), *(KINDS[k].lac_rules if in_903[c] else ())])
+        for c, k in zip(chosen["child_id"], chosen["kind"], strict=True)]
+    return out, chosen.sort_values("child_id").reset_index(drop=True)[FAULT_COLUMNS]
 
 
-def _missing_upn(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _children_with(tables: Tables, table: str, mask: pd.Series | np.ndarray) -> np.ndarray:
+    """Per row of children: the child has a row of ``table`` where ``mask`` holds."""
+    frame = tables[table]
+    return tables["children"]["child_id"].isin(set(frame.loc[np.asarray(mask), "child_id"])).to_numpy()
+
+
+def _first_row(frame: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    """``mask`` limited to each child's first row where it holds."""
+    first = ~frame.loc[mask, "child_id"].duplicated()
+    return pd.Series(False, index=frame.index).mask(first.reindex(frame.index, fill_value=False), True)
+
+
+def _cin_in_year(t: Tables, s: Scope) -> pd.Series:
+    ep = t["cin_episodes"]
+    return (ep["CINreferralDate"] >= s.start) & (ep["CINreferralDate"] <= s.end)
+
+
+def _la_in_year(t: Tables, s: Scope) -> pd.Series:
+    ep = t["la_episodes"]
+    return (ep["DECOM"] >= s.start) & (ep["DECOM"] <= s.end)
+
+
+def _has_upn(t: Tables, s: Scope) -> np.ndarray:
+    return t["children"]["UPN"].notna().to_numpy() & (s.in_cin | s.in_903)
+
+
+def _school_age_in_cin(t: Tables, s: Scope) -> np.ndarray:
+    """Has a UPN, is of school age and has a further-action referral in the census (8770Q's children)."""
+    c = t["children"]
+    school_age = (c["PersonBirthDate"] <= pd.Timestamp(year=s.year - 6, month=8, day=31)).to_numpy()
+    ep = t["cin_episodes"]
+    further = ~ep["ReferralNFA"].astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
+    return c["UPN"].notna().to_numpy() & school_age & _children_with(t, "cin_episodes", further)
+
+
+# ------------------------------------------------------------------------------------------- kinds
+
+
+def _missing_upn(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     rows = t["children"]["child_id"].isin(ids)
     t["children"].loc[rows, ["UPN", "UPNunknown"]] = None
 
 
-def _bad_check_letter(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _bad_check_letter(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     rows = t["children"]["child_id"].isin(ids)
     upn = t["children"].loc[rows, "UPN"]
     # Shift the check letter to the next one in the alphabet: a typo the checksum catches.
@@ -59,28 +167,234 @@ def _bad_check_letter(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.
     t["children"].loc[rows, "UPN"] = wrong + upn.str[1:]
 
 
-def _end_before_start(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _closed_referral(t: Tables, s: Scope) -> pd.Series:
     ep = t["cin_episodes"]
-    rows = ep["child_id"].isin(ids) & ep["CINclosureDate"].notna() & ~ep["ReferralNFA"].astype(bool)
-    first = rows & ~ep.loc[rows, "child_id"].duplicated().reindex(ep.index, fill_value=True)
+    # Referred at least six weeks into the year, so a closure up to 40 days earlier keeps it in the census.
+    return (_cin_in_year(t, s) & (ep["CINreferralDate"] >= s.start + pd.Timedelta(days=42))
+            & (ep["CINclosureDate"] <= s.end) & ~ep["ReferralNFA"].astype(bool))
+
+
+def _end_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["cin_episodes"]
+    first = _first_row(ep, ep["child_id"].isin(ids) & _closed_referral(t, s))
     days = pd.to_timedelta(rng.integers(1, 40, int(first.sum())), unit="D")
     ep.loc[first, "CINclosureDate"] = ep.loc[first, "CINreferralDate"] - days
 
 
-def _overlapping(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _second_in_year(t: Tables, s: Scope) -> pd.Series:
     ep = t["la_episodes"]
-    rows = ep["child_id"].isin(ids) & ep["child_id"].duplicated()
-    second = rows & ~ep.loc[rows, "child_id"].duplicated().reindex(ep.index, fill_value=True)
-    days = pd.to_timedelta(rng.integers(3, 30, int(second.sum())), unit="D")
+    return _la_in_year(t, s) & ep["child_id"].duplicated() & (ep["RNE"] != "S")
+
+
+def _overlapping(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    second = _first_row(ep, ep["child_id"].isin(ids) & _second_in_year(t, s))
+    # Started a few days before the previous episode ended: the worker keyed the planned move date.
+    days = pd.to_timedelta(rng.integers(3, 6, int(second.sum())), unit="D")
     ep.loc[second, "DECOM"] = ep.loc[second, "DECOM"] - days
 
 
-def _unknown_code(t: dict[str, pd.DataFrame], ids: set[str], rng: np.random.Generator) -> None:
+def _unknown_code(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     rows = t["children"]["child_id"].isin(ids)
     t["children"].loc[rows, "Ethnicity"] = "WXYZ"
 
 
-_APPLY = {"missing_upn": _missing_upn, "bad_check_letter": _bad_check_letter, "end_before_start": _end_before_start,
-          "overlapping_episodes": _overlapping, "unknown_code": _unknown_code}
-_TABLE = {"missing_upn": "children", "bad_check_letter": "children", "end_before_start": "cin_episodes",
-          "overlapping_episodes": "la_episodes", "unknown_code": "children"}
+def _further_action(t: Tables, s: Scope) -> pd.Series:
+    ep = t["cin_episodes"]
+    return _cin_in_year(t, s) & ~ep["ReferralNFA"].astype(bool)
+
+
+def _no_primary_need(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["cin_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _further_action(t, s))
+    ep.loc[rows, "PrimaryNeedCode"] = None
+
+
+def _unknown_referral_source(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["cin_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _cin_in_year(t, s))
+    ep.loc[rows, "ReferralSource"] = "1Z"
+
+
+def _unknown_placement(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _la_in_year(t, s))
+    ep.loc[rows, "PLACE"] = "X9"
+
+
+def _episode_ends_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _closed_la(t, s))
+    # Day and month swapped on entry, or a typed year wrong: the end now precedes the start.
+    ep.loc[rows, "DEC"] = ep.loc[rows, "DECOM"] - pd.Timedelta(days=1)
+
+
+def _closed_la(t: Tables, s: Scope) -> pd.Series:
+    ep = t["la_episodes"]
+    return _la_in_year(t, s) & (ep["DEC"] <= s.end) & ~ep["child_id"].duplicated(keep="last")
+
+
+def _rows_in_year(table: str, start_col: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None,
+                  margin: int = 0) -> Callable[[Tables, Scope], pd.Series]:
+    """Rows of ``table`` starting in the collection year, at least ``margin`` days into it (so a date moved
+    back by a fault stays in the year), and meeting ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame = t[table]
+        mask = (frame[start_col] >= s.start + pd.Timedelta(days=margin)) & (frame[start_col] <= s.end)
+        return mask & extra(frame) if extra is not None else mask
+    return rows
+
+
+def _edit_first(table: str, rows: Callable[[Tables, Scope], pd.Series],
+                edit: Callable[[pd.DataFrame, pd.Series, np.random.Generator], None]):
+    """An injector editing each chosen child's first row of ``table`` among ``rows``, and its ``able``."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        frame = t[table]
+        first = _first_row(frame, frame["child_id"].isin(ids) & rows(t, s))
+        edit(frame, first, rng)
+
+    def able(t: Tables, s: Scope) -> np.ndarray:
+        return _children_with(t, table, rows(t, s))
+    return able, apply
+
+
+def _set(column: str, value: object):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = value
+    return edit
+
+
+def _days_before(column: str, anchor: str, low: int = 1, high: int = 30):
+    """``column`` becomes ``low``..``high`` days before ``anchor`` on the row (a slipped date)."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, anchor] - pd.to_timedelta(
+            rng.integers(low, high + 1, int(rows.sum())), unit="D")
+    return edit
+
+
+def _to_saturday(column: str):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        d = frame.loc[rows, column]
+        frame.loc[rows, column] = d + pd.to_timedelta((5 - d.dt.day_of_week) % 7, unit="D")
+    return edit
+
+
+def _edit_kind(name: str, table: str, cin: tuple[str, ...], lac: tuple[str, ...], rows, edit) -> FaultKind:
+    able, apply = _edit_first(table, rows, edit)
+    return FaultKind(name, table, cin, lac, able, apply)
+
+
+_late = lambda col: (lambda f: f[col].notna())  # noqa: E731 - a known date
+_authorised = _rows_in_year("assessments", "AssessmentActualStartDate", _late("AssessmentAuthorisationDate"), 10)
+
+for _k in (
+    FaultKind("missing_upn", "children", ("8770Q",), ("442",), _school_age_in_cin, _missing_upn),
+    FaultKind("bad_check_letter", "children", ("1510",), (), _has_upn, _bad_check_letter),
+    FaultKind("end_before_start", "cin_episodes", ("8630", "8565"), (),
+              lambda t, s: _children_with(t, "cin_episodes", _closed_referral(t, s)), _end_before_start),
+    FaultKind("overlapping_episodes", "la_episodes", (), ("388", "433", "501"),
+              lambda t, s: _children_with(t, "la_episodes", _second_in_year(t, s)), _overlapping),
+    FaultKind("unknown_code", "children", ("4220",), ("103",), lambda t, s: s.in_cin | s.in_903, _unknown_code),
+    FaultKind("missing_primary_need", "cin_episodes", ("8610",), (),
+              lambda t, s: _children_with(t, "cin_episodes", _further_action(t, s)), _no_primary_need),
+    FaultKind("unknown_referral_source", "cin_episodes", ("8866",), (),
+              lambda t, s: _children_with(t, "cin_episodes", _cin_in_year(t, s)), _unknown_referral_source),
+    FaultKind("unknown_placement", "la_episodes", (), ("146",),
+              lambda t, s: _children_with(t, "la_episodes", _la_in_year(t, s)), _unknown_placement),
+    FaultKind("episode_end_before_start", "la_episodes", (), ("356",),
+              lambda t, s: _children_with(t, "la_episodes", _closed_la(t, s)), _episode_ends_before_start),
+):
+    register(_k)
+
+def _of_children_in(table: str, which: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None
+                    ) -> Callable[[Tables, Scope], pd.Series]:
+    """Rows of ``table`` (no dates of its own) of children in the year's CIN census or 903 (``which``)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ids = t["children"]["child_id"].to_numpy()[s.in_cin if which == "cin" else s.in_903]
+        frame = t[table]
+        mask = frame["child_id"].isin(set(ids))
+        return mask & extra(frame) if extra is not None else mask
+    return rows
+
+
+# Rows that end in the year they start, so an end before the start stays inside the year's return.
+_ended = lambda start, end: (lambda f: (f[end] - f[start]) >= pd.Timedelta(days=45))  # noqa: E731
+for _k in (
+    _edit_kind("unknown_primary_need", "cin_episodes", ("8650",), (),
+          _rows_in_year("cin_episodes", "CINreferralDate", lambda f: f["PrimaryNeedCode"].notna()),
+          _set("PrimaryNeedCode", "N99")),
+    _edit_kind("assessment_authorised_before_start", "assessments", ("8608",), (), _authorised,
+          _days_before("AssessmentAuthorisationDate", "AssessmentActualStartDate", 1, 5)),
+    _edit_kind("conference_on_a_saturday", "section47", ("8875",), (),
+          lambda t, s: _rows_in_year("section47", "S47ActualStartDate")(t, s)
+          & (t["section47"]["DateOfInitialCPC"] <= s.end - pd.Timedelta(days=7)),
+          _to_saturday("DateOfInitialCPC")),
+    _edit_kind("unknown_abuse_category", "cp_plans", ("8905",), (),
+          _rows_in_year("cp_plans", "CPPstartDate"), _set("InitialCategoryOfAbuse", "XYZ")),
+    _edit_kind("plan_ends_before_start", "cin_plans", ("4011",), (),
+          _rows_in_year("cin_plans", "CINPlanStartDate", _ended("CINPlanStartDate", "CINPlanEndDate"), 35),
+          _days_before("CINPlanEndDate", "CINPlanStartDate")),
+    _edit_kind("unknown_legal_status", "la_episodes", (), ("144",),
+          _rows_in_year("la_episodes", "DECOM"), _set("LS", "Q9")),
+    _edit_kind("unknown_reason_episode_ceased", "la_episodes", (), ("149",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["REC"].notna()), _set("REC", "E99")),
+    _edit_kind("missing_reason_episode_ceased", "la_episodes", (), ("148",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["DEC"].notna() & (f["REC"] != "X1")),
+          _set("REC", None)),
+    _edit_kind("police_protection_held_too_long", "la_episodes", (), ("361",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: (f["RNE"] == "S") & (f["DEC"].isna() | (
+              f["DEC"] - f["DECOM"] > pd.Timedelta(days=10)))), _set("LS", "L1")),
+    _edit_kind("unknown_missing_code", "missing", (), ("1006",),
+          _rows_in_year("missing", "MIS_START"), _set("MISSING", "X")),
+    _edit_kind("unknown_disability", "disabilities", ("8540",), (),
+          lambda t, s: _of_children_in("disabilities", "cin")(t, s) & t["disabilities"]["child_id"].isin(
+              set(t["children"]["child_id"].to_numpy()[_children_with(t, "cin_episodes", _further_action(t, s))
+                                                        & t["children"]["PersonBirthDate"].notna().to_numpy()])),
+          _set("Disability", "LEGS")),
+    _edit_kind("unknown_closure_reason", "cin_episodes", ("8640",), (),
+          _rows_in_year("cin_episodes", "CINreferralDate", lambda f: f["ReasonForClosure"].notna()),
+          _set("ReasonForClosure", "RC0")),
+    _edit_kind("unknown_placement_provider", "la_episodes", (), ("178",),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["PLACE_PROVIDER"].notna()),
+          _set("PLACE_PROVIDER", "PR9")),
+    _edit_kind("unknown_review_code", "la_reviews", (), ("167",),
+          _rows_in_year("la_reviews", "REVIEW"), _set("REVIEW_CODE", "PN9")),
+    _edit_kind("unknown_social_worker_reason", "sw_episodes", (), ("SW13STG1",),
+          _rows_in_year("sw_episodes", "SW_DECOM"), _set("SW_REASON", "GUESS")),
+    _edit_kind("unknown_upn_reason", "children", (), ("442",),
+          _of_children_in("children", "903", lambda f: f["UPN"].isna() & f["UPNunknown"].notna()),
+          _set("UPNunknown", "UN9")),
+    _edit_kind("missing_referral_source", "cin_episodes", ("8866",), (),
+          _rows_in_year("cin_episodes", "CINreferralDate"), _set("ReferralSource", None)),
+    _edit_kind("missing_review_code", "la_reviews", (), ("167",),
+          _rows_in_year("la_reviews", "REVIEW"), _set("REVIEW_CODE", None)),
+    _edit_kind("unknown_reason_new_episode", "la_episodes", (), ("143",),
+          _rows_in_year("la_episodes", "DECOM"), _set("RNE", "Q")),
+    _edit_kind("missing_mother_flag", "children", (), ("165", "393"),
+          _of_children_in("children", "903", lambda f: f["Sex"] == "F"), _set("MOTHER", None)),
+    _edit_kind("unknown_previous_permanence", "previous_permanence", (), ("631",),
+          lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
+              _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"])), _set("PREV_PERM", "Z9")),
+):
+    register(_k)
+
+
+# Core rules no extract can trigger: the build or the reader writes the item, not the extract.
+UNREACHABLE = {
+    ("cin", "100"): "the header's ReferenceDate is written by the census build",
+    ("cin", "2884"): "the build records the conference date on the Section 47 block only",
+    ("cin", "8730"): "the SSD reader counts a child's earlier protection plans itself (NumberOfPreviousCPP)",
+}
+
+
+def rules_without_a_kind(year: int) -> dict[str, list[str]]:
+    """Per return, the core rule codes of ``year`` that no registered kind triggers and that an extract
+    can reach (the to-do list for new kinds)."""
+    from schemas.rules.cin import CIN
+    from schemas.rules.ssda903 import LAC
+
+    covered = {"cin": {r for k in KINDS.values() for r in k.cin_rules},
+               "ssda903": {r for k in KINDS.values() for r in k.lac_rules}}
+    return {name: [r.code for r in ruleset.rules if r.set_name == "core" and r.applies_to(year)
+                   and r.code not in covered[name] and (name, r.code) not in UNREACHABLE]
+            for name, ruleset in (("cin", CIN), ("ssda903", LAC))}

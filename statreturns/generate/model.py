@@ -58,6 +58,13 @@ def generate(cfg: Config) -> dict[str, pd.DataFrame]:
     tables.update(looked_after(rng, cfg, children, ref))
     # Unaccompanied asylum-seeking children have no home address here, hence no home postcode.
     children.loc[children["child_id"].isin(tables["uasc"]["child_id"]), "home_postcode"] = None
+    # A young mother's child is born while she is looked after or before, never after she left care (625).
+    eps = tables["la_episodes"]
+    left = eps.loc[eps["DEC"].notna()].groupby("child_id")["DEC"].max().drop(
+        eps.loc[eps["DEC"].isna(), "child_id"], errors="ignore")
+    after = children["child_id"].map(left)
+    later = (children["MC_DOB"] > after).to_numpy()
+    children.loc[later, "MC_DOB"] = after[later] - pd.Timedelta(days=30)
     tables["school_pupils"] = school_roll(rng, cfg, children, ref)
     return tables
 
@@ -69,17 +76,22 @@ def _children(rng: np.random.Generator, cfg: Config, ref: np.datetime64) -> pd.D
     leaver = rng.random(n) < 0.06
     age_days = np.where(leaver, rng.integers(17 * 365 + 30, 21 * 365, n), rng.integers(0, 18 * 365 - 30, n))
     dob = ref - age_days * DAY
+    # Rules 189 and 197B disagree about a 17th birthday on 1 April (17 "at the beginning of the year",
+    # yet turning 17 "in the year"): nobody here is born on 1 April, so a clean record meets both.
+    first_april = (dob.astype("datetime64[M]") - dob.astype("datetime64[Y]")).astype(int) == 3
+    first_april &= (dob - dob.astype("datetime64[M]")).astype(int) == 0
+    dob = np.where(first_april, dob + DAY, dob)
     unborn = (~leaver) & (rng.random(n) < 0.015)
     expected = np.where(unborn, ref + random_days(rng, 10, 150, n), np.datetime64("NaT"))
     dob = nat_where(dob, unborn)
     sex = np.where(rng.random(n) < 0.515, "M", "F").astype(object)
     sex[unborn] = "U"
-    sex[(~unborn) & (rng.random(n) < 0.004)] = "U"
     school_age = age_days >= 5 * 365
     has_upn = school_age & (rng.random(n) < 0.96)
     upn = make_upns(rng, n, cfg.year, age_days)
     upn = np.where(has_upn, upn, None)
-    unknown = np.where(school_age, pick_codes(rng, {"UN2": .4, "UN3": .2, "UN4": .2, "UN5": .2}, n), "UN1")
+    # UN4 (UPN not yet obtained) would be wrong for a child looked after for a week by 31 March (210).
+    unknown = np.where(school_age, pick_codes(rng, {"UN2": .5, "UN3": .25, "UN5": .25}, n), "UN1")
     unknown = np.where(has_upn, None, unknown)
     pcs = load_postcodes()
     home = pcs.loc[pcs["use"] == "home", "postcode"].to_numpy()
@@ -111,7 +123,8 @@ def _disabilities(rng: np.random.Generator, children: pd.DataFrame) -> pd.DataFr
     n = len(children)
     count = np.where(rng.random(n) < 0.1, rng.integers(1, 3, n), 0)
     child = np.repeat(children["child_id"].to_numpy(), np.maximum(count, 1))
+    # Codes dealt in turn, so even a small council's return shows the range of them (2887Q asks for 8).
     code = np.where(np.repeat(count, np.maximum(count, 1)) == 0, "NONE",
-                    np.array(DISABILITY)[rng.integers(0, len(DISABILITY), len(child))])
+                    np.array(DISABILITY)[(rng.integers(0, len(DISABILITY)) + np.arange(len(child))) % len(DISABILITY)])
     frame = pd.DataFrame({"child_id": child, "Disability": code.astype(object)})
     return frame.drop_duplicates().reset_index(drop=True)

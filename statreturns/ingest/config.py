@@ -87,7 +87,7 @@ def load_sources(path: Path) -> list[Source]:
     doc = _load_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("sources"), list) or not doc["sources"]:
         raise IngestError(path.name, "expected a mapping with a non-empty 'sources' list")
-    unknown = set(doc) - {"sources", "description", "version"}
+    unknown = set(doc) - {"sources", "description", "version", "ofsted_lists"}
     if unknown:
         raise IngestError(path.name, f"unknown key(s): {', '.join(sorted(unknown))}")
     sources: list[Source] = []
@@ -98,6 +98,22 @@ def load_sources(path: Path) -> list[Source]:
         load_profile(source.profile, base=path.parent)  # checks the profile now, not mid-run
         sources.append(source)
     return sources
+
+
+def ofsted_lists(path: Path, la: str | None = None, year: int | None = None) -> list[Path]:
+    """The Ofsted provider-list workbooks a sources file names under ``ofsted_lists`` (paths relative to
+    it; ``{la}`` and ``{year}`` filled in when given), for the SSDA903 rules that compare URNs."""
+    doc = _load_yaml(path)
+    entries = doc.get("ofsted_lists") if isinstance(doc, dict) else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise IngestError(path.name, "ofsted_lists: expected a list of workbook paths")
+    out = []
+    for entry in entries:
+        filled = entry.replace("{la}", la or "{la}").replace("{year}", str(year) if year else "{year}")
+        out.append((path.parent / filled).resolve())
+    return out
 
 
 def _source(path: Path, i: int, entry: object) -> Source:

@@ -27,9 +27,63 @@ def _within(frame: pd.DataFrame, start_col: str, end_col: str | None, start: pd.
     return began & (frame[end_col].isna() | (frame[end_col] >= start))
 
 
+def as_at(tables: dict[str, pd.DataFrame], end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The looked-after history as it stood on ``end``: what started later is dropped and what ended later
+    is still open (its end, and the reasons given when it ended, blank). A council's system holds this
+    year's events when last year's return is built from it."""
+    out = dict(tables)
+
+    def cut(name: str, start_col: str, end_col: str | None, also: list[str]) -> None:
+        frame = tables[name]
+        frame = frame.loc[~(frame[start_col] > end).to_numpy()].copy()
+        if end_col is not None:
+            later = (frame[end_col] > end).to_numpy()
+            if later.any():
+                frame.loc[later, [end_col, *also]] = None
+        out[name] = frame
+
+    cut("la_episodes", "DECOM", "DEC", ["REC", "REASON_PLACE_CHANGE"])
+    cut("missing", "MIS_START", "MIS_END", [])
+    cut("sw_episodes", "SW_DECOM", "SW_DEC", [])
+    cut("placed_for_adoption", "DATE_PLACED", "DATE_PLACED_CEASED", ["REASON_PLACED_CEASED"])
+    children = tables["children"]
+    later_birth = (children["MC_DOB"] > end).to_numpy()
+    if later_birth.any():
+        children = children.copy()
+        children.loc[later_birth, "MC_DOB"] = None
+        children.loc[later_birth, "MOTHER"] = "0"
+        out["children"] = children
+    return out
+
+
+def continuously_looked_after(eps: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> set:
+    """Children looked after for the whole year to ``end`` (the DfE's OC2 cohort, lac_notes section 6):
+    an episode in the year, none starting care after 1 April, ending care in the year or a short break."""
+    overlap = (eps["DECOM"] <= end) & (eps["DEC"].isna() | (eps["DEC"] >= start))
+    breaks = ((eps["RNE"] == "S") & (eps["DECOM"] > start)) | (
+        eps["DEC"].between(start, end) & (eps["REC"] != "X1")) | eps["LS"].isin(["V3", "V4"])
+    return set(eps.loc[overlap, "child_id"]) - set(eps.loc[overlap & breaks, "child_id"])
+
+
+def _care_leavers(eps: pd.DataFrame, children: pd.DataFrame, end: pd.Timestamp) -> set:
+    """Young people whose 17th to 21st birthday falls in the year after their care ended (OC3's cohort:
+    not while still looked after, 1007; not a birthday on or before leaving, 1016)."""
+    dob = children.set_index("child_id")["PersonBirthDate"].dropna()
+    age = end.year - dob.dt.year - ((dob.dt.month > end.month) | ((dob.dt.month == end.month)
+                                                                 & (dob.dt.day > end.day)))
+    bday = pd.Series([d + pd.DateOffset(years=int(a)) for d, a in zip(dob, age, strict=True)], index=dob.index,
+                     dtype="datetime64[ns]")
+    still = eps.loc[eps["DEC"].isna(), "child_id"]
+    left = eps.loc[eps["DEC"].notna()].groupby("child_id")["DEC"].max().drop(still, errors="ignore")
+    b = bday.reindex(left.index)
+    a = age.reindex(left.index)
+    return set(left.index[((a >= 17) & (a <= 21) & (left < b)).to_numpy()])
+
+
 def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
     start = pd.Timestamp(year=year - 1, month=4, day=1)
     end = pd.Timestamp(year=year, month=3, day=31)
+    tables = as_at(tables, end)
     eps = tables["la_episodes"]
     eps = eps.loc[_within(eps, "DECOM", "DEC", start, end).to_numpy()].sort_values(["child_id", "DECOM"],
                                                                                    kind="stable")
@@ -45,6 +99,8 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
         "MOTHER": kids["MOTHER"].where(kids["Sex"] == "F"), "MC_DOB": _uk(kids["MC_DOB"]),
     })
     out["Episodes"] = eps.rename(columns={"child_id": "CHILD"}).assign(DECOM=_uk(eps["DECOM"]), DEC=_uk(eps["DEC"]))
+    if year < 2026:  # Z1 ("other placement") was split into Z11-Z14 from 2025-26
+        out["Episodes"]["PLACE"] = out["Episodes"]["PLACE"].replace({z: "Z1" for z in ("Z11", "Z12", "Z13", "Z14")})
 
     def per_child(name: str, date_cols: list[str], keep) -> pd.DataFrame:
         frame = tables[name]
@@ -60,10 +116,17 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
                                                                                        start, end))
     out["UASC"] = per_child("uasc", ["DUC"], lambda f: f["child_id"].notna())
     out["UASC"]["SEX"] = out["UASC"]["CHILD"].map(out["Header"].set_index("CHILD")["SEX"])
-    out["OC2"] = per_child("oc2", [], lambda f: f["child_id"].notna())
-    age_end = (end - children.set_index("child_id")["PersonBirthDate"]).dt.days / 365.25
-    leavers = set(age_end.index[(age_end >= 17) & (age_end < 22)])
-    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(leavers))
+    cla = continuously_looked_after(eps, start, end)
+    out["OC2"] = per_child("oc2", [], lambda f: f["child_id"].isin(cla))
+    # Items the DfE asks only from an age stay blank before it, in any year's return (188, 189, 542, 546).
+    oc2_dob = out["OC2"]["CHILD"].map(dob)
+    under = lambda years: (oc2_dob + pd.DateOffset(years=years) > end).to_numpy()  # noqa: E731
+    out["OC2"].loc[under(4), ["SDQ_SCORE", "SDQ_REASON"]] = None
+    seventeen_at_start = (oc2_dob + pd.DateOffset(years=17) <= start).to_numpy()  # SDQ is for 4 to 16 (189)
+    out["OC2"].loc[seventeen_at_start, ["SDQ_SCORE", "SDQ_REASON"]] = None
+    out["OC2"].loc[under(10), "CONVICTED"] = None
+    out["OC2"].loc[~under(5), "HEALTH_CHECK"] = None  # health promotion is for the under-fives (546)
+    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(_care_leavers(eps, children, end)))
     out["AD1"] = per_child("ad1", ["DATE_INT", "DATE_MATCH"], lambda f: f["adoption_order_date"].between(start, end))
     out["PlacedAdoption"] = per_child("placed_for_adoption", ["DATE_PLACED", "DATE_PLACED_CEASED"],
                                       lambda f: f["DATE_PLACED"] <= end)

@@ -38,7 +38,8 @@ def test_remove_children_rewrites_text_copies_and_follows_links(tmp_path, ssd_fo
     run = tmp_path / "run"
     ingest_source(source("council", "csv", ssd_folder, "ssd-csv"), run, engine, LANDED_AT)
     looked_after = tables["la_episodes"]["child_id"].iloc[0]
-    assessed = tables["assessments"]["child_id"].iloc[0]
+    a = tables["assessments"]
+    assessed = a.loc[a["child_id"] != looked_after, "child_id"].iloc[0]  # two different children
     before = landing.register(engine).set_index("original_name")
     sar = landing.landed_rows(engine, run, "children", looked_after)
     assert {before.loc[n, "landing_id"] for n in ("ssd_person.csv", "ssd_cla_episodes.csv", "ssd_cla_reviews.csv")

@@ -17,7 +17,7 @@ GENERATED_AT = datetime(2026, 4, 20, 9, 30, tzinfo=UTC)
 
 def generated_run(children: int = 200, seed: int = 11, year: int = 2026) -> ReportInput:
     cfg = Config(children=children, seed=seed, year=year)
-    tables = inject(generate(cfg), cfg.fault_rate, cfg.seed)[0]
+    tables = inject(generate(cfg), cfg.fault_rate, cfg.seed, cfg.year)[0]
     cin = validate_cin(build_cin_frames(tables, year), year)
     lac = validate_903(build_903_frames(tables, year), year, previous=build_903_frames(tables, year - 1),
                        la_code="356")
