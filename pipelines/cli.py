@@ -276,7 +276,13 @@ def _use_sources(path: Path) -> None:
 def _run_partitions(parts: list, run_dir: Path, what: str, engine: str = "in_process", parallel: int = 1,
                     max_concurrent: int | None = None, queue: str | None = None) -> int:
     from pipelines.executors import broker_url, probe_broker, run_config_for
-    from pipelines.runner import ensure_dagster_home, location_for, mark_start, run_partitions, set_aside_stale
+    from pipelines.runner import (
+        ensure_dagster_home,
+        location_for,
+        mark_start,
+        run_partitions,
+        set_aside_stale,
+    )
     from statreturns.deployment import check_settings, sources_file
 
     check_settings(sources_file())  # a wrong setting is one line and exit 2, before anything runs
