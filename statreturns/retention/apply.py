@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from schemas import canonical
 from statreturns.files import write_bytes_atomic
 from statreturns.retention import audit, data, holds, store
-from statreturns.retention.anonymise import anonymise_frame, pseudonym_key
+from statreturns.retention.anonymise import PSEUDONYM_PREFIX, anonymise_frame, pseudonym_key
 from statreturns.retention.files import Purge, PurgeReport, purge
 from statreturns.retention.plan import batch_fingerprint, files_hash, plan_row, plans_dir, read_detail
 from statreturns.retention.schedule import Schedule, load
@@ -173,20 +173,31 @@ def _landing(engine: sa.Engine, run_dir: Path, what: Purge) -> tuple[dict[str, i
 
 
 def _redact(run_dir: Path, plan_id: str, sched: Schedule) -> None:
-    """Blank the keys of subjects whose identity the plan destroyed or anonymised (row numbers stay)."""
+    """An applied plan keeps counts and keyed pseudonyms, not ids: every key in its detail file is replaced.
+
+    With ``STATRETURNS_PSEUDONYM_KEY`` set, a key becomes its keyed pseudonym (the same one anonymised rows
+    carry, so the key holder can still link an item to a record); without it the key is blanked. Row
+    numbers, series, statuses and dates stay, so the plan's counts can still be checked.
+    """
+    from statreturns.retention.anonymise import MissingKeyError, pseudonymise
+
     folder = plans_dir(run_dir) / plan_id
     detail = read_detail(folder)
-    identity = {s.id: s.subject for s in sched.series if s.action in ("destroy", "anonymise")
-                and any(r.table == s.subject and s.key in r.covered() for r in s.records)}
-    subject = detail["series"].map(identity)
-    hit = pd.Series(False, index=detail.index)
-    for table in set(identity.values()):
-        hit |= ((detail["batch"] >= 0) & (subject == table)
-                & ~detail["blocked_tables"].str.contains(table, regex=False))
-    gone = detail["key"].isin(detail.loc[hit, "key"].unique()) & (detail["key"] != "")
-    if gone.any():
-        detail.loc[gone, "key"] = ""
-        write_bytes_atomic(detail.to_csv(index=False, lineterminator="\n").encode("utf-8"), folder / "detail.csv")
+    named = (detail["key"] != "") & ~detail["key"].astype(str).str.startswith(PSEUDONYM_PREFIX)
+    if not named.any():
+        return
+    try:
+        key = pseudonym_key()
+    except MissingKeyError:
+        key = None
+    detail.loc[named, "key"] = "" if key is None else pseudonymise(detail.loc[named, "key"], key).to_numpy()
+    write_bytes_atomic(detail.to_csv(index=False, lineterminator="\n").encode("utf-8"), folder / "detail.csv")
+
+
+def _secure_delete(conn: sa.Connection) -> None:
+    """SQLite keeps deleted rows in free pages unless told to overwrite them: a purge must not leave them."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
 
 
 def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: str | None = None) -> ApplyResult:
@@ -212,6 +223,7 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
     for i, b in enumerate(pending, start=1):
         batch = items[items["batch"] == b]
         with engine.begin() as conn:
+            _secure_delete(conn)
             if batch_fingerprint(conn, sched, batch) != summary["batches"][b]:
                 raise ApplyRefused(f"plan {plan_id}: records in batch {b} changed during apply; plan again")
             counts, entries = _apply_batch(conn, run_dir, sched, batch, key)

@@ -23,7 +23,8 @@ def test_landed_copies_lose_destroyed_children_and_feed_the_dsar(world, tmp_path
     write_ssd({k: v for k, v in world.tables.items() if k != "school_pupils"}, folder)
     ingest_source(Source(name="council", kind="csv", profile="ssd-csv", location=folder), world.run_dir,
                   world.engine, LANDED_AT)
-    result = plan.make_plan(world.engine, world.run_dir, default_path("council"), date(2110, 1, 1), "t")
+    # 2060: children in need are due (DOB + 25), looked-after children (DOB + 75) are kept
+    result = plan.make_plan(world.engine, world.run_dir, default_path("council"), date(2060, 1, 1), "t")
     detail = plan.read_detail(result.folder)
     gone = detail[(detail.status == "due") & detail.action.isin(["destroy", "anonymise"])
                   & ~detail.blocked_tables.str.contains("children")]
