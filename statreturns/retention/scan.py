@@ -191,12 +191,16 @@ def scan(idents: Identifiers, run_dir: Path | None = None, engine: sa.Engine | N
             for where, hits in merged.items():
                 note(where, hits)
     if engine is not None and engine.dialect.name != "sqlite":
+        # every table of every schema of the database: other LAs' schemas and the Dagster storage included
         insp = sa.inspect(engine)
+        schemas = [n for n in insp.get_schema_names() if n not in ("information_schema", "pg_catalog")
+                   and not n.startswith("pg_")]
         with engine.connect() as conn:
-            for name in sorted(insp.get_table_names()):
-                result.tables += 1
-                rows = conn.execute(sa.text(f'SELECT t::text FROM "{name}" AS t')).scalars()
-                note(f"db:{name}", matcher.hits("\n".join(rows)))
+            for schema in sorted(schemas):
+                for name in sorted(insp.get_table_names(schema=schema)):
+                    result.tables += 1
+                    rows = conn.execute(sa.text(f'SELECT t::text FROM "{schema}"."{name}" AS t')).scalars()
+                    note(f"db:{schema}.{name}", matcher.hits("\n".join(rows)))
     elif engine is not None:
         # an SQLite warehouse is a file: searched byte by byte (free pages too) if it is not under run_dir
         db = engine.url.database
