@@ -92,7 +92,8 @@ def _apply_one(context: OpExecutionContext, settings: Settings, engine, plan_id:
     result = apply_plan(engine, Path(settings.run_dir), plan_id, f"dagster:{context.run.run_id[:8]}",
                         la=settings.la_code)
     context.log.info(f"plan {plan_id}: {result.batches_applied} batch(es) applied, "
-                     f"{len(result.files.edited)} file(s) edited, {len(result.files.withdrawn)} withdrawn")
+                     f"{len(result.files.edited)} file(s) edited, {len(result.files.withdrawn)} withdrawn; "
+                     f"audit anchor: {result.anchor}")
 
 
 @op

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from schemas import canonical
 from statreturns.files import write_bytes_atomic
-from statreturns.retention import audit, data, holds, store
+from statreturns.retention import anchor, audit, data, holds, store
 from statreturns.retention.anonymise import PSEUDONYM_PREFIX, anonymise_frame, pseudonym_key
 from statreturns.retention.files import Purge, PurgeReport, purge
 from statreturns.retention.plan import batch_fingerprint, files_hash, plan_row, plans_dir, read_detail
@@ -46,6 +46,7 @@ class ApplyResult:
     files: PurgeReport = field(default_factory=PurgeReport)
     landing: dict[str, int] = field(default_factory=dict)
     landing_available: bool = True
+    anchor: str = ""  # the audit log's chain head after this apply, for the DPO to keep outside the warehouse
 
 
 def _load(run_dir: Path, plan_id: str, row) -> tuple[dict, Schedule, pd.DataFrame]:
@@ -252,4 +253,5 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
                                         "landing_rows_removed": sum(result.landing.values())},
                              "detail": {"withdrawn": result.files.withdrawn}}])
     _redact(run_dir, plan_id, sched)
+    result.anchor = anchor.write(engine, run_dir, la).line()
     return result
