@@ -24,11 +24,11 @@ def _generated_at() -> datetime:
 
 
 def _report_input(part: Partition, tables: dict[str, pd.DataFrame], cin: dict[str, pd.DataFrame],
-                  ssda903: dict[str, pd.DataFrame]) -> ReportInput:
+                  ssda903: dict[str, pd.DataFrame], notes: tuple[str, ...] = ()) -> ReportInput:
     issues = sort_issues(pd.concat([cin["issues"], ssda903["issues"]], ignore_index=True))[ISSUE_COLUMNS]
     rules = pd.concat([cin["rules"], ssda903["rules"]], ignore_index=True)
     return ReportInput(la_code=part.la, year=part.year, generated_at=_generated_at(), issues=issues,
-                       rule_status=rules, tables=tables)
+                       rule_status=rules, tables=tables, notes=notes)
 
 
 @asset(group_name="reports", partitions_def=PARTITIONS)
@@ -39,8 +39,10 @@ def validation_report(context: AssetExecutionContext, settings: Settings, canoni
     """The run's findings for people: issues.csv (the contract's header) and issues.xlsx, and the run
     report (report.html and report.xlsx: findings by rule and by child, trend against last year, plots)."""
     part = partition_of(context)
-    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings)
     out = settings.partition_outputs(part)
+    notes = tuple(line for path in sorted((out / "sources").glob("*.txt"))
+                  for line in path.read_text(encoding="utf-8").splitlines() if line)  # written by the sources
+    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings, notes)
     csv = write_csv_atomic(run.issues, out / "issues.csv")
     xlsx = write_issues_xlsx(RunResult(issues=run.issues, rule_status=run.rule_status), out / "issues.xlsx")
     report = build_report(run, out)

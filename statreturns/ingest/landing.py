@@ -9,7 +9,12 @@ Columns of ``landing_files``: landing_id (SHA-256 of the content as first landed
 source, kind, profile, original_name, stored_path (relative to run_dir, POSIX), sha256 and size_bytes
 (of the copy as it is now), landed_at (UTC ISO-8601), rows_in, rows_landed, rows_quarantined,
 rows_purged, status (``landed`` or ``withdrawn``), encoding, header_line, key_columns (JSON: raw table
--> canonical key table -> the raw column holding the key, or how to reach it through another raw table).
+-> canonical key table -> the raw column holding the key, or how to reach it through another raw table),
+purged_by (the retention plans that removed rows from the copy).
+
+A file delivered again after a purge (same content hash) is read from its purged copy, so purged children
+are not brought back; its rows in are still counted from the file as delivered, and the rows the plans
+removed are reported as such (``Landed.purged_copy``).
 
 Landed data is itself subject to retention: :func:`remove_children` purges children's rows from every
 landed copy and :func:`landed_rows` finds one child's raw rows for a subject access request.
@@ -17,6 +22,7 @@ landed copy and :func:`landed_rows` finds one child's raw rows for a subject acc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -54,6 +60,7 @@ REGISTER = sa.Table(
     sa.Column("encoding", sa.String(40)),
     sa.Column("header_line", sa.Integer),
     sa.Column("key_columns", sa.Text),
+    sa.Column("purged_by", sa.Text),  # the retention plans that removed rows from the copy, ";"-separated
 )
 
 
@@ -65,10 +72,22 @@ class Landed:
     original_name: str
     path: Path  # the landed copy
     new: bool  # False when identical content was already landed for this source
+    delivered: Path | None = None  # the file as delivered (None for query results)
+    rows_purged: int = 0  # rows retention removed from the landed copy since it was landed
+    purged_by: str = ""  # the plans that removed them
+
+    @property
+    def purged_copy(self) -> bool:
+        """The same content delivered again after a purge: it is read from the purged copy."""
+        return not self.new and self.rows_purged > 0
 
 
 def ensure_register(engine: sa.Engine) -> None:
     _META.create_all(engine, tables=[REGISTER])
+    have = {c["name"] for c in sa.inspect(engine).get_columns(TABLE)}
+    if "purged_by" not in have:  # a register made before retention recorded its plans
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"ALTER TABLE {TABLE} ADD COLUMN purged_by TEXT"))
 
 
 def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile: str, path: Path,
@@ -88,8 +107,9 @@ def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile:
                 out.write(block)
             out.flush()
             os.fsync(out.fileno())
-        return _register(engine, run_dir, folder, source, kind, profile, path.name, h.hexdigest(), Path(tmp),
-                         landed_at)
+        landed = _register(engine, run_dir, folder, source, kind, profile, path.name, h.hexdigest(), Path(tmp),
+                           landed_at)
+        return dataclasses.replace(landed, delivered=path)
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -115,10 +135,11 @@ def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind:
               digest: str, tmp: Path, landed_at: dt.datetime) -> Landed:
     ensure_register(engine)
     with engine.begin() as conn:
-        row = conn.execute(sa.select(REGISTER.c.stored_path).where(
+        row = conn.execute(sa.select(REGISTER.c.stored_path, REGISTER.c.rows_purged, REGISTER.c.purged_by).where(
             REGISTER.c.landing_id == digest, REGISTER.c.source == source)).first()
         if row is not None:
-            return Landed(digest, source, kind, name, run_dir / row.stored_path, new=False)
+            return Landed(digest, source, kind, name, run_dir / row.stored_path, new=False,
+                          rows_purged=int(row.rows_purged or 0), purged_by=row.purged_by or "")
         final = folder / digest / name
         final.parent.mkdir(parents=True, exist_ok=True)
         size = tmp.stat().st_size
@@ -132,12 +153,13 @@ def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind:
 
 
 def record_read(engine: sa.Engine, landed: Landed, rows_in: int, rows_quarantined: int, encoding: str | None,
-                header_line: int | None, key_columns: dict) -> None:
-    """Store what reading the landed copy found: counts (in = landed + quarantined) and its key columns."""
+                header_line: int | None, key_columns: dict, rows_removed: int = 0) -> None:
+    """Store what reading the file found: counts (in = landed + quarantined + removed by retention) and its
+    key columns. ``rows_in`` counts the file as delivered, also when it is read from a purged copy."""
     with engine.begin() as conn:
         conn.execute(REGISTER.update().where(
             REGISTER.c.landing_id == landed.landing_id, REGISTER.c.source == landed.source).values(
-            rows_in=rows_in, rows_landed=rows_in - rows_quarantined, rows_quarantined=rows_quarantined,
+            rows_in=rows_in, rows_landed=rows_in - rows_quarantined - rows_removed, rows_quarantined=rows_quarantined,
             encoding=encoding, header_line=header_line, key_columns=json.dumps(key_columns, sort_keys=True)))
 
 
@@ -149,7 +171,8 @@ def register(engine: sa.Engine) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------- retention
 
-def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]]) -> dict[str, int]:
+def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]],
+                    plan_id: str | None = None) -> dict[str, int]:
     """Rewrite every landed copy without the rows whose canonical key is in ``keys``.
 
     ``keys`` is ``{"children": {child_id, ...}, "school_pupils": {pupil_id, ...}}``; each key is mapped to
@@ -158,8 +181,9 @@ def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]])
     Text copies (csv, sql, ssda903) are rewritten row-wise as UTF-8 CSV with the header row only (any
     title rows above the header go too), atomically, and the register gets the new sha256 and size
     and the purged-row count. XML and XLSX copies cannot be rewritten row-wise: a copy holding any such
-    row is deleted and marked ``withdrawn``. Returns the rows removed per landing_id (withdrawn copies
-    count all their rows).
+    row is deleted and marked ``withdrawn``. ``plan_id`` is recorded in the register's ``purged_by``, so a
+    file delivered again can say which plan removed its rows. Returns the rows removed per landing_id
+    (withdrawn copies count all their rows).
     """
     from statreturns.ingest.readers import landed_frames
 
@@ -184,15 +208,23 @@ def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]])
                 _rewrite_csv(frame.loc[~plans[r.landing_id][raw].to_numpy()], path)
                 conn.execute(REGISTER.update().where(where).values(
                     sha256=sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
-                    rows_purged=int(r.rows_purged or 0) + hits))
+                    rows_purged=int(r.rows_purged or 0) + hits, purged_by=_by(r.purged_by, plan_id)))
                 removed[r.landing_id] = hits
             else:
                 path.unlink(missing_ok=True)
                 total = sum(len(f) for f in frames[r.landing_id].values())
                 conn.execute(REGISTER.update().where(where).values(
-                    status="withdrawn", rows_purged=int(r.rows_purged or 0) + total, size_bytes=0))
+                    status="withdrawn", rows_purged=int(r.rows_purged or 0) + total, size_bytes=0,
+                    purged_by=_by(r.purged_by, plan_id)))
                 removed[r.landing_id] = total
     return removed
+
+
+def _by(before: object, plan_id: str | None) -> str | None:
+    plans = [p for p in str(before or "").split(";") if p and str(before) != "nan"]
+    if plan_id and plan_id not in plans:
+        plans.append(plan_id)
+    return ";".join(plans) or None
 
 
 def landed_rows(engine: sa.Engine, run_dir: Path, table: str, key: str) -> dict[str, pd.DataFrame]:

@@ -162,7 +162,7 @@ def _purge_spec(sched: Schedule, items: pd.DataFrame) -> Purge:
     return what
 
 
-def _landing(engine: sa.Engine, run_dir: Path, what: Purge) -> tuple[dict[str, int], bool]:
+def _landing(engine: sa.Engine, run_dir: Path, what: Purge, plan_id: str) -> tuple[dict[str, int], bool]:
     try:
         from statreturns.ingest.landing import remove_children
     except ImportError:
@@ -170,7 +170,7 @@ def _landing(engine: sa.Engine, run_dir: Path, what: Purge) -> tuple[dict[str, i
     keys = {"children": what.rows.get("child_id", set()), "school_pupils": what.rows.get("pupil_id", set())}
     if not any(keys.values()) or not sa.inspect(engine).has_table("landing_files"):
         return {}, True
-    return remove_children(engine, run_dir, keys), True
+    return remove_children(engine, run_dir, keys, plan_id), True
 
 
 def _redact(run_dir: Path, plan_id: str, sched: Schedule) -> None:
@@ -243,7 +243,7 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
             os._exit(77)
     what = _purge_spec(sched, items)
     result.files = purge(run_dir, what, la)
-    result.landing, result.landing_available = _landing(engine, run_dir, what)
+    result.landing, result.landing_available = _landing(engine, run_dir, what, plan_id)
     with engine.begin() as conn:
         conn.execute(store.plans.update().where(store.plans.c.plan_id == plan_id).values(status="applied"))
         audit.append(conn, [{"event": "apply", "actor": actor, "plan_id": plan_id, "as_of": summary["as_of"],

@@ -50,3 +50,38 @@ def test_purge_leaves_other_las_partition_folders_alone(world):
     applied = apply_plan(world.engine, world.run_dir, result.plan_id, "t", la="356")
     assert "outputs/2026/356/issues.csv" in applied.files.edited
     assert len(pd.read_csv(other / "issues.csv")) == len(ids)
+
+
+def test_a_purged_file_delivered_again_is_counted_from_the_file_and_says_so(world, tmp_path):
+    import dataclasses
+
+    from statreturns.report.html import render_html
+    from tests.report.frames import run as report_run
+
+    folder = tmp_path / "ssd"
+    write_ssd({k: v for k, v in world.tables.items() if k != "school_pupils"}, folder)
+    source = Source(name="council", kind="csv", profile="ssd-csv", location=folder)
+    first = ingest_source(source, world.run_dir, world.engine, LANDED_AT)
+    assert first.notes() == []
+    result = plan.make_plan(world.engine, world.run_dir, default_path("council"), date(2060, 1, 1), "t")
+    plan.approve(world.engine, result.plan_id, "dpo")
+    applied = apply_plan(world.engine, world.run_dir, result.plan_id, "t")
+    removed = sum(applied.landing.values())
+    assert removed > 0
+    again = ingest_source(source, world.run_dir, world.engine, LANDED_AT)
+    before, after = first.counts(), again.counts()
+    assert after["files_new"] == 0
+    assert after["rows_in"] == before["rows_in"]  # counted from the file as delivered, not the purged copy
+    assert after["rows_removed_by_retention"] == removed
+    assert after["rows_in"] == after["rows_landed"] + after["rows_quarantined"] + removed
+    assert len(again.tables["children"]) < len(first.tables["children"])  # purged children stay purged
+    notes = again.notes()
+    purged_files = [f for f in again.files if f.rows_removed]
+    assert len(notes) == len(purged_files) > 0
+    f = purged_files[0]
+    assert f"{f.file}: unchanged since landing; {f.rows_removed:,} rows removed by plan {result.plan_id}" in notes
+    register = landing.register(world.engine).set_index("landing_id")
+    assert register.loc[f.landing_id, "rows_in"] == f.rows_in
+    assert register.loc[f.landing_id, "purged_by"] == result.plan_id
+    html = render_html(dataclasses.replace(report_run([]), notes=tuple(notes)))
+    assert notes[0] in html
