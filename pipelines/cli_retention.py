@@ -242,7 +242,7 @@ def _apply(engine, args: argparse.Namespace) -> int:
     for name in result.files.withdrawn:
         print(f"  withdrawn — rebuild: {name}")
     if result.landing_available:
-        print(f"landed rows removed: {sum(result.landing.values()):,}")
+        print(f"landed copies: {sum(result.landing.values()):,} rows removed or cells blanked")
     else:
         print("landing area: not available, landed copies not purged", file=sys.stderr)
     print("audit anchor (keep this line outside the warehouse; `retention verify --anchor LINE` checks it):")

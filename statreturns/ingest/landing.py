@@ -61,7 +61,9 @@ REGISTER = sa.Table(
     sa.Column("header_line", sa.Integer),
     sa.Column("key_columns", sa.Text),
     sa.Column("purged_by", sa.Text),  # the retention plans that removed rows from the copy, ";"-separated
+    sa.Column("delivered_from", sa.Text),  # the folder the file was delivered in (files it names are found there)
 )
+ADDED_COLUMNS = ("purged_by", "delivered_from")  # added after the first release: added to older registers
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,10 @@ class Landed:
 def ensure_register(engine: sa.Engine) -> None:
     _META.create_all(engine, tables=[REGISTER])
     have = {c["name"] for c in sa.inspect(engine).get_columns(TABLE)}
-    if "purged_by" not in have:  # a register made before retention recorded its plans
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"ALTER TABLE {TABLE} ADD COLUMN purged_by TEXT"))
+    for col in ADDED_COLUMNS:
+        if col not in have:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {TABLE} ADD COLUMN {col} TEXT"))
 
 
 def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile: str, path: Path,
@@ -108,7 +111,7 @@ def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile:
             out.flush()
             os.fsync(out.fileno())
         landed = _register(engine, run_dir, folder, source, kind, profile, path.name, h.hexdigest(), Path(tmp),
-                           landed_at)
+                           landed_at, str(path.resolve().parent))
         return dataclasses.replace(landed, delivered=path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -132,7 +135,7 @@ def land_bytes(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile
 
 
 def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind: str, profile: str, name: str,
-              digest: str, tmp: Path, landed_at: dt.datetime) -> Landed:
+              digest: str, tmp: Path, landed_at: dt.datetime, delivered_from: str | None = None) -> Landed:
     ensure_register(engine)
     with engine.begin() as conn:
         row = conn.execute(sa.select(REGISTER.c.stored_path, REGISTER.c.rows_purged, REGISTER.c.purged_by).where(
@@ -148,7 +151,8 @@ def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind:
         conn.execute(REGISTER.insert().values(
             landing_id=digest, source=source, kind=kind, profile=profile, original_name=name,
             stored_path=final.relative_to(run_dir).as_posix(), sha256=digest, size_bytes=size,
-            landed_at=landed_at.astimezone(dt.UTC).isoformat(timespec="seconds"), rows_purged=0, status="landed"))
+            landed_at=landed_at.astimezone(dt.UTC).isoformat(timespec="seconds"), rows_purged=0, status="landed",
+            delivered_from=delivered_from))
     return Landed(digest, source, kind, name, final, new=True)
 
 
@@ -218,6 +222,74 @@ def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]],
                     purged_by=_by(r.purged_by, plan_id)))
                 removed[r.landing_id] = total
     return removed
+
+
+def blank_columns(engine: sa.Engine, run_dir: Path, blanks: dict[str, dict[str, set[str]]],
+                  plan_id: str | None = None) -> dict[str, int]:
+    """Blank canonical columns in the landed rows of some persons (a photo's file name when the photo goes).
+
+    ``blanks`` is ``{key table: {canonical column: {key, ...}}}``, e.g. ``{"school_pupils": {"photo_file":
+    {pupil_id, ...}}}``; the raw headers come from the source's profile. Text copies are rewritten as
+    :func:`remove_children` does; other copies holding such a cell are withdrawn. Returns the cells blanked
+    per landing_id.
+    """
+    from statreturns.ingest.profiles import load_profile, norm_header
+    from statreturns.ingest.readers import landed_frames
+
+    wanted = {t: {c: {str(k).strip().upper() for k in keys} for c, keys in cols.items() if keys}
+              for t, cols in blanks.items()}
+    rows = register(engine)
+    rows = rows.loc[rows["status"] == "landed"]
+    done: dict[str, int] = {}
+    for r in rows.itertuples():
+        profile = load_profile(r.profile)
+        frames = landed_frames(run_dir, r)
+        hits: dict[str, pd.DataFrame] = {}
+        n = 0
+        for raw, frame in frames.items():
+            by_norm = {norm_header(c): c for c in frame.columns}
+            for table, cols in wanted.items():
+                link, spec = _links(r, raw).get(table), profile.tables.get(table)
+                if not isinstance(link, str) or link not in frame.columns or spec is None:
+                    continue
+                for col, keys in cols.items():
+                    raw_cols = [by_norm[norm_header(h)] for h in spec.columns.get(col, ()) if norm_header(h) in by_norm]
+                    mask = ids(frame[link]).isin(keys).to_numpy()
+                    for rc in raw_cols:
+                        cell = mask & frame[rc].notna().to_numpy() & (frame[rc].astype(str) != "").to_numpy()
+                        if cell.any():
+                            frame = frame.astype({rc: object})
+                            frame.loc[cell, rc] = ""
+                            n += int(cell.sum())
+                            hits[raw] = frame
+        if not n:
+            continue
+        path = run_dir / r.stored_path
+        where = (REGISTER.c.landing_id == r.landing_id) & (REGISTER.c.source == r.source)
+        with engine.begin() as conn:
+            if r.kind in TEXT_KINDS and len(frames) == 1:
+                _rewrite_csv(next(iter(hits.values())), path)
+                conn.execute(REGISTER.update().where(where).values(
+                    sha256=sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
+                    purged_by=_by(r.purged_by, plan_id)))
+            else:
+                path.unlink(missing_ok=True)
+                conn.execute(REGISTER.update().where(where).values(
+                    status="withdrawn", size_bytes=0, purged_by=_by(r.purged_by, plan_id),
+                    rows_purged=int(r.rows_purged or 0) + sum(len(f) for f in frames.values())))
+        done[r.landing_id] = n
+    return done
+
+
+def delivery_folders(conn: sa.Connection) -> list[Path]:
+    """The folders extracts were delivered from (where files they name, such as photos, are found)."""
+    if not sa.inspect(conn).has_table(TABLE):
+        return []
+    have = {c["name"] for c in sa.inspect(conn).get_columns(TABLE)}
+    if "delivered_from" not in have:
+        return []
+    found = conn.execute(sa.select(REGISTER.c.delivered_from).distinct()).scalars()
+    return sorted({Path(f) for f in found if f})
 
 
 def _by(before: object, plan_id: str | None) -> str | None:

@@ -75,15 +75,22 @@ def _check(engine: sa.Engine, summary: dict, sched: Schedule, items: pd.DataFram
 
 def _delete_files(conn: sa.Connection, run_dir: Path, table: str, key: str, keys: list[str],
                   cols: list[str]) -> int:
-    """Delete files named by path columns (relative to the run folder, never outside it)."""
+    """Delete files named by path columns: relative to the run folder or to a folder an extract was delivered
+    from (a MIS extract's photos sit beside it), never outside those folders."""
+    try:
+        from statreturns.ingest.landing import delivery_folders
+    except ImportError:
+        delivery_folders = None  # type: ignore[assignment]
+    roots = [run_dir.resolve(), *(delivery_folders(conn) if delivery_folders else [])]
     rows = data.rows_for(conn, table, key, keys)
-    root, n = run_dir.resolve(), 0
+    n = 0
     for col in cols:
         for value in rows[col].dropna():
-            path = (root / str(value)).resolve()
-            if path.is_relative_to(root) and path.is_file():
-                path.unlink()
-                n += 1
+            for root in roots:
+                path = (root / str(value)).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    path.unlink()
+                    n += 1
     return n
 
 
@@ -167,10 +174,17 @@ def _landing(engine: sa.Engine, run_dir: Path, what: Purge, plan_id: str) -> tup
         from statreturns.ingest.landing import remove_children
     except ImportError:
         return {}, False
+    from statreturns.ingest.landing import blank_columns
+
     keys = {"children": what.rows.get("child_id", set()), "school_pupils": what.rows.get("pupil_id", set())}
-    if not any(keys.values()) or not sa.inspect(engine).has_table("landing_files"):
+    tables = {"child_id": "children", "pupil_id": "school_pupils"}
+    blanks = {tables[k]: cols for k, cols in what.blank.items() if k in tables}
+    if not (any(keys.values()) or blanks) or not sa.inspect(engine).has_table("landing_files"):
         return {}, True
-    return remove_children(engine, run_dir, keys, plan_id), True
+    removed = remove_children(engine, run_dir, keys, plan_id) if any(keys.values()) else {}
+    for landing_id, n in (blank_columns(engine, run_dir, blanks, plan_id) if blanks else {}).items():
+        removed[landing_id] = removed.get(landing_id, 0) + n
+    return removed, True
 
 
 def _redact(run_dir: Path, plan_id: str, sched: Schedule) -> None:
