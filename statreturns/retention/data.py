@@ -78,15 +78,21 @@ def date_columns(table: str) -> list[str]:
     return [c for c in canonical.columns(table) if is_date(table, c)]
 
 
-def latest_dates(engine: sa.Engine, table: str, key: str) -> pd.Series:
-    """Per subject key, the latest date in any date column of the table (one grouped query)."""
+def latest_dates(engine: sa.Engine, table: str, key: str, keys: list[str] | None = None) -> pd.Series:
+    """Per subject key, the latest date in any date column of the table (one grouped query; with ``keys``,
+    only those subjects, in batches)."""
     cols = date_columns(table)
-    if not cols or not exists(engine, table):
+    if not cols or not exists(engine, table) or (keys is not None and not keys):
         return pd.Series(dtype="datetime64[ns]")
     q = (sa.select(sa.column(key), *[sa.func.max(sa.column(c)).label(c) for c in cols])
          .select_from(sa.table(table_name(table))).where(sa.column(key).is_not(None)).group_by(sa.column(key)))
     with engine.connect() as conn:
-        frame = _frame(conn.execute(q), [key, *cols])
+        if keys is None:
+            frame = _frame(conn.execute(q), [key, *cols])
+        else:
+            part = q.where(sa.column(key).in_(sa.bindparam("keys", expanding=True)))
+            frame = pd.concat([_frame(conn.execute(part, {"keys": keys[i:i + 5_000]}), [key, *cols])
+                               for i in range(0, len(keys), 5_000)], ignore_index=True)
     if frame.empty:
         return pd.Series(dtype="datetime64[ns]")
     dates = pd.concat([pd.to_datetime(frame[c], errors="coerce").astype("datetime64[ns]") for c in cols], axis=1)

@@ -63,9 +63,11 @@ def _column_dates(engine: sa.Engine, table: str, column: str, key: str, agg: str
     return frame.groupby(key)[column].agg(agg)
 
 
-def _activity(engine: sa.Engine, s: Series) -> pd.Series:
-    """The latest date in any date column of the series' record tables, per subject."""
-    parts = [data.latest_dates(engine, t, s.key) for t in dict.fromkeys(s.tables())]
+def _activity(engine: sa.Engine, s: Series, keys: pd.Index | None = None) -> pd.Series:
+    """The latest date in any date column of the series' record tables, per subject (with ``keys``: only
+    those, read by key when they are few, as for the subjects a fallback is needed for)."""
+    few = None if keys is None or len(keys) > 50_000 else [str(k) for k in keys]
+    parts = [data.latest_dates(engine, t, s.key, few) for t in dict.fromkeys(s.tables())]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.Series(dtype="datetime64[ns]")
@@ -85,7 +87,7 @@ def _trigger(engine: sa.Engine, s: Series, keys: pd.Index) -> pd.DataFrame:
     if s.trigger_column:
         dates = _column_dates(engine, s.trigger_table, s.trigger_column, s.key, s.trigger_agg)
     else:
-        dates = _activity(engine, s)
+        dates = _activity(engine, s, keys)
     dates = dates.reindex(keys)
     if s.round_to:
         dates = _fy_end(dates)
@@ -98,7 +100,7 @@ def _trigger(engine: sa.Engine, s: Series, keys: pd.Index) -> pd.DataFrame:
         if fb.kind == "column":
             fdates = _column_dates(engine, fb.table, fb.column, s.key, fb.agg).reindex(keys)
         elif fb.kind == "activity":
-            fdates = _activity(engine, s).reindex(keys)
+            fdates = _activity(engine, s, keys[missing.to_numpy()]).reindex(keys)
         else:
             fdates = pd.Series(data.last_landed(engine), index=keys, dtype="datetime64[ns]")
         if s.round_to:
