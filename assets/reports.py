@@ -24,14 +24,15 @@ def _generated_at() -> datetime:
 
 
 def _report_input(part: Partition, tables: dict[str, pd.DataFrame], cin: dict[str, pd.DataFrame],
-                  ssda903: dict[str, pd.DataFrame], cross: dict[str, pd.DataFrame] | None = None) -> ReportInput:
+                  ssda903: dict[str, pd.DataFrame], cross: dict[str, pd.DataFrame] | None = None,
+                  notes: tuple[str, ...] = ()) -> ReportInput:
     """Both returns' findings, and the cross-return checks' where given (the report shows them; the
     submission pack's gate does not take them: they are not DfE rules and never block)."""
     found = [cin, ssda903, *([cross] if cross is not None else [])]
     issues = sort_issues(pd.concat([f["issues"] for f in found], ignore_index=True))[ISSUE_COLUMNS]
     rules = pd.concat([f["rules"] for f in found], ignore_index=True)
     return ReportInput(la_code=part.la, year=part.year, generated_at=_generated_at(), issues=issues,
-                       rule_status=rules, tables=tables)
+                       rule_status=rules, tables=tables, notes=notes)
 
 
 @asset(group_name="reports", partitions_def=PARTITIONS)
@@ -43,8 +44,10 @@ def validation_report(context: AssetExecutionContext, settings: Settings, canoni
     report (report.html and report.xlsx: findings by rule and by child, the cross-return checks, trend
     against last year, plots)."""
     part = partition_of(context)
-    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings, cross_findings)
     out = settings.partition_outputs(part)
+    notes = tuple(line for path in sorted((out / "sources").glob("*.txt"))
+                  for line in path.read_text(encoding="utf-8").splitlines() if line)  # written by the sources
+    run = _report_input(part, canonical_tables, cin_findings, ssda903_findings, cross_findings, notes)
     csv = write_people_csv(file_order(run.issues)[ISSUE_COLUMNS], out / "issues.csv")
     xlsx = write_issues_xlsx(RunResult(issues=run.issues, rule_status=run.rule_status), out / "issues.xlsx")
     report = build_report(run, out)

@@ -27,7 +27,7 @@ from dagster import (
 from assets.partitions import partition_of
 from assets.privacy import withhold_data_in_errors
 from assets.resources import Settings
-from statreturns.files import sha256, write_people_csv
+from statreturns.files import sha256, write_bytes_atomic, write_people_csv
 from statreturns.ingest.config import Source, load_sources
 from statreturns.ingest.run import ingest_source
 
@@ -46,15 +46,23 @@ def _source_asset(source: Source, partitions_def: PartitionsDefinition | None) -
             part = partition_of(context)
             src, area = source.for_partition(part.la, part.year), part.folder().as_posix()
             engine, outputs = settings.warehouse_engine(part.la), settings.partition_outputs(part, "quarantine")
+            notes_dir = settings.partition_outputs(part, "sources")
         else:
             src, area = source, ""
             engine, outputs = settings.warehouse_engine(), settings.outputs("quarantine")
+            notes_dir = settings.outputs("sources")
         try:
             result = ingest_source(src, Path(settings.run_dir), engine, dt.datetime.now(dt.UTC), area)
         finally:
             engine.dispose()
         write_people_csv(result.quarantine, outputs / f"{source.name}_quarantine.csv")
-        context.add_output_metadata(result.counts())
+        notes = result.notes()  # a purged file delivered again: said here, in the CLI summary and the run report
+        notes_file = notes_dir / f"{source.name}.txt"
+        if notes:
+            write_bytes_atomic(("\n".join(notes) + "\n").encode("utf-8"), notes_file)
+        else:
+            notes_file.unlink(missing_ok=True)
+        context.add_output_metadata({**result.counts(), **({"retention_note": "\n".join(notes)} if notes else {})})
         return result.tables
 
     _asset.__name__ = _asset.__qualname__ = name  # so a withheld error names the asset

@@ -318,7 +318,11 @@ def _print_summary(run_dir: Path, outcome, stale: int = 0) -> None:
     for name, m in sorted(meta.items()):
         if name.startswith("source_"):
             print(f"  Source {name.removeprefix('source_')}: {m['rows_in']:,} rows in {m['files']} file(s), "
-                  f"{m['rows_landed']:,} landed, {m['rows_quarantined']:,} quarantined")
+                  f"{m['rows_landed']:,} landed, {m['rows_quarantined']:,} quarantined"
+                  + (f", {m['rows_removed_by_retention']:,} removed by retention" if m.get("rows_removed_by_retention")
+                     else ""))
+            for note in str(m.get("retention_note") or "").splitlines():
+                print(f"    {note}")
     if "canonical_tables" in meta:
         m = meta["canonical_tables"]
         print(f"  Children read: {m['children']:,}; school pupils read: {m['school_pupils']:,}")

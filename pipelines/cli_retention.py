@@ -69,7 +69,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     apply = rsub.add_parser("apply", help="apply an approved plan")
     apply.add_argument("plan_id")
     apply.add_argument("--by", default=None)
-    verify = rsub.add_parser("verify", help="recompute the audit log's hash chain")
+    verify = rsub.add_parser("verify", help="recompute the audit log's hash chain and check it against the anchor")
+    verify.add_argument("--anchor", action="append", default=[],
+                        help="an anchor line (as printed by apply) or a file of them; default: the run "
+                        "folder's anchor file")
     rec = rsub.add_parser("record-export", help="record a return file or submission pack in the sharing register")
     rec.add_argument("kind", help="an export kind from data/retention/sharing.yaml (cin_census, ssda903, ...)")
     rec.add_argument("path", type=Path)
@@ -164,14 +167,7 @@ def _retention(engine, args: argparse.Namespace) -> int:
     if cmd == "apply":
         return _apply(engine, args)
     if cmd == "verify":
-        from statreturns.retention.audit import verify
-
-        verdict = verify(engine)
-        if verdict.ok:
-            print(f"audit log verifies: {verdict.entries:,} entries")
-            return EXIT_OK
-        print(f"audit log broken at entry {verdict.first_broken}: {verdict.reason}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        return _verify(engine, args)
     if cmd == "record-export":
         from statreturns.retention.sharing import record_export, subjects_in
 
@@ -194,6 +190,28 @@ def _retention(engine, args: argparse.Namespace) -> int:
         print(f"{len(entries)} export(s) carried this child's data")
         return EXIT_OK
     return _hold(engine, args)
+
+
+def _verify(engine, args: argparse.Namespace) -> int:
+    from statreturns.retention import anchor
+
+    anchors = []
+    for given in args.anchor:
+        path = Path(given)
+        found = anchor.read(path) if path.is_file() else anchor.parse(given)
+        if not found:
+            print(f"statreturns: no anchor line in {given!r}", file=sys.stderr)
+            return EXIT_USAGE
+        anchors.extend(found)
+    default = anchor.anchor_path(Path(args.run_dir), args.la)
+    if not args.anchor:
+        anchors = anchor.read(default)
+    result = anchor.check(engine, anchors)
+    print(result.message, file=sys.stdout if result.ok else sys.stderr)
+    if not anchors:
+        print(f"no anchor file at {default}: only the chain was checked (a log cut at its end or rewritten "
+              "whole needs the anchor; pass --anchor with the line apply printed)", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
 def _plan(engine, args: argparse.Namespace) -> int:
@@ -224,9 +242,11 @@ def _apply(engine, args: argparse.Namespace) -> int:
     for name in result.files.withdrawn:
         print(f"  withdrawn — rebuild: {name}")
     if result.landing_available:
-        print(f"landed rows removed: {sum(result.landing.values()):,}")
+        print(f"landed copies: {sum(result.landing.values()):,} rows removed or cells blanked")
     else:
         print("landing area: not available, landed copies not purged", file=sys.stderr)
+    print("audit anchor (keep this line outside the warehouse; `retention verify --anchor LINE` checks it):")
+    print(result.anchor)
     return EXIT_OK
 
 

@@ -9,7 +9,12 @@ Columns of ``landing_files``: landing_id (SHA-256 of the content as first landed
 source, kind, profile, original_name, stored_path (relative to run_dir, POSIX), sha256 and size_bytes
 (of the copy as it is now), landed_at (UTC ISO-8601), rows_in, rows_landed, rows_quarantined,
 rows_purged, status (``landed`` or ``withdrawn``), encoding, header_line, key_columns (JSON: raw table
--> canonical key table -> the raw column holding the key, or how to reach it through another raw table).
+-> canonical key table -> the raw column holding the key, or how to reach it through another raw table),
+purged_by (the retention plans that removed rows from the copy).
+
+A file delivered again after a purge (same content hash) is read from its purged copy, so purged children
+are not brought back; its rows in are still counted from the file as delivered, and the rows the plans
+removed are reported as such (``Landed.purged_copy``).
 
 Landed data is itself subject to retention: :func:`remove_children` purges children's rows from every
 landed copy and :func:`landed_rows` finds one child's raw rows for a subject access request.
@@ -17,6 +22,7 @@ landed copy and :func:`landed_rows` finds one child's raw rows for a subject acc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -55,7 +61,10 @@ REGISTER = sa.Table(
     sa.Column("encoding", sa.String(40)),
     sa.Column("header_line", sa.Integer),
     sa.Column("key_columns", sa.Text),
+    sa.Column("purged_by", sa.Text),  # the retention plans that removed rows from the copy, ";"-separated
+    sa.Column("delivered_from", sa.Text),  # the folder the file was delivered in (files it names are found there)
 )
+ADDED_COLUMNS = ("purged_by", "delivered_from")  # added after the first release: added to older registers
 
 
 @dataclass(frozen=True)
@@ -66,10 +75,23 @@ class Landed:
     original_name: str
     path: Path  # the landed copy
     new: bool  # False when identical content was already landed for this source
+    delivered: Path | None = None  # the file as delivered (None for query results)
+    rows_purged: int = 0  # rows retention removed from the landed copy since it was landed
+    purged_by: str = ""  # the plans that removed them
+
+    @property
+    def purged_copy(self) -> bool:
+        """The same content delivered again after a purge: it is read from the purged copy."""
+        return not self.new and self.rows_purged > 0
 
 
 def ensure_register(engine: sa.Engine) -> None:
     _META.create_all(engine, tables=[REGISTER])
+    have = {c["name"] for c in sa.inspect(engine).get_columns(TABLE)}
+    for col in ADDED_COLUMNS:
+        if col not in have:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {TABLE} ADD COLUMN {col} TEXT"))
 
 
 def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile: str, path: Path,
@@ -89,8 +111,9 @@ def land_file(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile:
                 out.write(block)
             out.flush()
             os.fsync(out.fileno())
-        return _register(engine, run_dir, folder, source, kind, profile, path.name, h.hexdigest(), Path(tmp),
-                         landed_at)
+        landed = _register(engine, run_dir, folder, source, kind, profile, path.name, h.hexdigest(), Path(tmp),
+                           landed_at, str(path.resolve().parent))
+        return dataclasses.replace(landed, delivered=path)
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -113,13 +136,14 @@ def land_bytes(engine: sa.Engine, run_dir: Path, source: str, kind: str, profile
 
 
 def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind: str, profile: str, name: str,
-              digest: str, tmp: Path, landed_at: dt.datetime) -> Landed:
+              digest: str, tmp: Path, landed_at: dt.datetime, delivered_from: str | None = None) -> Landed:
     ensure_register(engine)
     with engine.begin() as conn:
-        row = conn.execute(sa.select(REGISTER.c.stored_path).where(
+        row = conn.execute(sa.select(REGISTER.c.stored_path, REGISTER.c.rows_purged, REGISTER.c.purged_by).where(
             REGISTER.c.landing_id == digest, REGISTER.c.source == source)).first()
         if row is not None:
-            return Landed(digest, source, kind, name, run_dir / row.stored_path, new=False)
+            return Landed(digest, source, kind, name, run_dir / row.stored_path, new=False,
+                          rows_purged=int(row.rows_purged or 0), purged_by=row.purged_by or "")
         final = folder / digest / landed_name(name)  # the name is data: never a path as it is
         final.parent.mkdir(parents=True, exist_ok=True)
         size = tmp.stat().st_size
@@ -128,17 +152,19 @@ def _register(engine: sa.Engine, run_dir: Path, folder: Path, source: str, kind:
         conn.execute(REGISTER.insert().values(
             landing_id=digest, source=source, kind=kind, profile=profile, original_name=name,
             stored_path=final.relative_to(run_dir).as_posix(), sha256=digest, size_bytes=size,
-            landed_at=landed_at.astimezone(dt.UTC).isoformat(timespec="seconds"), rows_purged=0, status="landed"))
+            landed_at=landed_at.astimezone(dt.UTC).isoformat(timespec="seconds"), rows_purged=0, status="landed",
+            delivered_from=delivered_from))
     return Landed(digest, source, kind, name, final, new=True)
 
 
 def record_read(engine: sa.Engine, landed: Landed, rows_in: int, rows_quarantined: int, encoding: str | None,
-                header_line: int | None, key_columns: dict) -> None:
-    """Store what reading the landed copy found: counts (in = landed + quarantined) and its key columns."""
+                header_line: int | None, key_columns: dict, rows_removed: int = 0) -> None:
+    """Store what reading the file found: counts (in = landed + quarantined + removed by retention) and its
+    key columns. ``rows_in`` counts the file as delivered, also when it is read from a purged copy."""
     with engine.begin() as conn:
         conn.execute(REGISTER.update().where(
             REGISTER.c.landing_id == landed.landing_id, REGISTER.c.source == landed.source).values(
-            rows_in=rows_in, rows_landed=rows_in - rows_quarantined, rows_quarantined=rows_quarantined,
+            rows_in=rows_in, rows_landed=rows_in - rows_quarantined - rows_removed, rows_quarantined=rows_quarantined,
             encoding=encoding, header_line=header_line, key_columns=json.dumps(key_columns, sort_keys=True)))
 
 
@@ -150,7 +176,8 @@ def register(engine: sa.Engine) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------- retention
 
-def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]]) -> dict[str, int]:
+def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]],
+                    plan_id: str | None = None) -> dict[str, int]:
     """Rewrite every landed copy without the rows whose canonical key is in ``keys``.
 
     ``keys`` is ``{"children": {child_id, ...}, "school_pupils": {pupil_id, ...}}``; each key is mapped to
@@ -159,8 +186,9 @@ def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]])
     Text copies (csv, sql, ssda903) are rewritten row-wise as UTF-8 CSV with the header row only (any
     title rows above the header go too), atomically, and the register gets the new sha256 and size
     and the purged-row count. XML and XLSX copies cannot be rewritten row-wise: a copy holding any such
-    row is deleted and marked ``withdrawn``. Returns the rows removed per landing_id (withdrawn copies
-    count all their rows).
+    row is deleted and marked ``withdrawn``. ``plan_id`` is recorded in the register's ``purged_by``, so a
+    file delivered again can say which plan removed its rows. Returns the rows removed per landing_id
+    (withdrawn copies count all their rows).
     """
     from statreturns.ingest.readers import landed_frames
 
@@ -185,15 +213,91 @@ def remove_children(engine: sa.Engine, run_dir: Path, keys: dict[str, set[str]])
                 _rewrite_csv(frame.loc[~plans[r.landing_id][raw].to_numpy()], path)
                 conn.execute(REGISTER.update().where(where).values(
                     sha256=sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
-                    rows_purged=int(r.rows_purged or 0) + hits))
+                    rows_purged=int(r.rows_purged or 0) + hits, purged_by=_by(r.purged_by, plan_id)))
                 removed[r.landing_id] = hits
             else:
                 path.unlink(missing_ok=True)
                 total = sum(len(f) for f in frames[r.landing_id].values())
                 conn.execute(REGISTER.update().where(where).values(
-                    status="withdrawn", rows_purged=int(r.rows_purged or 0) + total, size_bytes=0))
+                    status="withdrawn", rows_purged=int(r.rows_purged or 0) + total, size_bytes=0,
+                    purged_by=_by(r.purged_by, plan_id)))
                 removed[r.landing_id] = total
     return removed
+
+
+def blank_columns(engine: sa.Engine, run_dir: Path, blanks: dict[str, dict[str, set[str]]],
+                  plan_id: str | None = None) -> dict[str, int]:
+    """Blank canonical columns in the landed rows of some persons (a photo's file name when the photo goes).
+
+    ``blanks`` is ``{key table: {canonical column: {key, ...}}}``, e.g. ``{"school_pupils": {"photo_file":
+    {pupil_id, ...}}}``; the raw headers come from the source's profile. Text copies are rewritten as
+    :func:`remove_children` does; other copies holding such a cell are withdrawn. Returns the cells blanked
+    per landing_id.
+    """
+    from statreturns.ingest.profiles import load_profile, norm_header
+    from statreturns.ingest.readers import landed_frames
+
+    wanted = {t: {c: {str(k).strip().upper() for k in keys} for c, keys in cols.items() if keys}
+              for t, cols in blanks.items()}
+    rows = register(engine)
+    rows = rows.loc[rows["status"] == "landed"]
+    done: dict[str, int] = {}
+    for r in rows.itertuples():
+        profile = load_profile(r.profile)
+        frames = landed_frames(run_dir, r)
+        hits: dict[str, pd.DataFrame] = {}
+        n = 0
+        for raw, frame in frames.items():
+            by_norm = {norm_header(c): c for c in frame.columns}
+            for table, cols in wanted.items():
+                link, spec = _links(r, raw).get(table), profile.tables.get(table)
+                if not isinstance(link, str) or link not in frame.columns or spec is None:
+                    continue
+                for col, keys in cols.items():
+                    raw_cols = [by_norm[norm_header(h)] for h in spec.columns.get(col, ()) if norm_header(h) in by_norm]
+                    mask = ids(frame[link]).isin(keys).to_numpy()
+                    for rc in raw_cols:
+                        cell = mask & frame[rc].notna().to_numpy() & (frame[rc].astype(str) != "").to_numpy()
+                        if cell.any():
+                            frame = frame.astype({rc: object})
+                            frame.loc[cell, rc] = ""
+                            n += int(cell.sum())
+                            hits[raw] = frame
+        if not n:
+            continue
+        path = run_dir / r.stored_path
+        where = (REGISTER.c.landing_id == r.landing_id) & (REGISTER.c.source == r.source)
+        with engine.begin() as conn:
+            if r.kind in TEXT_KINDS and len(frames) == 1:
+                _rewrite_csv(next(iter(hits.values())), path)
+                conn.execute(REGISTER.update().where(where).values(
+                    sha256=sha256(path), size_bytes=path.stat().st_size, encoding="utf-8", header_line=1,
+                    purged_by=_by(r.purged_by, plan_id)))
+            else:
+                path.unlink(missing_ok=True)
+                conn.execute(REGISTER.update().where(where).values(
+                    status="withdrawn", size_bytes=0, purged_by=_by(r.purged_by, plan_id),
+                    rows_purged=int(r.rows_purged or 0) + sum(len(f) for f in frames.values())))
+        done[r.landing_id] = n
+    return done
+
+
+def delivery_folders(conn: sa.Connection) -> list[Path]:
+    """The folders extracts were delivered from (where files they name, such as photos, are found)."""
+    if not sa.inspect(conn).has_table(TABLE):
+        return []
+    have = {c["name"] for c in sa.inspect(conn).get_columns(TABLE)}
+    if "delivered_from" not in have:
+        return []
+    found = conn.execute(sa.select(REGISTER.c.delivered_from).distinct()).scalars()
+    return sorted({Path(f) for f in found if f})
+
+
+def _by(before: object, plan_id: str | None) -> str | None:
+    plans = [p for p in str(before or "").split(";") if p and str(before) != "nan"]
+    if plan_id and plan_id not in plans:
+        plans.append(plan_id)
+    return ";".join(plans) or None
 
 
 def landed_rows(engine: sa.Engine, run_dir: Path, table: str, key: str) -> dict[str, pd.DataFrame]:

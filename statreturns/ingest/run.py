@@ -1,6 +1,8 @@
 """Ingest one source: land its files (or query results), read them, map them to canonical tables.
 
-Row accounting, per landed file and in total: rows_in = rows_landed + rows_quarantined, always. A row
+Row accounting, per landed file and in total: rows_in = rows_landed + rows_quarantined + rows_removed, always
+(rows_removed: rows a retention plan removed from the landed copy of a file delivered again unchanged; the
+file is then read from its purged copy and its rows in are counted from the file as delivered). A row
 quarantined in two canonical tables (one SSD permanence row feeds AD1 and placed-for-adoption) counts
 once. Rows of an SSD extract that are folded into another row (a placement joined to its episode)
 count as landed.
@@ -36,10 +38,20 @@ class FileCount:
     new: bool
     rows_in: int
     rows_quarantined: int
+    rows_removed: int = 0  # removed by retention plans from the landed copy (a purged file delivered again)
+    purged_by: str = ""
 
     @property
     def rows_landed(self) -> int:
-        return self.rows_in - self.rows_quarantined
+        return self.rows_in - self.rows_quarantined - self.rows_removed
+
+    @property
+    def note(self) -> str:
+        """What a person needs to know about this file, or "" (no identifiers: counts and plan ids)."""
+        if not self.rows_removed:
+            return ""
+        plans = ", ".join(p for p in self.purged_by.split(";") if p) or "an earlier plan"
+        return f"{self.file}: unchanged since landing; {self.rows_removed:,} rows removed by plan {plans}"
 
 
 @dataclass
@@ -52,9 +64,17 @@ class IngestResult:
     def counts(self) -> dict[str, int]:
         rows_in = sum(f.rows_in for f in self.files)
         quarantined = sum(f.rows_quarantined for f in self.files)
-        return {"files": len(self.files), "files_new": sum(f.new for f in self.files), "rows_in": rows_in,
-                "rows_landed": rows_in - quarantined, "rows_quarantined": quarantined,
-                **{f"rows_{t}": len(v) for t, v in sorted(self.tables.items()) if len(v)}}
+        removed = sum(f.rows_removed for f in self.files)
+        out = {"files": len(self.files), "files_new": sum(f.new for f in self.files), "rows_in": rows_in,
+               "rows_landed": rows_in - quarantined - removed, "rows_quarantined": quarantined,
+               **{f"rows_{t}": len(v) for t, v in sorted(self.tables.items()) if len(v)}}
+        if removed:
+            out["rows_removed_by_retention"] = removed
+        return out
+
+    def notes(self) -> list[str]:
+        """One line per file delivered again after a purge (for the CLI, the run report, asset metadata)."""
+        return [f.note for f in self.files if f.note]
 
 
 def ingest_source(source: Source, run_dir: Path, engine: sa.Engine, landed_at: dt.datetime,
@@ -180,12 +200,29 @@ def _result(source: Source, landed: list[landing.Landed], tables: dict[str, pd.D
     for item in landed:
         n = rows_in.get(item.landing_id, 0)
         quarantined = min(int(per_file.get(item.landing_id, 0)), n)
-        files.append(FileCount(item.landing_id, item.original_name, item.new, n, quarantined))
+        removed = 0
+        if item.purged_copy:  # rows in as delivered: the purged copy has lost the rows a plan removed
+            delivered = _rows_delivered(source, item)
+            n, removed = (delivered, max(delivered - n, 0)) if delivered is not None else (
+                n + item.rows_purged, item.rows_purged)
+        files.append(FileCount(item.landing_id, item.original_name, item.new, n, quarantined, removed,
+                               item.purged_by))
         encoding, header_line = text.get(item.landing_id, (None, None))
-        landing.record_read(engine, item, n, quarantined, encoding, header_line, keys.get(item.landing_id, {}))
+        landing.record_read(engine, item, n, quarantined, encoding, header_line, keys.get(item.landing_id, {}),
+                            removed)
     quarantine = q.assign(source=source.name).reindex(columns=QUARANTINE_COLUMNS)
     return IngestResult(source.name, {t: strip_lineage({t: f})[t].drop(columns=["_landing"], errors="ignore")
                                       for t, f in tables.items()}, quarantine, files)
+
+
+def _rows_delivered(source: Source, item: landing.Landed) -> int | None:
+    """Rows of the file as delivered (counted only, never mapped); None for a query result."""
+    if item.delivered is None or not item.delivered.exists():
+        return None
+    profile = load_profile(source.profile)
+    raw_name = Path(item.original_name).stem if source.kind == "sql" else None
+    return sum(len(c.frame) + len(c.bad) for c in read_file(source.kind, item.delivered, profile,
+                                                            encoding=source.encoding, raw_name=raw_name))
 
 
 def combine(results: list[IngestResult]) -> dict[str, pd.DataFrame]:

@@ -83,5 +83,6 @@ def render_html(run: ReportInput) -> str:
         "plot_rules": plots.findings_by_rule(rules),
         "plot_need": plots.children_by_need(measures.children_by_need(run.tables, run.year), now, before),
         "plot_months": plots.episodes_by_month(measures.episodes_by_month(run.tables, run.year), now, before),
+        "source_notes": list(run.notes),
     }
     return _environment().from_string(TEMPLATE).render(context)

@@ -16,6 +16,7 @@ class ReportInput:
     issues: pd.DataFrame  # statreturns.engine.ISSUE_COLUMNS
     rule_status: pd.DataFrame  # statreturns.engine.RULE_STATUS_COLUMNS
     tables: dict[str, pd.DataFrame]  # canonical tables, full case history (all years)
+    notes: tuple[str, ...] = ()  # about the source files (a purged file delivered again): counts, no identifiers
 
     def __repr__(self) -> str:  # shapes only: the frames hold children's identifiers
         return (f"ReportInput(la_code={self.la_code!r}, year={self.year}, issues={len(self.issues)} rows, "

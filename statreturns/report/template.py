@@ -131,6 +131,7 @@ TEMPLATE = """<!DOCTYPE html>
       <tr><th scope="row">Returns checked</th><td>{{ returns_label }}</td></tr>
       <tr><th scope="row">Generated</th><td>{{ generated_label }}</td></tr>
       <tr><th scope="row">Findings</th><td>{{ "{:,}".format(counts.findings) }} ({{ "{:,}".format(counts.errors) }} errors, {{ "{:,}".format(counts.queries) }} queries)</td></tr>
+      {% for note in source_notes %}<tr><th scope="row">Source file</th><td>{{ note }}</td></tr>{% endfor %}
     </tbody>
   </table>
   <nav class="toc" aria-labelledby="h-toc">

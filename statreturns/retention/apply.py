@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from schemas import canonical
 from statreturns.files import write_bytes_atomic
-from statreturns.retention import audit, data, holds, store
-from statreturns.retention.anonymise import anonymise_frame, pseudonym_key
+from statreturns.retention import anchor, audit, data, holds, store
+from statreturns.retention.anonymise import PSEUDONYM_PREFIX, anonymise_frame, pseudonym_key
 from statreturns.retention.files import Purge, PurgeReport, purge
 from statreturns.retention.plan import batch_fingerprint, files_hash, plan_row, plans_dir, read_detail
 from statreturns.retention.schedule import Schedule, load
@@ -46,6 +46,7 @@ class ApplyResult:
     files: PurgeReport = field(default_factory=PurgeReport)
     landing: dict[str, int] = field(default_factory=dict)
     landing_available: bool = True
+    anchor: str = ""  # the audit log's chain head after this apply, for the DPO to keep outside the warehouse
 
 
 def _load(run_dir: Path, plan_id: str, row) -> tuple[dict, Schedule, pd.DataFrame]:
@@ -74,15 +75,22 @@ def _check(engine: sa.Engine, summary: dict, sched: Schedule, items: pd.DataFram
 
 def _delete_files(conn: sa.Connection, run_dir: Path, table: str, key: str, keys: list[str],
                   cols: list[str]) -> int:
-    """Delete files named by path columns (relative to the run folder, never outside it)."""
+    """Delete files named by path columns: relative to the run folder or to a folder an extract was delivered
+    from (a MIS extract's photos sit beside it), never outside those folders."""
+    try:
+        from statreturns.ingest.landing import delivery_folders
+    except ImportError:
+        delivery_folders = None  # type: ignore[assignment]
+    roots = [run_dir.resolve(), *(delivery_folders(conn) if delivery_folders else [])]
     rows = data.rows_for(conn, table, key, keys)
-    root, n = run_dir.resolve(), 0
+    n = 0
     for col in cols:
         for value in rows[col].dropna():
-            path = (root / str(value)).resolve()
-            if path.is_relative_to(root) and path.is_file():
-                path.unlink()
-                n += 1
+            for root in roots:
+                path = (root / str(value)).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    path.unlink()
+                    n += 1
     return n
 
 
@@ -161,32 +169,50 @@ def _purge_spec(sched: Schedule, items: pd.DataFrame) -> Purge:
     return what
 
 
-def _landing(engine: sa.Engine, run_dir: Path, what: Purge) -> tuple[dict[str, int], bool]:
+def _landing(engine: sa.Engine, run_dir: Path, what: Purge, plan_id: str) -> tuple[dict[str, int], bool]:
     try:
         from statreturns.ingest.landing import remove_children
     except ImportError:
         return {}, False
+    from statreturns.ingest.landing import blank_columns
+
     keys = {"children": what.rows.get("child_id", set()), "school_pupils": what.rows.get("pupil_id", set())}
-    if not any(keys.values()) or not sa.inspect(engine).has_table("landing_files"):
+    tables = {"child_id": "children", "pupil_id": "school_pupils"}
+    blanks = {tables[k]: cols for k, cols in what.blank.items() if k in tables}
+    if not (any(keys.values()) or blanks) or not sa.inspect(engine).has_table("landing_files"):
         return {}, True
-    return remove_children(engine, run_dir, keys), True
+    removed = remove_children(engine, run_dir, keys, plan_id) if any(keys.values()) else {}
+    for landing_id, n in (blank_columns(engine, run_dir, blanks, plan_id) if blanks else {}).items():
+        removed[landing_id] = removed.get(landing_id, 0) + n
+    return removed, True
 
 
 def _redact(run_dir: Path, plan_id: str, sched: Schedule) -> None:
-    """Blank the keys of subjects whose identity the plan destroyed or anonymised (row numbers stay)."""
+    """An applied plan keeps counts and keyed pseudonyms, not ids: every key in its detail file is replaced.
+
+    With ``STATRETURNS_PSEUDONYM_KEY`` set, a key becomes its keyed pseudonym (the same one anonymised rows
+    carry, so the key holder can still link an item to a record); without it the key is blanked. Row
+    numbers, series, statuses and dates stay, so the plan's counts can still be checked.
+    """
+    from statreturns.retention.anonymise import MissingKeyError, pseudonymise
+
     folder = plans_dir(run_dir) / plan_id
     detail = read_detail(folder)
-    identity = {s.id: s.subject for s in sched.series if s.action in ("destroy", "anonymise")
-                and any(r.table == s.subject and s.key in r.covered() for r in s.records)}
-    subject = detail["series"].map(identity)
-    hit = pd.Series(False, index=detail.index)
-    for table in set(identity.values()):
-        hit |= ((detail["batch"] >= 0) & (subject == table)
-                & ~detail["blocked_tables"].str.contains(table, regex=False))
-    gone = detail["key"].isin(detail.loc[hit, "key"].unique()) & (detail["key"] != "")
-    if gone.any():
-        detail.loc[gone, "key"] = ""
-        write_bytes_atomic(detail.to_csv(index=False, lineterminator="\n").encode("utf-8"), folder / "detail.csv")
+    named = (detail["key"] != "") & ~detail["key"].astype(str).str.startswith(PSEUDONYM_PREFIX)
+    if not named.any():
+        return
+    try:
+        key = pseudonym_key()
+    except MissingKeyError:
+        key = None
+    detail.loc[named, "key"] = "" if key is None else pseudonymise(detail.loc[named, "key"], key).to_numpy()
+    write_bytes_atomic(detail.to_csv(index=False, lineterminator="\n").encode("utf-8"), folder / "detail.csv")
+
+
+def _secure_delete(conn: sa.Connection) -> None:
+    """SQLite keeps deleted rows in free pages unless told to overwrite them: a purge must not leave them."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
 
 
 def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: str | None = None) -> ApplyResult:
@@ -212,6 +238,7 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
     for i, b in enumerate(pending, start=1):
         batch = items[items["batch"] == b]
         with engine.begin() as conn:
+            _secure_delete(conn)
             if batch_fingerprint(conn, sched, batch) != summary["batches"][b]:
                 raise ApplyRefused(f"plan {plan_id}: records in batch {b} changed during apply; plan again")
             counts, entries = _apply_batch(conn, run_dir, sched, batch, key)
@@ -230,7 +257,7 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
             os._exit(77)
     what = _purge_spec(sched, items)
     result.files = purge(run_dir, what, la)
-    result.landing, result.landing_available = _landing(engine, run_dir, what)
+    result.landing, result.landing_available = _landing(engine, run_dir, what, plan_id)
     with engine.begin() as conn:
         conn.execute(store.plans.update().where(store.plans.c.plan_id == plan_id).values(status="applied"))
         audit.append(conn, [{"event": "apply", "actor": actor, "plan_id": plan_id, "as_of": summary["as_of"],
@@ -240,4 +267,5 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
                                         "landing_rows_removed": sum(result.landing.values())},
                              "detail": {"withdrawn": result.files.withdrawn}}])
     _redact(run_dir, plan_id, sched)
+    result.anchor = anchor.write(engine, run_dir, la).line()
     return result

@@ -72,3 +72,39 @@ def fingerprint(frame: pd.DataFrame) -> str:
         return hashlib.sha256(b"empty").hexdigest()
     hashes = pd.util.hash_pandas_object(frame.astype("str"), index=False).to_numpy()
     return hashlib.sha256(np.sort(hashes).tobytes()).hexdigest()
+
+
+def date_columns(table: str) -> list[str]:
+    return [c for c in canonical.columns(table) if is_date(table, c)]
+
+
+def latest_dates(engine: sa.Engine, table: str, key: str, keys: list[str] | None = None) -> pd.Series:
+    """Per subject key, the latest date in any date column of the table (one grouped query; with ``keys``,
+    only those subjects, in batches)."""
+    cols = date_columns(table)
+    if not cols or not exists(engine, table) or (keys is not None and not keys):
+        return pd.Series(dtype="datetime64[ns]")
+    q = (sa.select(sa.column(key), *[sa.func.max(sa.column(c)).label(c) for c in cols])
+         .select_from(sa.table(table_name(table))).where(sa.column(key).is_not(None)).group_by(sa.column(key)))
+    with engine.connect() as conn:
+        if keys is None:
+            frame = _frame(conn.execute(q), [key, *cols])
+        else:
+            part = q.where(sa.column(key).in_(sa.bindparam("keys", expanding=True)))
+            frame = pd.concat([_frame(conn.execute(part, {"keys": keys[i:i + 5_000]}), [key, *cols])
+                               for i in range(0, len(keys), 5_000)], ignore_index=True)
+    if frame.empty:
+        return pd.Series(dtype="datetime64[ns]")
+    dates = pd.concat([pd.to_datetime(frame[c], errors="coerce").astype("datetime64[ns]") for c in cols], axis=1)
+    return pd.Series(dates.max(axis=1).to_numpy(), index=pd.Index(frame[key], dtype=object))
+
+
+def last_landed(engine: sa.Engine) -> pd.Timestamp:
+    """When data was last landed for this warehouse (NaT without a landing register)."""
+    if not sa.inspect(engine).has_table("landing_files"):
+        return pd.NaT
+    with engine.connect() as conn:
+        value = conn.execute(sa.text("SELECT MAX(landed_at) FROM landing_files")).scalar()
+    if value is None:
+        return pd.NaT
+    return pd.Timestamp(str(value)[:10])

@@ -23,7 +23,8 @@ from statreturns.retention.due import due_items
 from statreturns.retention.schedule import CHANGES_DATA, Schedule, load
 
 BATCH_SIZE = 5_000
-DETAIL_COLUMNS = ["row", "batch", "series", "action", "status", "due", "key", "blocked_tables", "superseded_by"]
+DETAIL_COLUMNS = ["row", "batch", "series", "action", "status", "due", "key", "trigger", "blocked_tables",
+                  "superseded_by", "reason"]
 
 
 @dataclass
@@ -81,6 +82,24 @@ def counts_by_series(items: pd.DataFrame) -> dict[str, dict[str, int]]:
     return out
 
 
+def undecidable(items: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Series -> reason -> items with no date under any trigger (they block nothing and are never due)."""
+    out: dict[str, dict[str, int]] = {}
+    und = items[items["status"] == "undecidable"]
+    for (series, reason), n in und.groupby(["series", "reason"]).size().items():
+        out.setdefault(str(series), {})[str(reason)] = int(n)
+    return out
+
+
+def by_fallback(items: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Series -> fallback trigger -> items whose date came from a fallback (their main trigger is missing)."""
+    out: dict[str, dict[str, int]] = {}
+    fb = items[items["trigger"].astype(str).str.startswith("fallback:")]
+    for (series, trigger), n in fb.groupby(["series", "trigger"]).size().items():
+        out.setdefault(str(series), {})[str(trigger)] = int(n)
+    return out
+
+
 def make_plan(engine: sa.Engine, run_dir: Path, schedule_path: Path, as_of: date, actor: str,
               series_ids: list[str] | None = None, batch_size: int = BATCH_SIZE) -> PlanResult:
     """Compute what is due on ``as_of`` and write the plan; nothing in the data changes."""
@@ -110,6 +129,8 @@ def make_plan(engine: sa.Engine, run_dir: Path, schedule_path: Path, as_of: date
         return PlanResult(plan_id, folder, counts, n_batches, content_hash)
     summary = {"plan_id": plan_id, "content_hash": content_hash, **content,
                "counts": counts, "actions": {s.id: s.action for s in sched.series},
+               "undecidable": undecidable(items), "by_fallback": by_fallback(items),
+               "fallbacks": {s.id: [f.name for f in s.fallback] for s in sched.series},
                "changes_data": sorted({s.action for s in sched.series} & set(CHANGES_DATA)),
                "anonymises": bool(((items.action == "anonymise") & (items.status == "due")).any())}
     folder.mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,30 @@ class Record:
 
 
 @dataclass(frozen=True)
+class Fallback:
+    """A trigger used for a subject whose main trigger date is missing.
+
+    ``kind`` is ``column`` (a date column of a table holding the subject's key), ``activity`` (the latest
+    date in any date column of the series' record tables for the subject) or ``landed`` (the date the
+    warehouse's data was last landed: the subject's record cannot have reached us later). ``period``
+    defaults to the series' period.
+    """
+
+    kind: str
+    period: Period | None = None
+    table: str = ""
+    column: str = ""
+    agg: str = "max"
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.column}" if self.kind == "column" else self.kind
+
+
+FALLBACK_KINDS = ("column", "activity", "landed")
+
+
+@dataclass(frozen=True)
 class DeathRule:
     table: str
     death: str
@@ -89,6 +113,13 @@ class Series:
     files: tuple[str, ...] = ()
     auto_approve: bool = False
     alternatives: tuple[dict, ...] = ()
+    fallback: tuple[Fallback, ...] = ()
+    catch_all: bool = False  # members: every subject that no other series of the schedule holds
+    round_to: str = ""  # "financial_year_end": the trigger date moves to the next 31 March
+
+    @property
+    def trigger_name(self) -> str:
+        return f"{self.trigger_table}.{self.trigger_column}" if self.trigger_column else "activity"
 
     @property
     def key(self) -> str:
@@ -176,6 +207,34 @@ def _period(raw: object, where: str) -> Period:
     return Period(**{k: int(v) for k, v in raw.items()})
 
 
+def _fallbacks(raw: object, where: str, key: str) -> tuple[Fallback, ...]:
+    if raw in (None, []):
+        return ()
+    if not isinstance(raw, list):
+        raise ScheduleError(f"{where}: fallback is a list of triggers")
+    out = []
+    for f in raw:
+        if not isinstance(f, dict):
+            raise ScheduleError(f"{where}: a fallback is a mapping")
+        period = _period(f["period"], where) if f.get("period") is not None else None
+        if f.get("activity"):
+            out.append(Fallback("activity", period))
+        elif f.get("landed"):
+            out.append(Fallback("landed", period))
+        elif f.get("column"):
+            table = _table(f.get("table"), where)
+            col = _column(table, f.get("column"), where)
+            if key not in canonical.columns(table):
+                raise ScheduleError(f"{where}: fallback table {table!r} has no {key!r}")
+            agg = f.get("agg", "max")
+            if agg not in ("max", "min"):
+                raise ScheduleError(f"{where}: fallback agg must be max or min")
+            out.append(Fallback("column", period, table, col, agg))
+        else:
+            raise ScheduleError(f"{where}: a fallback needs a column, activity: true or landed: true")
+    return tuple(out)
+
+
 def _selector(raw: object, where: str, key: str) -> Selector:
     if isinstance(raw, str):
         raw = {"table": raw}
@@ -205,8 +264,11 @@ def _series(raw: dict, where: str) -> Series:
     if action not in ACTIONS:
         raise ScheduleError(f"{where}: unknown action {action!r}")
     trig = _need(raw, "trigger", where)
-    ttable = _table(trig.get("table"), where)
-    tcol = _column(ttable, trig.get("column"), where)
+    if trig.get("activity"):  # the latest date in the subject's records
+        ttable, tcol = str(subject), ""
+    else:
+        ttable = _table(trig.get("table"), where)
+        tcol = _column(ttable, trig.get("column"), where)
     if key not in canonical.columns(ttable):
         raise ScheduleError(f"{where}: trigger table {ttable!r} has no {key!r}")
     agg = trig.get("agg", "max")
@@ -236,9 +298,14 @@ def _series(raw: dict, where: str) -> Series:
     for a in alts:
         if not isinstance(a, dict) or not a.get("source"):
             raise ScheduleError(f"{where}: every alternative must cite its source")
+    catch_all = raw.get("members") == "unclaimed"
+    round_to = str(raw.get("round_to") or "")
+    if round_to not in ("", "financial_year_end"):
+        raise ScheduleError(f"{where}: round_to must be financial_year_end")
     return Series(
         id=sid, title=str(raw.get("title", sid)), source=source, subject=subject,
-        members=_selector(raw.get("members", subject), where, key),
+        members=_selector(subject if catch_all else raw.get("members", subject), where, key),
+        fallback=_fallbacks(raw.get("fallback"), where, key), catch_all=catch_all, round_to=round_to,
         exclude=_selector(raw["exclude"], where, key) if raw.get("exclude") else None,
         trigger_table=ttable, trigger_column=tcol, trigger_agg=agg,
         period=_period(_need(raw, "period", where), where), action=action, records=tuple(records),

@@ -75,3 +75,46 @@ def test_deleting_a_row_is_detected(engine):
         conn.execute(sa.text("DELETE FROM retention_audit WHERE seq = 3"))
     verdict = audit.verify(engine)
     assert verdict.first_broken == 3
+
+
+def test_anchor_detects_a_log_cut_at_its_end(engine, tmp_path):
+    from statreturns.retention import anchor
+
+    _fill(engine)
+    written = anchor.write(engine, tmp_path, "356")
+    assert written.entries == 6 and anchor.read(anchor.anchor_path(tmp_path, "356")) == [written]
+    assert anchor.check(engine, [written]).ok
+    with engine.begin() as conn:
+        _unguard(conn)
+        conn.execute(sa.text("DELETE FROM retention_audit WHERE seq = 6"))
+    assert audit.verify(engine).ok  # the chain alone cannot see it
+    result = anchor.check(engine, anchor.parse(written.line()))
+    assert not result.ok
+    assert "cut at its end" in result.message and "holds 5 entries" in result.message and "6" in result.message
+
+
+def test_anchor_detects_a_log_rewritten_whole(engine, tmp_path):
+    from statreturns.retention import anchor
+
+    _fill(engine)
+    anchor.write(engine, tmp_path)
+    with engine.begin() as conn:
+        _unguard(conn)
+        conn.execute(sa.text("DELETE FROM retention_audit"))
+    with engine.begin() as conn:  # the same number of entries, every hash recomputed
+        audit.append(conn, [{"event": "plan", "actor": "mallory", "plan_id": f"p{i}", "counts": {"x": i},
+                             "as_of": date(2030, 1, 1)} for i in range(7)])
+    assert audit.verify(engine).ok
+    result = anchor.check(engine, anchor.read(anchor.anchor_path(tmp_path)))
+    assert not result.ok and "rewritten" in result.message and "entry 6" in result.message
+
+
+def test_anchor_accepts_a_log_that_grew(engine, tmp_path):
+    from statreturns.retention import anchor
+
+    _fill(engine, 3)
+    first = anchor.write(engine, tmp_path)
+    _fill(engine, 2)
+    second = anchor.write(engine, tmp_path)
+    assert (first.entries, second.entries) == (3, 5)
+    assert anchor.check(engine, anchor.read(anchor.anchor_path(tmp_path))).ok

@@ -125,3 +125,24 @@ def test_database_errors_are_withheld(capsys):
     code = main(["retention", "verify", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none"])
     err = capsys.readouterr().err
     assert code == 2 and "withheld" in err and len(err.strip().splitlines()) == 1
+
+
+def test_verify_checks_the_anchor_apply_printed(world, cli):
+    code, out, _ = cli("retention", "plan", "--as-of", "2110-01-01")
+    plan_id = out.strip().splitlines()[-1]
+    cli("retention", "approve", plan_id, "--by", "dpo")
+    code, out, err = cli("retention", "apply", plan_id)
+    assert code == 0
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("statreturns-audit-anchor v1 ")
+    code, out, err = cli("retention", "verify", "--anchor", line)
+    assert code == 0 and "consistent with 1 anchor" in out
+    with world.engine.begin() as conn:  # someone with database access drops the guard and cuts the newest entry
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP TRIGGER retention_audit_append_only ON retention_audit"))
+        else:
+            conn.execute(sa.text("DROP TRIGGER retention_audit_no_delete"))
+        conn.execute(sa.text("DELETE FROM retention_audit WHERE seq = (SELECT MAX(seq) FROM retention_audit)"))
+    for extra in (["--anchor", line], []):  # the printed line, and the run folder's anchor file
+        code, out, err = cli("retention", "verify", *extra)
+        assert code == 1 and "cut at its end" in err

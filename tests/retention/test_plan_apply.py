@@ -109,9 +109,15 @@ def test_longest_period_wins(world):
     as_of = (sen.PersonBirthDate.max() + pd.DateOffset(years=26)).date()
     result = plan.make_plan(world.engine, world.run_dir, SCHOOL, as_of, "tester")
     d = _detail_before_apply(world, result.plan_id)
-    rec = d[(d.series == "pupil_record") & d.key.isin(set(sen.pupil_id))]
-    assert len(rec) and (rec.status == "superseded").all()
-    assert set(rec.superseded_by) == {"sen_file"}
+    review_due = set(sen.loc[sen.PersonBirthDate + pd.DateOffset(years=31) <= pd.Timestamp(as_of), "pupil_id"])
+    waiting = d[(d.series == "pupil_record") & d.key.isin(set(sen.pupil_id) - review_due)]
+    assert len(waiting) and (waiting.status == "superseded").all()
+    assert set(waiting.superseded_by) == {"sen_file"}
+    # once the SEN review is due it is flagged for review and holds nothing back: the record is destroyed
+    # in the same plan unless the reviewer places a hold before approving
+    reached = d[(d.series == "pupil_record") & d.key.isin(review_due)]
+    assert (reached.status == "due").all()
+    assert (d[(d.series == "sen_file") & d.key.isin(review_due)].status == "due").all()
 
 
 def test_held_child_is_untouched_and_shown_held(world):

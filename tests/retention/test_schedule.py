@@ -83,3 +83,21 @@ def test_anonymise_needs_a_method_for_every_personal_column(tmp_path):
     bad_key = text.replace("{pupil_id: hmac}", "{pupil_id: 'null', UPN: 'null'}")
     with pytest.raises(ScheduleError, match="hmac for the key"):
         load(_write(tmp_path, bad_key))
+
+
+def test_fallbacks_and_catch_all_load_and_mistakes_are_errors(tmp_path):
+    text = GOOD.replace("    period: {years: 0}\n", "    fallback:\n"
+                        "      - {table: school_pupils, column: PersonBirthDate, period: {years: 19}}\n"
+                        "      - {activity: true}\n      - {landed: true}\n    period: {years: 0}\n")
+    s = load(_write(tmp_path, text)).series[0]
+    assert [f.name for f in s.fallback] == ["school_pupils.PersonBirthDate", "activity", "landed"]
+    assert s.fallback[0].period.years == 19 and s.fallback[1].period is None
+    with pytest.raises(ScheduleError, match="unknown column 'born'") as err:
+        load(_write(tmp_path, text.replace("column: PersonBirthDate", "column: born")))
+    assert "line 3" in str(err.value)
+    with pytest.raises(ScheduleError, match="a fallback needs"):
+        load(_write(tmp_path, text.replace("{activity: true}", "{sometime: true}")))
+    council = load(default_path("council"))
+    assert [s.id for s in council.series if s.catch_all] == ["default_record"]
+    for sched in (council, load(default_path("school"))):
+        assert all(s.fallback for s in sched.series), "every series needs a fallback trigger"
