@@ -4,7 +4,7 @@
     statreturns run [--year Y ...] [--la LA ...] [--sources FILE] [--executor in_process|multiprocess|celery]
                     [--parallel-runs N] [--hub-report]
     statreturns worker [--concurrency N] [--queue Q]
-    statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] --out DIR
+    statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] [--cross] --out DIR
     statreturns validate cin FILE.xml --year Y --out DIR [--draft]
     statreturns validate ssda903 DIR --year Y [--previous DIR] [--la LA] [--extra] --out DIR
 
@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=20260331)
     gen.add_argument("--year", type=int, default=2026)
     gen.add_argument("--fault-rate", type=float, default=0.03)
+    gen.add_argument("--cross", action="store_true",
+                     help="also make the returns and the roll agree and inject the cross checks' faults")
     gen.add_argument("--out", type=Path, required=True)
 
     val = sub.add_parser("validate", help="check a return against the DfE rules")
@@ -126,7 +128,7 @@ def _generate(args: argparse.Namespace) -> int:
         raise UsageError("--children must be at least 1")
     started = time.perf_counter()
     summary = write_extracts(Config(children=args.children, seed=args.seed, year=args.year,
-                                    fault_rate=args.fault_rate), args.out)
+                                    fault_rate=args.fault_rate, cross=args.cross), args.out)
     took = time.perf_counter() - started
     print(f"wrote {summary['rows']:,} rows for {args.children:,} children in {took:.1f}s to {args.out}")
     print(f"faults injected: {summary['faults']:,} (see {args.out / 'faults.csv'})")

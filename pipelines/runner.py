@@ -92,6 +92,7 @@ def location_for(sources: Path) -> None:
         importlib.reload(ingest)
         if "pipelines.definitions" in sys.modules:
             importlib.reload(sys.modules["pipelines.definitions"])
+        _job_for.cache_clear()  # jobs built from the old location would read the old sources
 
 
 def main_job():

@@ -39,12 +39,13 @@ def write_sources_file(path: Path, root: str) -> Path:
 
 
 def write_extracts(cfg: Config, out: Path) -> dict[str, int]:
-    """Generate, inject faults (the cross checks' too), and write ``out/ssd/*.csv``,
+    """Generate, inject faults (with ``cfg.cross`` the cross checks' too), and write ``out/ssd/*.csv``,
     ``out/school/pupils.csv``, ``out/faults.csv``, the Ofsted provider list ``out/ofsted/providers.xlsx`` and
     ``out/sources.yaml`` naming them all (locations relative to it, so the folder can be moved)."""
     clean = generate(cfg)
     tables, faults = inject(clean, cfg.fault_rate, cfg.seed, cfg.year)
-    tables, faults = add_cross(tables, faults, cfg)  # cross-return consistency, then the cross checks' faults
+    if cfg.cross:  # cross-return consistency, then the cross checks' faults
+        tables, faults = add_cross(tables, faults, cfg)
     written = write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
     write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
     write_csv_atomic(faults, out / "faults.csv")

@@ -45,6 +45,10 @@ class Config:
     la_gss: str = "E08000007"
     school_pupils: int | None = None  # default: one primary school of about a third as many pupils
     fault_rate: float = 0.03
+    # Also make the returns and the school roll agree child by child and inject the cross checks' faults
+    # (issue #16, generate/cross_faults.py). Off by default: its consistency step widens CIN episodes over
+    # care, which still leaves CIN queries (2991Q, 8825Q, 8873Q) on a fault-free council.
+    cross: bool = False
 
 
 def generate(cfg: Config) -> dict[str, pd.DataFrame]:

@@ -119,7 +119,7 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     cla = continuously_looked_after(eps, start, end)
     out["OC2"] = per_child("oc2", [], lambda f: f["child_id"].isin(cla))
     # Items the DfE asks only from an age stay blank before it, in any year's return (188, 189, 542, 546).
-    oc2_dob = out["OC2"]["CHILD"].map(dob)
+    oc2_dob = pd.Series(dob.reindex(out["OC2"]["CHILD"]).to_numpy(), index=out["OC2"].index)  # reindex: see per_child
     under = lambda years: (oc2_dob + pd.DateOffset(years=years) > end).to_numpy()  # noqa: E731
     out["OC2"].loc[under(4), ["SDQ_SCORE", "SDQ_REASON"]] = None
     seventeen_at_start = (oc2_dob + pd.DateOffset(years=17) <= start).to_numpy()  # SDQ is for 4 to 16 (189)

@@ -67,7 +67,7 @@ def test_written_extracts_read_back_carry_the_cross_faults(tmp_path):
     from statreturns.school import read_pupils
     from statreturns.ssd import read_ssd
 
-    cfg = Config(children=400, seed=5, fault_rate=0.05)
+    cfg = Config(children=400, seed=5, fault_rate=0.05, cross=True)
     write_extracts(cfg, tmp_path)
     tables = read_ssd(tmp_path / "ssd").tables
     pupils, quarantine = read_pupils(tmp_path / "school" / "pupils.csv")
