@@ -398,3 +398,5 @@ def rules_without_a_kind(year: int) -> dict[str, list[str]]:
     return {name: [r.code for r in ruleset.rules if r.set_name == "core" and r.applies_to(year)
                    and r.code not in covered[name] and (name, r.code) not in UNREACHABLE]
             for name, ruleset in (("cin", CIN), ("ssda903", LAC))}
+
+from statreturns.generate import faults_cin  # noqa: E402, F401 - registers the CIN census's further kinds

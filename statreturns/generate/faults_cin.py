@@ -1,0 +1,145 @@
+"""More fault kinds for the CIN census (return ``cin``), registered into ``faults.KINDS``.
+
+Simple edits a caseworker or a system makes (a code mistyped, a field left blank, a date keyed before the
+referral it belongs to, a row entered twice), each tried on the children it can fit so it triggers exactly
+the rules it names. Edits to the child's own record (``children``) go only to children outside the year's
+SSDA903, so a fault of the census is not also one of the 903.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from statreturns.generate.faults import (
+    FaultKind,
+    Scope,
+    Tables,
+    _children_with,
+    _days_before,
+    _edit_kind,
+    _first_row,
+    _rows_in_year,
+    _set,
+    register,
+)
+
+Rows = Callable[[Tables, Scope], pd.Series]
+
+
+def _cin_only(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
+    """Rows of ``children`` of children in the year's CIN census but not its SSDA903, meeting ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        mask = pd.Series(s.in_cin & ~s.in_903, index=t["children"].index)
+        return mask & extra(t["children"]) if extra is not None else mask
+    return rows
+
+
+def _cin_only_ids(t: Tables, s: Scope) -> set:
+    """Children in the year's CIN census but not its SSDA903: the cross-return step rewrites the CIN
+    episodes of looked-after children (to cover their care), which could undo or widen a fault."""
+    return set(t["children"]["child_id"].to_numpy()[s.in_cin & ~s.in_903])
+
+
+def _upn_char(position: int, text: str):
+    """Characters ``position``.. of the UPN become ``text`` (a keying slip in one part of the number)."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        upn = frame.loc[rows, "UPN"]
+        frame.loc[rows, "UPN"] = upn.str[:position] + text + upn.str[position + len(text):]
+    return edit
+
+
+def _with_episode(table: str, start_col: str, margin: int = 10) -> Rows:
+    """Rows of ``table`` (dated by ``start_col`` at least ``margin`` days into the year) whose episode was
+    referred in the year, at least ``margin`` days into it: a date moved before the referral stays in it."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame, ep = t[table], t["cin_episodes"]
+        referred = ep.set_index("episode_id")["CINreferralDate"]
+        ref = frame["episode_id"].map(referred)
+        lo, hi = s.start + pd.Timedelta(days=margin), s.end
+        return ((frame[start_col] >= lo) & (frame[start_col] <= hi) & (ref >= lo) & (ref <= hi)
+                & frame["child_id"].isin(_cin_only_ids(t, s)))
+    return rows
+
+
+def _before_referral_kind(name: str, table: str, rules: tuple[str, ...], column: str) -> FaultKind:
+    """A kind moving ``column`` of ``table`` to a few days before its episode's referral."""
+    rows = _with_episode(table, column)
+
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        frame = t[table]
+        first = _first_row(frame, frame["child_id"].isin(ids) & rows(t, s))
+        referred = frame.loc[first, "episode_id"].map(t["cin_episodes"].set_index("episode_id")["CINreferralDate"])
+        frame.loc[first, column] = referred - pd.to_timedelta(rng.integers(1, 6, int(first.sum())), unit="D")
+
+    return FaultKind(name, table, rules, (), lambda t, s: _children_with(t, table, rows(t, s)), apply)
+
+
+def _add_rows_kind(name: str, table: str, rules: tuple[str, ...], rows: Rows,
+                   make: Callable[[pd.DataFrame], pd.DataFrame]) -> FaultKind:
+    """A kind appending ``make(first rows)`` to ``table`` for each chosen child's first row among ``rows``."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        frame = t[table]
+        first = _first_row(frame, frame["child_id"].isin(ids) & rows(t, s))
+        t[table] = pd.concat([frame, make(frame.loc[first])], ignore_index=True)
+
+    return FaultKind(name, table, rules, (), lambda t, s: _children_with(t, table, rows(t, s)), apply)
+
+
+def _further_action_children(t: Tables, s: Scope) -> set:
+    """Children with a further-action referral in the year's census and a date of birth."""
+    ep = t["cin_episodes"]
+    further = ~ep["ReferralNFA"].astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
+    kids = t["children"]
+    born = kids["PersonBirthDate"].notna().to_numpy()
+    return set(kids["child_id"].to_numpy()[_children_with(t, "cin_episodes", further) & born])
+
+
+def _disabled(t: Tables, s: Scope) -> pd.Series:
+    d = t["disabilities"]
+    return d["child_id"].isin(_further_action_children(t, s)) & (d["Disability"] != "NONE")
+
+
+def _episode_rows(extra: Callable[[pd.DataFrame], pd.Series], margin: int = 0) -> Rows:
+    """Further-action episodes referred in the year, of children outside the year's 903, meeting ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ep = t["cin_episodes"]
+        return (_rows_in_year("cin_episodes", "CINreferralDate", extra, margin)(t, s)
+                & ~ep["ReferralNFA"].astype(bool) & ep["child_id"].isin(_cin_only_ids(t, s)))
+    return rows
+
+
+def _plan_rows(margin: int = 35) -> Rows:
+    """CP plans starting in the year (``margin`` days in) and ending in it at least 45 days later."""
+    return _rows_in_year("cp_plans", "CPPstartDate",
+                         lambda f: (f["CPPendDate"] - f["CPPstartDate"]) >= pd.Timedelta(days=45), margin)
+
+
+for _k in (
+    _edit_kind("unknown_latest_abuse_category", "cp_plans", ("8910",), (),
+               _rows_in_year("cp_plans", "CPPstartDate"), _set("LatestCategoryOfAbuse", "XYZ")),
+    _edit_kind("upn_letter_in_digits", "children", ("1540",), (),
+               _cin_only(lambda f: f["UPN"].notna()), _upn_char(6, "X")),
+    _edit_kind("upn_unknown_la_code", "children", ("1530", "1510"), (),
+               _cin_only(lambda f: f["UPN"].notna()), _upn_char(1, "000")),
+    _edit_kind("upn_bad_last_character", "children", ("1550",), (),
+               _cin_only(lambda f: f["UPN"].notna()), _upn_char(12, "I")),
+    _add_rows_kind("disability_none_and_another", "disabilities", ("8790",), _disabled,
+                   lambda f: f.assign(Disability="NONE")),
+    _add_rows_kind("disability_twice", "disabilities", ("8794",), _disabled, lambda f: f),
+    _edit_kind("cp_plan_ends_before_start", "cp_plans", ("8925",), (), _plan_rows(),
+               _days_before("CPPendDate", "CPPstartDate")),
+    _edit_kind("cp_plan_ends_the_day_it_starts", "cp_plans", ("8840",), (), _plan_rows(),
+               _days_before("CPPendDate", "CPPstartDate", 0, 0)),
+    _edit_kind("closure_without_reason", "cin_episodes", ("8805",), (),
+               _episode_rows(lambda f: f["CINclosureDate"].notna() & ~f["ReasonForClosure"].isin(["RC8", "RC9"])), _set("ReasonForClosure", None)),
+    _edit_kind("reason_without_closure", "cin_episodes", ("8810",), (),
+               _episode_rows(lambda f: f["CINclosureDate"].isna()), _set("ReasonForClosure", "RC1")),
+    _before_referral_kind("assessment_before_referral", "assessments", ("1103",), "AssessmentActualStartDate"),
+    _before_referral_kind("section47_before_referral", "section47", ("2889",), "S47ActualStartDate"),
+    _before_referral_kind("cin_plan_before_referral", "cin_plans", ("4015",), "CINPlanStartDate"),
+    _before_referral_kind("cp_plan_before_referral", "cp_plans", ("1105", "2885"), "CPPstartDate"),
+):
+    register(_k)
