@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from statreturns.generate.faults import (
+    UNREACHABLE,
     FaultKind,
     Scope,
     Tables,
@@ -143,3 +144,75 @@ for _k in (
     _before_referral_kind("cp_plan_before_referral", "cp_plans", ("1105", "2885"), "CPPstartDate"),
 ):
     register(_k)
+
+
+def _cin_only_rows(table: str, start_col: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None,
+                   margin: int = 0) -> Rows:
+    """Rows of ``table`` starting in the year (``margin`` days in) of children outside the year's 903."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        return (_rows_in_year(table, start_col, extra, margin)(t, s)
+                & t[table]["child_id"].isin(_cin_only_ids(t, s)))
+    return rows
+
+
+def _new_ids(column: str):
+    """The rows copied with new ids (``column`` + "D"): the same record entered twice."""
+    return lambda f: f.assign(**{column: f[column].astype(str) + "D"})
+
+
+_ends_in_year = lambda col: (lambda f: f[col].notna())  # noqa: E731 - an end date, so within the year
+_open = lambda col: (lambda f: f[col].isna())  # noqa: E731 - no end date yet
+
+
+def _open_assessments(t: Tables, s: Scope) -> pd.Series:
+    return _cin_only_rows("assessments", "AssessmentActualStartDate", _open("AssessmentAuthorisationDate"))(t, s)
+
+
+def _factors_of(which: Callable[[Tables, Scope], pd.Series]) -> Rows:
+    """Assessment factor rows of the assessments ``which`` selects."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        a = t["assessments"]
+        return t["assessment_factors"]["assessment_id"].isin(set(a.loc[which(t, s), "assessment_id"]))
+    return rows
+
+
+def _authorised_in_year(t: Tables, s: Scope) -> pd.Series:
+    return _cin_only_rows("assessments", "AssessmentActualStartDate", _ends_in_year("AssessmentAuthorisationDate"))(t, s)
+
+
+def _closed_after_assessment(t: Tables, s: Scope) -> pd.Series:
+    """Authorised assessments in the year that found factors (not 21) and whose episode closed with RC8 or
+    RC9: a 21 added there breaks 8869 only (8873Q wants RC8/RC9 once 21 is present, and has it)."""
+    a, f, ep = t["assessments"], t["assessment_factors"], t["cin_episodes"]
+    after = set(ep.loc[ep["ReasonForClosure"].isin(["RC8", "RC9"]), "episode_id"])
+    no_factors = set(f.loc[f["AssessmentFactors"] == "21", "assessment_id"])
+    return _authorised_in_year(t, s) & a["episode_id"].isin(after) & ~a["assessment_id"].isin(no_factors)
+
+
+for _k in (
+    _edit_kind("missing_cp_plan_start", "cp_plans", ("8720",), (),
+               _cin_only_rows("cp_plans", "CPPstartDate"), _set("CPPstartDate", pd.NaT)),
+    _edit_kind("missing_cin_plan_start", "cin_plans", ("4010",), (),
+               _cin_only_rows("cin_plans", "CINPlanStartDate"), _set("CINPlanStartDate", pd.NaT)),
+    _edit_kind("missing_nfa_flag", "cin_episodes", ("8568",), (),
+               _episode_rows(lambda f: f["CINclosureDate"].notna()), _set("ReferralNFA", pd.NA)),
+    _add_rows_kind("assessment_entered_twice_open", "assessments", ("8896", "8863Q"), _open_assessments,
+                   _new_ids("assessment_id")),
+    _add_rows_kind("cin_plan_entered_twice_open", "cin_plans", ("4004", "4014"),
+                   _cin_only_rows("cin_plans", "CINPlanStartDate", _open("CINPlanEndDate")), _new_ids("plan_id")),
+    _add_rows_kind("no_factors_and_a_factor", "assessment_factors", ("8869",),
+                   _factors_of(_closed_after_assessment), lambda f: f.assign(AssessmentFactors="21")),
+    _add_rows_kind("factor_twice", "assessment_factors", ("8898",), _factors_of(_authorised_in_year), lambda f: f),
+):
+    register(_k)
+
+
+# Rules of the census no extract can reach (added to the registry's list with the reason).
+UNREACHABLE.update({
+    ("cin", "8620"): "the census build takes the case history as at 31 March: a closure dated later is blank",
+    ("cin", "8696"): "the census build blanks an assessment authorisation dated after 31 March (still open)",
+    ("cin", "4013"): "the census build blanks a CIN plan end dated after 31 March (the plan is still open)",
+    ("cin", "8930"): "the census build blanks a protection plan end dated after 31 March (still open)",
+    ("cin", "8715"): "the census build blanks an initial conference dated after 31 March (not yet held)",
+    ("cin", "8614"): "the census build keeps assessment factors only once their assessment is authorised",
+})
