@@ -65,17 +65,27 @@ def _with_episode(table: str, start_col: str, margin: int = 10) -> Rows:
     return rows
 
 
-def _before_referral_kind(name: str, table: str, rules: tuple[str, ...], column: str) -> FaultKind:
-    """A kind moving ``column`` of ``table`` to a few days before its episode's referral."""
-    rows = _with_episode(table, column)
-
+def _relative_kind(name: str, table: str, rules: tuple[str, ...], rows: Rows, column: str, parent: str,
+                   key: str, parent_col: str, low: int = 1, high: int = 5, weekday: bool = False) -> FaultKind:
+    """A kind setting ``column`` of each chosen child's first row among ``rows`` to ``low``..``high`` days
+    before ``parent_col`` of the ``parent`` row it points at through ``key`` (a slipped or re-keyed date);
+    ``weekday`` moves a Saturday or Sunday back to the Friday (so a conference date breaks no weekend rule)."""
     def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
         frame = t[table]
         first = _first_row(frame, frame["child_id"].isin(ids) & rows(t, s))
-        referred = frame.loc[first, "episode_id"].map(t["cin_episodes"].set_index("episode_id")["CINreferralDate"])
-        frame.loc[first, column] = referred - pd.to_timedelta(rng.integers(1, 6, int(first.sum())), unit="D")
+        anchor = frame.loc[first, key].map(t[parent].drop_duplicates(key).set_index(key)[parent_col])
+        moved = anchor - pd.to_timedelta(rng.integers(low, high + 1, int(first.sum())), unit="D")
+        if weekday:
+            moved = moved - pd.to_timedelta((moved.dt.day_of_week - 4).clip(lower=0), unit="D")
+        frame.loc[first, column] = moved
 
     return FaultKind(name, table, rules, (), lambda t, s: _children_with(t, table, rows(t, s)), apply)
+
+
+def _before_referral_kind(name: str, table: str, rules: tuple[str, ...], column: str) -> FaultKind:
+    """A kind moving ``column`` of ``table`` to a few days before its episode's referral."""
+    return _relative_kind(name, table, rules, _with_episode(table, column), column, "cin_episodes", "episode_id",
+                          "CINreferralDate")
 
 
 def _add_rows_kind(name: str, table: str, rules: tuple[str, ...], rows: Rows,
@@ -92,7 +102,7 @@ def _add_rows_kind(name: str, table: str, rules: tuple[str, ...], rows: Rows,
 def _further_action_children(t: Tables, s: Scope) -> set:
     """Children with a further-action referral in the year's census and a date of birth."""
     ep = t["cin_episodes"]
-    further = ~ep["ReferralNFA"].astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
+    further = ~ep["ReferralNFA"].fillna(False).astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
     kids = t["children"]
     born = kids["PersonBirthDate"].notna().to_numpy()
     return set(kids["child_id"].to_numpy()[_children_with(t, "cin_episodes", further) & born])
@@ -108,7 +118,7 @@ def _episode_rows(extra: Callable[[pd.DataFrame], pd.Series], margin: int = 0) -
     def rows(t: Tables, s: Scope) -> pd.Series:
         ep = t["cin_episodes"]
         return (_rows_in_year("cin_episodes", "CINreferralDate", extra, margin)(t, s)
-                & ~ep["ReferralNFA"].astype(bool) & ep["child_id"].isin(_cin_only_ids(t, s)))
+                & ~ep["ReferralNFA"].fillna(False).astype(bool) & ep["child_id"].isin(_cin_only_ids(t, s)))
     return rows
 
 
@@ -216,3 +226,74 @@ UNREACHABLE.update({
     ("cin", "8715"): "the census build blanks an initial conference dated after 31 March (not yet held)",
     ("cin", "8614"): "the census build keeps assessment factors only once their assessment is authorised",
 })
+
+
+def _episodes_with(table: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
+    """Closed further-action episodes referred in the year (children outside the 903) that have a row of
+    ``table`` meeting ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame = t[table]
+        has = set(frame.loc[extra(frame) if extra is not None else slice(None), "episode_id"])
+        ep = t["cin_episodes"]
+        return _episode_rows(_ends_in_year("CINclosureDate"))(t, s) & ep["episode_id"].isin(has)
+    return rows
+
+
+def _death_kind(name: str, rules: tuple[str, ...], rows: Rows, table: str, date_col: str) -> FaultKind:
+    """The child's death recorded 1..5 days before ``date_col`` of their first row of ``table`` among ``rows``
+    (a death date keyed on the wrong child, or a plan dated after it)."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        frame = t[table]
+        first = _first_row(frame, frame["child_id"].isin(ids) & rows(t, s))
+        dates = frame.loc[first].set_index("child_id")[date_col]
+        kids = t["children"]
+        hit = kids["child_id"].isin(set(dates.index))
+        died = kids.loc[hit, "child_id"].map(dates) - pd.to_timedelta(rng.integers(1, 6, int(hit.sum())), unit="D")
+        kids.loc[hit, "PersonDeathDate"] = died
+
+    return FaultKind(name, "children", rules, (), lambda t, s: _children_with(t, table, rows(t, s)), apply)
+
+
+def _plans_of_cin_only(table: str, start: str, end: str, margin: int = 10) -> Rows:
+    """Plans starting in the year (``margin`` days in), still open, of children outside the 903 whose every
+    referral is at least six days before the plan starts (a death up to five days before the plan stays
+    after all of them: 8555Q stays quiet)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame = t[table]
+        last = frame["child_id"].map(t["cin_episodes"].groupby("child_id")["CINreferralDate"].max())
+        return (_cin_only_rows(table, start, _open(end), margin)(t, s)
+                & (frame[start] - last >= pd.Timedelta(days=6)))
+    return rows
+
+
+def _conference_no_plan(t: Tables, s: Scope) -> pd.Series:
+    """Section 47s with an initial conference in the year and no protection plan in their episode."""
+    s47 = t["section47"]
+    planned = set(t["cp_plans"]["episode_id"])
+    return (_with_episode("section47", "DateOfInitialCPC")(t, s) & s47["DateOfInitialCPC"].notna()
+            & ~s47["episode_id"].isin(planned))
+
+
+for _k in (
+    _relative_kind("review_on_plan_start", "cp_reviews", ("8841",),
+                   lambda t, s: t["cp_reviews"]["cpp_id"].isin(set(t["cp_plans"].loc[_cin_only_rows(
+                       "cp_plans", "CPPstartDate")(t, s), "cpp_id"])), "CPPreviewDate", "cp_plans", "cpp_id",
+                   "CPPstartDate", 0, 0),
+    _edit_kind("closed_after_assessment_with_a_plan", "cin_episodes", ("2990",), (), _episodes_with("cin_plans"),
+               _set("ReasonForClosure", "RC8")),
+    _edit_kind("no_further_action_with_a_plan", "cin_episodes", ("4000", "8831"), (), _episodes_with("cin_plans"),
+               _set("ReferralNFA", True)),
+    _edit_kind("no_further_action_with_protection", "cin_episodes", ("8832", "8831"), (), _episodes_with("cp_plans"),
+               _set("ReferralNFA", True)),
+    _death_kind("died_before_protection_plan", ("8915",),
+                _plans_of_cin_only("cp_plans", "CPPstartDate", "CPPendDate"), "cp_plans", "CPPstartDate"),
+    _death_kind("died_before_cin_plan", ("4008",),
+                _plans_of_cin_only("cin_plans", "CINPlanStartDate", "CINPlanEndDate"), "cin_plans", "CINPlanStartDate"),
+    _edit_kind("unborn_sex_not_u", "children", ("8750",), (),
+               _cin_only(lambda f: f["PersonBirthDate"].isna() & f["ExpectedPersonBirthDate"].notna()), _set("Sex", "M")),
+    _relative_kind("conference_before_referral", "section47", ("1104", "8615"), _conference_no_plan,
+                   "DateOfInitialCPC", "cin_episodes", "episode_id", "CINreferralDate", weekday=True),
+    _add_rows_kind("episode_entered_twice_open", "cin_episodes", ("8815", "8820"),
+                   _episode_rows(lambda f: f["CINclosureDate"].isna()), _new_ids("episode_id")),
+):
+    register(_k)
