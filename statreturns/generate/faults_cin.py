@@ -225,6 +225,10 @@ UNREACHABLE.update({
     ("cin", "8930"): "the census build blanks a protection plan end dated after 31 March (still open)",
     ("cin", "8715"): "the census build blanks an initial conference dated after 31 March (not yet held)",
     ("cin", "8614"): "the census build keeps assessment factors only once their assessment is authorised",
+    ("cin", "8600"): "the census build selects episodes by referral date: one without it is in no census",
+    ("cin", "8590"): "the census build takes its children from their episodes: every child it holds has one",
+    ("cin", "8500"): "the LA child ID is the extract's person key: a row without one is quarantined by the reader",
+    ("cin", "8510"): "the reader checks the person key unique: a second person row with an ID is quarantined",
 })
 
 
@@ -295,5 +299,51 @@ for _k in (
                    "DateOfInitialCPC", "cin_episodes", "episode_id", "CINreferralDate", weekday=True),
     _add_rows_kind("episode_entered_twice_open", "cin_episodes", ("8815", "8820"),
                    _episode_rows(lambda f: f["CINclosureDate"].isna()), _new_ids("episode_id")),
+):
+    register(_k)
+
+
+def _cin_plan_alongside(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """A CIN plan recorded over the dates of the child's first open protection plan in the year (the plan
+    the conference replaced was never ended and restarted)."""
+    cp = t["cp_plans"]
+    first = _first_row(cp, cp["child_id"].isin(ids) & _open_cp_plans(t, s))
+    added = pd.DataFrame({"plan_id": cp.loc[first, "cpp_id"].astype(str) + "N", "episode_id": cp.loc[first, "episode_id"],
+                          "child_id": cp.loc[first, "child_id"], "CINPlanStartDate": cp.loc[first, "CPPstartDate"],
+                          "CINPlanEndDate": pd.NaT})
+    t["cin_plans"] = pd.concat([t["cin_plans"], added], ignore_index=True)
+
+
+def _open_cp_plans(t: Tables, s: Scope) -> pd.Series:
+    """Open protection plans started in the year that have had a review (so 4003 holds too)."""
+    reviewed = set(t["cp_reviews"]["cpp_id"])
+    return _cin_only_rows("cp_plans", "CPPstartDate", _open("CPPendDate"), 10)(t, s) & t["cp_plans"]["cpp_id"].isin(reviewed)
+
+
+def _unborn_referred(t: Tables, s: Scope) -> pd.Series:
+    """Unborn children outside the 903 first referred 300 to 30 days before 31 March, so an expected date
+    281..300 days after that referral stays within 30 days before to 9 months after it (8530Q quiet)."""
+    kids = t["children"]
+    first = kids["child_id"].map(t["cin_episodes"].groupby("child_id")["CINreferralDate"].min())
+    window = (first >= s.end - pd.Timedelta(days=300)) & (first <= s.end - pd.Timedelta(days=30))
+    return _cin_only(lambda f: f["PersonBirthDate"].isna() & f["ExpectedPersonBirthDate"].notna())(t, s) & window
+
+
+def _expected_long_after_referral(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The expected date of birth keyed 281..300 days after the child's first referral (a year typed wrong)."""
+    kids = t["children"]
+    rows = kids["child_id"].isin(ids) & _unborn_referred(t, s)
+    first = kids.loc[rows, "child_id"].map(t["cin_episodes"].groupby("child_id")["CINreferralDate"].min())
+    kids.loc[rows, "ExpectedPersonBirthDate"] = first + pd.to_timedelta(
+        rng.integers(281, 301, int(rows.sum())), unit="D")
+
+
+for _k in (
+    _edit_kind("missing_sex", "children", ("4180",), (), _cin_only(lambda f: f["PersonBirthDate"].notna()),
+               _set("Sex", None)),
+    FaultKind("cin_plan_alongside_protection", "cin_plans", ("4001", "4016", "4017", "4003"), (),
+              lambda t, s: _children_with(t, "cp_plans", _open_cp_plans(t, s)), _cin_plan_alongside),
+    FaultKind("unborn_referred_too_early", "children", ("8606",), (),
+              lambda t, s: _unborn_referred(t, s).to_numpy(), _expected_long_after_referral),
 ):
     register(_k)
