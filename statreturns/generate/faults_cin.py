@@ -347,3 +347,78 @@ for _k in (
               lambda t, s: _unborn_referred(t, s).to_numpy(), _expected_long_after_referral),
 ):
     register(_k)
+
+
+def _closed_episode_rows(table: str, start_col: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None
+                         ) -> Rows:
+    """Rows of ``table`` (children outside the 903) starting at least 100 days before 31 March whose episode
+    was closed in the year and has no protection plan."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame, ep = t[table], t["cin_episodes"]
+        closed = ep["CINclosureDate"].between(s.start, s.end) & ~ep["episode_id"].isin(set(t["cp_plans"]["episode_id"]))
+        mask = (frame["episode_id"].isin(set(ep.loc[closed, "episode_id"])) & frame["child_id"].isin(_cin_only_ids(t, s))
+                & (frame[start_col] <= s.end - pd.Timedelta(days=100)) & (frame[start_col] >= s.start))
+        return mask & extra(frame) if extra is not None else mask
+    return rows
+
+
+def _died_after_year(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    kids = t["children"]
+    rows = kids["child_id"].isin(ids)
+    kids.loc[rows, "PersonDeathDate"] = s.end + pd.to_timedelta(rng.integers(1, 31, int(rows.sum())), unit="D")
+
+
+for _k in (
+    FaultKind("death_after_reference_date", "children", ("8545Q",), (),
+              lambda t, s: _cin_only(lambda f: f["PersonBirthDate"].notna())(t, s).to_numpy(), _died_after_year),
+    _edit_kind("closed_with_assessment_open", "assessments", ("8867", "8670Q"), (),
+               _closed_episode_rows("assessments", "AssessmentActualStartDate",
+                                    lambda f: f["AssessmentAuthorisationDate"].notna()),
+               _set("AssessmentAuthorisationDate", pd.NaT)),
+    _edit_kind("closed_with_enquiry_open", "section47", ("8868", "8675Q"), (),
+               _closed_episode_rows("section47", "S47ActualStartDate", lambda f: f["DateOfInitialCPC"].notna()),
+               _set("DateOfInitialCPC", pd.NaT)),
+):
+    register(_k)
+
+
+def _ended_plans(table: str, start: str, end: str) -> Rows:
+    """Plans of children outside the 903 that ended in the year at least a week after they started, every
+    referral of the child at least six days before the end (a death 1..5 days before the end follows them)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame = t[table]
+        last = frame["child_id"].map(t["cin_episodes"].groupby("child_id")["CINreferralDate"].max())
+        return (_cin_only_rows(table, end, None, 10)(t, s) & (frame[end] - frame[start] >= pd.Timedelta(days=7))
+                & (frame[end] - last >= pd.Timedelta(days=6)))
+    return rows
+
+
+def _nfa_only(t: Tables, s: Scope) -> np.ndarray:
+    """Children outside the 903 whose every episode is an NFA referral, the latest in the year 10 days in
+    (nothing but referrals to fall after a death dated before the latest)."""
+    ep = t["cin_episodes"]
+    nfa = ep["ReferralNFA"].fillna(False).astype(bool)
+    all_nfa = nfa.groupby(ep["child_id"]).all()
+    last = ep.groupby("child_id")["CINreferralDate"].max()
+    ok = set(all_nfa.index[all_nfa.to_numpy() & (last >= s.start + pd.Timedelta(days=10)).to_numpy()])
+    kids = t["children"]
+    # Born at least ten days before that referral, so a death up to five days before it follows the birth.
+    born = (kids["PersonBirthDate"] <= kids["child_id"].map(last) - pd.Timedelta(days=10)).to_numpy()
+    return kids["child_id"].isin(ok & _cin_only_ids(t, s)).to_numpy() & born
+
+
+def _died_before_referral(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    kids = t["children"]
+    rows = kids["child_id"].isin(ids)
+    last = kids.loc[rows, "child_id"].map(t["cin_episodes"].groupby("child_id")["CINreferralDate"].max())
+    kids.loc[rows, "PersonDeathDate"] = last - pd.to_timedelta(rng.integers(1, 6, int(rows.sum())), unit="D")
+
+
+for _k in (
+    _death_kind("died_before_protection_plan_ended", ("8920",),
+                _ended_plans("cp_plans", "CPPstartDate", "CPPendDate"), "cp_plans", "CPPendDate"),
+    _death_kind("died_before_cin_plan_ended", ("4009Q",),
+                _ended_plans("cin_plans", "CINPlanStartDate", "CINPlanEndDate"), "cin_plans", "CINPlanEndDate"),
+    FaultKind("died_before_referral", "children", ("8555Q",), (), _nfa_only, _died_before_referral),
+):
+    register(_k)
