@@ -24,6 +24,7 @@ from statreturns.generate.faults import (
     _first_row,
     _rows_in_year,
     _set,
+    _to_saturday,
     register,
 )
 
@@ -420,5 +421,48 @@ for _k in (
     _death_kind("died_before_cin_plan_ended", ("4009Q",),
                 _ended_plans("cin_plans", "CINPlanStartDate", "CINPlanEndDate"), "cin_plans", "CINPlanEndDate"),
     FaultKind("died_before_referral", "children", ("8555Q",), (), _nfa_only, _died_before_referral),
+):
+    register(_k)
+
+
+def _no_factors(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """Every factor of each chosen child's first authorised assessment in the year left off (not keyed)."""
+    a, f = t["assessments"], t["assessment_factors"]
+    first = _first_row(a, a["child_id"].isin(ids) & _authorised_in_year(t, s))
+    t["assessment_factors"] = f.loc[~f["assessment_id"].isin(set(a.loc[first, "assessment_id"]))].reset_index(drop=True)
+
+
+def _with_factors(t: Tables, s: Scope) -> np.ndarray:
+    a = t["assessments"]
+    return _children_with(t, "assessments", _authorised_in_year(t, s)
+                          & a["assessment_id"].isin(set(t["assessment_factors"]["assessment_id"])))
+
+
+def _copy(source: str, column: str):
+    """``column`` keyed with the value of ``source`` (the birth date typed into the expected one too); the
+    birth is over 30 days before 31 March, so the expected date is out of 8530Q's range as well."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, source]
+    return edit
+
+
+for _k in (
+    _edit_kind("retired_factor_18a", "assessment_factors", ("8945Q",), (), _factors_of(_authorised_in_year),
+               _set("AssessmentFactors", "18A")),
+    _edit_kind("retired_factor_19a", "assessment_factors", ("8950Q",), (), _factors_of(_authorised_in_year),
+               _set("AssessmentFactors", "19A")),
+    FaultKind("authorised_without_factors", "assessment_factors", ("8897Q",), (), _with_factors, _no_factors),
+    _edit_kind("cin_plan_ends_the_day_it_starts", "cin_plans", ("4012Q",), (),
+               _cin_only_rows("cin_plans", "CINPlanStartDate", _ends_in_year("CINPlanEndDate"), 10),
+               _days_before("CINPlanEndDate", "CINPlanStartDate", 0, 0)),
+    _edit_kind("former_upn_malformed", "children", ("1560Q",), (), _cin_only(), _set("FormerUPN", "A1234")),
+    _edit_kind("both_birth_dates", "children", ("8525Q", "8530Q"), (),
+               lambda t, s: _cin_only()(t, s) & (t["children"]["PersonBirthDate"] < s.end - pd.Timedelta(days=30)),
+               _copy("PersonBirthDate", "ExpectedPersonBirthDate")),
+    _edit_kind("closed_as_died_without_death", "cin_episodes", ("8585Q",), (),
+               _episode_rows(lambda f: f["CINclosureDate"].notna() & ~f["ReasonForClosure"].isin(["RC8", "RC9"])),
+               _set("ReasonForClosure", "RC2")),
+    _edit_kind("conference_target_on_a_saturday", "section47", ("8870Q",), (),
+               _cin_only_rows("section47", "S47ActualStartDate"), _to_saturday("InitialCPCtarget")),
 ):
     register(_k)
