@@ -466,3 +466,31 @@ for _k in (
                _cin_only_rows("section47", "S47ActualStartDate"), _to_saturday("InitialCPCtarget")),
 ):
     register(_k)
+
+
+def _died_before_birth(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """A death dated 1..5 days before the birth (day and month swapped on entry)."""
+    kids = t["children"]
+    rows = kids["child_id"].isin(ids)
+    kids.loc[rows, "PersonDeathDate"] = kids.loc[rows, "PersonBirthDate"] - pd.to_timedelta(
+        rng.integers(1, 6, int(rows.sum())), unit="D")
+
+
+def _nfa_only_born_before_year(t: Tables, s: Scope) -> np.ndarray:
+    """Children outside the 903, born before the year, whose every episode is an NFA referral: a death
+    before the birth precedes every referral and falls outside the census year, and nothing else is dated."""
+    ep = t["cin_episodes"]
+    all_nfa = ep["ReferralNFA"].fillna(False).astype(bool).groupby(ep["child_id"]).all()
+    kids = t["children"]
+    return (kids["child_id"].isin(set(all_nfa.index[all_nfa.to_numpy()]) & _cin_only_ids(t, s)).to_numpy()
+            & (kids["PersonBirthDate"] < s.start).to_numpy())
+
+
+for _k in (
+    _edit_kind("upn_unknown_as_nfa_with_further_action", "children", ("8772",), (),
+               lambda t, s: _cin_only(lambda f: f["UPN"].isna() & f["PersonBirthDate"].notna())(t, s)
+               & t["children"]["child_id"].isin(_further_action_children(t, s)), _set("UPNunknown", "UN7")),
+    FaultKind("died_before_birth", "children", ("8535Q", "8555Q", "8545Q"), (), _nfa_only_born_before_year,
+              _died_before_birth),
+):
+    register(_k)
