@@ -494,3 +494,24 @@ for _k in (
               _died_before_birth),
 ):
     register(_k)
+
+
+def _born_after_year(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The birth dated 1..5 days after 31 March (the expected date of birth keyed as the birth date)."""
+    kids = t["children"]
+    rows = kids["child_id"].isin(ids)
+    kids.loc[rows, "PersonBirthDate"] = s.end + pd.to_timedelta(rng.integers(1, 6, int(rows.sum())), unit="D")
+
+
+def _young_nfa_only(t: Tables, s: Scope) -> np.ndarray:
+    """Children outside the 903 without a UPN, under five, every referral made in the last 270 days of the
+    year: born just after 31 March, every referral is within 40 weeks before the birth."""
+    ep = t["cin_episodes"]
+    first = ep.groupby("child_id")["CINreferralDate"].min()
+    ok = set(first.index[(first >= s.end - pd.Timedelta(days=270)).to_numpy()])
+    kids = t["children"]
+    young = (kids["PersonBirthDate"] >= s.end - pd.Timedelta(days=4 * 365)) & kids["UPN"].isna()
+    return kids["child_id"].isin(ok & _cin_only_ids(t, s)).to_numpy() & young.to_numpy()
+
+
+register(FaultKind("born_after_reference_date", "children", ("8520",), (), _young_nfa_only, _born_after_year))
