@@ -363,6 +363,12 @@ def _closed_episode_rows(table: str, start_col: str, extra: Callable[[pd.DataFra
     return rows
 
 
+def _open_enquiry(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+    """The enquiry left open: no conference date, and not marked as needing none."""
+    frame.loc[rows, "DateOfInitialCPC"] = pd.NaT
+    frame.loc[rows, "ICPCnotRequired"] = False
+
+
 def _died_after_year(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     kids = t["children"]
     rows = kids["child_id"].isin(ids)
@@ -377,8 +383,7 @@ for _k in (
                                     lambda f: f["AssessmentAuthorisationDate"].notna()),
                _set("AssessmentAuthorisationDate", pd.NaT)),
     _edit_kind("closed_with_enquiry_open", "section47", ("8868", "8675Q"), (),
-               _closed_episode_rows("section47", "S47ActualStartDate", lambda f: f["DateOfInitialCPC"].notna()),
-               _set("DateOfInitialCPC", pd.NaT)),
+               _closed_episode_rows("section47", "S47ActualStartDate"), _open_enquiry),
 ):
     register(_k)
 
