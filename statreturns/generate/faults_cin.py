@@ -520,3 +520,25 @@ def _young_nfa_only(t: Tables, s: Scope) -> np.ndarray:
 
 
 register(FaultKind("born_after_reference_date", "children", ("8520",), (), _young_nfa_only, _born_after_year))
+
+
+def _open_episode_enquiries(t: Tables, s: Scope) -> pd.Series:
+    """Enquiries started in the year, at least 30 days before 31 March (past 8675Q's 15 working days), in an
+    open episode with a protection plan (which started on the conference this fault blanks: 2885), of
+    children outside the 903."""
+    frame, ep = t["section47"], t["cin_episodes"]
+    open_ = ep["CINclosureDate"].isna() & ep["episode_id"].isin(set(t["cp_plans"]["episode_id"]))
+    return (frame["episode_id"].isin(set(ep.loc[open_, "episode_id"])) & frame["child_id"].isin(_cin_only_ids(t, s))
+            & frame["S47ActualStartDate"].between(s.start, s.end - pd.Timedelta(days=30)))
+
+
+def _enquiry_twice_open(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The enquiry left open and entered a second time (a new id, the same dates)."""
+    frame = t["section47"]
+    first = _first_row(frame, frame["child_id"].isin(ids) & _open_episode_enquiries(t, s))
+    _open_enquiry(frame, first, rng)
+    t["section47"] = pd.concat([frame, _new_ids("s47_id")(frame.loc[first])], ignore_index=True)
+
+
+register(FaultKind("enquiry_entered_twice_open", "section47", ("8839", "8890", "8675Q", "2885"), (),
+                   lambda t, s: _children_with(t, "section47", _open_episode_enquiries(t, s)), _enquiry_twice_open))
