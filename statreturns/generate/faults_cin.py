@@ -171,7 +171,7 @@ def _new_ids(column: str):
     return lambda f: f.assign(**{column: f[column].astype(str) + "D"})
 
 
-_ends_in_year = lambda col: (lambda f: f[col].notna())  # noqa: E731 - an end date, so within the year
+_ends_in_year = lambda col: (lambda f: f[col].notna())  # noqa: E731 - has an end date (the build blanks a later one)
 _open = lambda col: (lambda f: f[col].isna())  # noqa: E731 - no end date yet
 
 
