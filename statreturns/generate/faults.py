@@ -147,7 +147,7 @@ def _school_age_in_cin(t: Tables, s: Scope) -> np.ndarray:
     c = t["children"]
     school_age = (c["PersonBirthDate"] <= pd.Timestamp(year=s.year - 6, month=8, day=31)).to_numpy()
     ep = t["cin_episodes"]
-    further = ~ep["ReferralNFA"].astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
+    further = ~ep["ReferralNFA"].fillna(False).astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
     return c["UPN"].notna().to_numpy() & school_age & _children_with(t, "cin_episodes", further)
 
 
@@ -171,7 +171,7 @@ def _closed_referral(t: Tables, s: Scope) -> pd.Series:
     ep = t["cin_episodes"]
     # Referred at least six weeks into the year, so a closure up to 40 days earlier keeps it in the census.
     return (_cin_in_year(t, s) & (ep["CINreferralDate"] >= s.start + pd.Timedelta(days=42))
-            & (ep["CINclosureDate"] <= s.end) & ~ep["ReferralNFA"].astype(bool))
+            & (ep["CINclosureDate"] <= s.end) & ~ep["ReferralNFA"].fillna(False).astype(bool))
 
 
 def _end_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -201,7 +201,7 @@ def _unknown_code(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> No
 
 def _further_action(t: Tables, s: Scope) -> pd.Series:
     ep = t["cin_episodes"]
-    return _cin_in_year(t, s) & ~ep["ReferralNFA"].astype(bool)
+    return _cin_in_year(t, s) & ~ep["ReferralNFA"].fillna(False).astype(bool)
 
 
 def _no_primary_need(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -398,3 +398,5 @@ def rules_without_a_kind(year: int) -> dict[str, list[str]]:
     return {name: [r.code for r in ruleset.rules if r.set_name == "core" and r.applies_to(year)
                    and r.code not in covered[name] and (name, r.code) not in UNREACHABLE]
             for name, ruleset in (("cin", CIN), ("ssda903", LAC))}
+
+from statreturns.generate import faults_cin  # noqa: E402, F401 - registers the CIN census's further kinds
