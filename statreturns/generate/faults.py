@@ -398,3 +398,6 @@ def rules_without_a_kind(year: int) -> dict[str, list[str]]:
     return {name: [r.code for r in ruleset.rules if r.set_name == "core" and r.applies_to(year)
                    and r.code not in covered[name] and (name, r.code) not in UNREACHABLE]
             for name, ruleset in (("cin", CIN), ("ssda903", LAC))}
+
+
+from statreturns.generate import faults_903 as _faults_903  # noqa: E402,F401 - the SSDA903 kinds register

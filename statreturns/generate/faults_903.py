@@ -1,0 +1,188 @@
+"""More SSDA903 fault kinds: simple slips (a field blanked, an invalid code, a date out of order), each
+naming the 903 rules it must trigger. Registered into ``faults.KINDS`` on import (``faults`` imports this
+module last, so every user of the registry sees them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from statreturns.generate.faults import (
+    UNREACHABLE,
+    FaultKind,
+    Scope,
+    Tables,
+    _children_with,
+    _edit_kind,
+    _la_in_year,
+    _of_children_in,
+    _rows_in_year,
+    _set,
+    register,
+)
+from statreturns.ssda903.build import _care_leavers, _within, as_at, continuously_looked_after
+
+Rows = Callable[[Tables, Scope], pd.Series]
+
+
+def _episodes(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
+    """Episodes starting in the collection year (and meeting ``extra``)."""
+    return _rows_in_year("la_episodes", "DECOM", extra)
+
+
+def _header(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
+    """Rows of ``children`` of children in the year's SSDA903."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        c = t["children"]
+        mask = pd.Series(s.in_903, index=c.index)
+        return mask & extra(c) if extra is not None else mask
+    return rows
+
+
+def _same_day(column: str, anchor: str):
+    """``column`` becomes the same day as ``anchor`` (a period that lasted no time)."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, anchor]
+    return edit
+
+
+def _days_back(column: str, anchor: str, low: int = 1, high: int = 20):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, anchor] - pd.to_timedelta(
+            rng.integers(low, high + 1, int(rows.sum())), unit="D")
+    return edit
+
+
+def _date_from(column: str, anchor: str, days: int):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, anchor] + pd.Timedelta(days=days)
+    return edit
+
+
+def _adult_header(extra: Callable[[pd.DataFrame], pd.Series]) -> Rows:
+    """Header rows (903) of children at least 14 at the start of the year (a first child's birth 14
+    years after their own is before the year, so the build keeps it)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        c = t["children"]
+        return _header(extra)(t, s) & (c["PersonBirthDate"] + pd.DateOffset(years=14) < s.start)
+    return rows
+
+
+def _years_after(column: str, anchor: str, years: int):
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.loc[rows, anchor] + pd.DateOffset(years=years)
+    return edit
+
+
+def _year_episodes(t: Tables, s: Scope) -> pd.DataFrame:
+    """The episodes the year's 903 build looks at (as the council's system stood on 31 March)."""
+    eps = as_at(t, s.end)["la_episodes"]
+    return eps.loc[_within(eps, "DECOM", "DEC", s.start, s.end).to_numpy()]
+
+
+def _sdq_rows(column: str) -> Rows:
+    """OC2 rows the build reports with ``column`` given: looked after the whole year, aged 4 to 16."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        oc2 = t["oc2"]
+        dob = oc2["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+        cohort = oc2["child_id"].isin(continuously_looked_after(_year_episodes(t, s), s.start, s.end))
+        aged = (dob + pd.DateOffset(years=4) <= s.end) & (dob + pd.DateOffset(years=17) > s.start)
+        return cohort & aged & oc2[column].notna()
+    return rows
+
+
+def _care_leaver_rows(t: Tables, s: Scope) -> pd.Series:
+    """OC3 rows of the year's care-leaver cohort (the rows the build reports)."""
+    return t["oc3"]["child_id"].isin(_care_leavers(_year_episodes(t, s), t["children"], s.end))
+
+
+def _last_sw_ended(margin: int) -> Rows:
+    """Each child's last social-worker episode, started in the year (``margin`` days in) and ended."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        sw = t["sw_episodes"]
+        last = ~sw.sort_values(["child_id", "SW_DECOM"]).duplicated("child_id", keep="last")
+        return _rows_in_year("sw_episodes", "SW_DECOM", lambda f: f["SW_DEC"].notna(), margin)(t, s) & last.reindex(
+            sw.index)
+    return rows
+
+
+def _single(f: pd.DataFrame) -> pd.Series:
+    """A child's only episode, starting their care (so no later episode compares its category of need)."""
+    return (f["RNE"] == "S") & ~f["child_id"].duplicated(keep=False)
+
+
+def _set_all(table: str, rows: Rows, values: dict[str, str]):
+    """An injector setting ``values`` on every row of ``table`` among ``rows`` of the chosen children."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        frame = t[table]
+        mask = frame["child_id"].isin(ids) & rows(t, s)
+        for column, value in values.items():
+            frame.loc[mask, column] = value
+    return apply
+
+
+_KINDS_903 = (
+    _edit_kind("unknown_category_of_need", "la_episodes", (), ("145",), _episodes(_single), _set("CIN", "N0")),
+    _edit_kind("unknown_reason_place_change", "la_episodes", (), ("1009",),
+               _episodes(lambda f: f["REASON_PLACE_CHANGE"].notna()), _set("REASON_PLACE_CHANGE", "MOVED")),
+    _edit_kind("missing_reason_place_change", "la_episodes", (), ("225",),
+               _episodes(lambda f: f["REASON_PLACE_CHANGE"].notna()), _set("REASON_PLACE_CHANGE", None)),
+    _edit_kind("missing_placement_provider", "la_episodes", (), ("526", "224"),
+               _episodes(lambda f: f["PLACE_PROVIDER"].notna() & (f["RNE"] != "L")
+                         & ~f["child_id"].duplicated(keep="last")), _set("PLACE_PROVIDER", None)),
+    _edit_kind("episode_lasts_no_time", "la_episodes", (), ("355",),
+               _episodes(lambda f: f["DEC"].notna() & ~f["child_id"].duplicated(keep="last")),
+               _same_day("DEC", "DECOM")),
+    _edit_kind("missing_sex", "children", ("4180",), ("101",), _header(), _set("Sex", None)),
+    _edit_kind("sex_not_known", "children", (), ("232",), _header(), _set("Sex", "U")),
+    _edit_kind("first_child_born_to_a_non_mother", "children", (), ("612",),
+               _adult_header(lambda f: (f["Sex"] == "F") & (f["MOTHER"].astype("string") == "0")),
+               _years_after("MC_DOB", "PersonBirthDate", 14)),
+    _edit_kind("first_child_born_to_a_boy", "children", (), ("174",),
+               _adult_header(lambda f: f["Sex"] == "M"), _years_after("MC_DOB", "PersonBirthDate", 14)),
+    _edit_kind("missing_start_missing_flag", "missing", (), ("565", "566"),
+               _rows_in_year("missing", "MIS_START", lambda f: f["MIS_END"].notna()),
+               _set("MISSING", None)),
+    _edit_kind("missing_period_ends_before_start", "missing", (), ("567",),
+               _rows_in_year("missing", "MIS_START", lambda f: f["MIS_END"].notna(), 30),
+               _days_back("MIS_END", "MIS_START")),
+    _edit_kind("unknown_sdq_score", "oc2", (), ("180",),
+               _sdq_rows("SDQ_SCORE"), _set("SDQ_SCORE", "99")),
+    _edit_kind("unknown_sdq_reason", "oc2", (), ("196",),
+               _sdq_rows("SDQ_REASON"), _set("SDQ_REASON", "SDQ9")),
+    # The care-leaver and adoption cohorts are small, so each gets one kind: the codes keyed in the
+    # wrong columns of the leaver's (adopter's) record, every one of them invalid.
+    FaultKind("care_leaver_codes_garbled", "oc3", (), ("131", "132", "133"),
+              lambda t, s: _children_with(t, "oc3", _care_leaver_rows(t, s)),
+              _set_all("oc3", _care_leaver_rows, {"IN_TOUCH": "MAYBE", "ACTIV": "Z9", "ACCOM": "Z9"})),
+    FaultKind("adoption_codes_garbled", "ad1", (), ("114", "175", "177"),
+              lambda t, s: _children_with(t, "ad1", _of_children_in("ad1", "903")(t, s)),
+              _set_all("ad1", _of_children_in("ad1", "903"), {"FOSTER_CARE": "7", "NB_ADOPTR": "7",
+                                                             "LS_ADOPTR": "L9"})),
+    _edit_kind("unknown_permanence_la", "previous_permanence", (), ("633",),
+               lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
+                   _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"]))
+               & t["previous_permanence"]["LA_PERM"].notna(), _set("LA_PERM", "ZZZ")),
+    _edit_kind("social_worker_id_malformed", "sw_episodes", (), ("SW02STG1",),
+               _rows_in_year("sw_episodes", "SW_DECOM"), _set("SW_ID", "AB12345")),
+    _edit_kind("social_worker_episode_ends_before_start", "sw_episodes", (), ("SW18STG2", "SW09STG2"), _last_sw_ended(30),
+               _days_back("SW_DEC", "SW_DECOM")),
+    _edit_kind("social_worker_episode_lasts_no_time", "sw_episodes", (), ("SW09STG2",), _last_sw_ended(0),
+               _same_day("SW_DEC", "SW_DECOM")),
+)
+for _k in _KINDS_903:
+    register(_k)
+
+_ONE_EXTRACT = "both years' returns are built from the one extract, so last year's {} is this year's"
+UNREACHABLE.update({
+    ("ssda903", "105"): "the UASC flag is derived from the UASC table (always 0 or 1) for the SSD extract",
+    ("ssda903", "166"): "the build keeps the reviews dated in the year, so a review without a date is not "
+                        "returned",
+    ("ssda903", "202"): _ONE_EXTRACT.format("sex"),
+    ("ssda903", "203"): _ONE_EXTRACT.format("date of birth"),
+    ("ssda903", "204"): _ONE_EXTRACT.format("ethnicity"),
+    ("ssda903", "208"): _ONE_EXTRACT.format("UPN"),
+    **{("ssda903", f"503{x}"): _ONE_EXTRACT.format("episode open at 31 March") for x in "ABCDEFGHJ"},
+})
