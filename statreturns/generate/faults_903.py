@@ -123,6 +123,35 @@ def _set_all(table: str, rows: Rows, values: dict[str, str]):
     return apply
 
 
+def _oc2_rows(extra: Callable[[pd.DataFrame], pd.Series], sdq_age: bool = False, inner: bool = False) -> Rows:
+    """OC2 rows the build reports (looked after the whole year; with ``sdq_age`` 4 by the end of the year
+    and under 17 at its start, with ``inner`` 4 at its start and under 17 at its end) meeting ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        oc2 = t["oc2"]
+        cohort = oc2["child_id"].isin(continuously_looked_after(_year_episodes(t, s), s.start, s.end))
+        if sdq_age:
+            dob = oc2["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+            four, seventeen = (s.start, s.end) if inner else (s.end, s.start)
+            cohort &= (dob + pd.DateOffset(years=4) <= four) & (dob + pd.DateOffset(years=17) > seventeen)
+        return cohort & extra(oc2)
+    return rows
+
+
+def _not_last(f: pd.DataFrame) -> pd.Series:
+    """An episode a later one of the same child follows (rows are in date order per child)."""
+    return f["child_id"].duplicated(keep="last")
+
+
+def _urn(f: pd.DataFrame) -> pd.Series:
+    """An episode with an Ofsted URN (so the provider rules 218, 224 can check it)."""
+    return f["URN"].notna() & (f["URN"] != "XXXXXXX")
+
+
+def _still_in_care(f: pd.DataFrame) -> pd.Series:
+    """Episodes of children whose last episode is open (looked after at 31 March already)."""
+    return f["child_id"].isin(set(f.loc[~f["child_id"].duplicated(keep="last") & f["DEC"].isna(), "child_id"]))
+
+
 _KINDS_903 = (
     _edit_kind("unknown_category_of_need", "la_episodes", (), ("145",), _episodes(_single), _set("CIN", "N0")),
     _edit_kind("unknown_reason_place_change", "la_episodes", (), ("1009",),
@@ -130,7 +159,7 @@ _KINDS_903 = (
     _edit_kind("missing_reason_place_change", "la_episodes", (), ("225",),
                _episodes(lambda f: f["REASON_PLACE_CHANGE"].notna()), _set("REASON_PLACE_CHANGE", None)),
     _edit_kind("missing_placement_provider", "la_episodes", (), ("526", "224"),
-               _episodes(lambda f: f["PLACE_PROVIDER"].notna() & (f["RNE"] != "L")
+               _episodes(lambda f: f["PLACE_PROVIDER"].notna() & (f["RNE"] != "L") & _urn(f)
                          & ~f["child_id"].duplicated(keep="last")), _set("PLACE_PROVIDER", None)),
     _edit_kind("episode_lasts_no_time", "la_episodes", (), ("355",),
                _episodes(lambda f: f["DEC"].notna() & ~f["child_id"].duplicated(keep="last")),
@@ -171,6 +200,36 @@ _KINDS_903 = (
                _days_back("SW_DEC", "SW_DECOM")),
     _edit_kind("social_worker_episode_lasts_no_time", "sw_episodes", (), ("SW09STG2",), _last_sw_ended(0),
                _same_day("SW_DEC", "SW_DECOM")),
+    _edit_kind("oc2_item_not_0_or_1", "oc2", (), ("181",), _oc2_rows(lambda f: f["IMMUNISATIONS"].notna()),
+               _set("IMMUNISATIONS", "7")),
+    _edit_kind("intervention_without_misuse", "oc2", (), ("193",),
+               _oc2_rows(lambda f: f["SUBSTANCE_MISUSE"].astype("string") == "0"), _set("INTERVENTION_RECEIVED", "1")),
+    _edit_kind("sdq_reason_beside_score", "oc2", (), ("197a",), _oc2_rows(lambda f: f["SDQ_SCORE"].notna(), True),
+               _set("SDQ_REASON", "SDQ2")),
+    _edit_kind("sdq_score_left_out", "oc2", (), ("186",),
+               _oc2_rows(lambda f: f["SDQ_SCORE"].notna() & f["SDQ_REASON"].isna(), True, True), _set("SDQ_SCORE", None)),
+    _edit_kind("reason_place_change_on_open_episode", "la_episodes", (), ("233",),
+               _episodes(lambda f: f["DEC"].isna() & f["REASON_PLACE_CHANGE"].isna()),
+               _set("REASON_PLACE_CHANGE", "CARPL")),
+    _edit_kind("own_provision_code_on_a_placement", "la_episodes", (), ("550", "224"),
+               _episodes(lambda f: (f["PLACE"] != "P1") & f["PLACE_PROVIDER"].notna() & (f["RNE"] != "L") & _urn(f)
+                         & ~f["child_id"].duplicated(keep="last")), _set("PLACE_PROVIDER", "PR0")),
+    _edit_kind("missing_urn", "la_episodes", (), ("218",),
+               _episodes(lambda f: _urn(f) & (f["RNE"] != "L")
+                         & ~f["child_id"].duplicated(keep="last")), _set("URN", None)),
+    _edit_kind("invalid_placement_postcode", "la_episodes", (), ("392c", "392a", "164", "169", "179"),
+               lambda t, s: _episodes(lambda f: f["PL_POST"].notna() & f["HOME_POST"].notna() & (f["RNE"] != "L")
+                                      & ~f["LS"].isin(["V3", "V4"]) & ~f["child_id"].duplicated(keep="last"))(t, s)
+               & ~t["la_episodes"]["child_id"].isin(set(t["uasc"]["child_id"])),  # UASC: no distance anyway
+               _set("PL_POST", "ZZ99 9QQ")),
+    _edit_kind("earlier_episode_left_open", "la_episodes", (), ("142", "148"),
+               _episodes(lambda f: _not_last(f) & f["DEC"].notna() & f["REASON_PLACE_CHANGE"].isna() & _still_in_care(f)),
+               _set("DEC", None)),
+    _edit_kind("first_episode_not_started", "la_episodes", (), ("357",),
+               _episodes(lambda f: (f["RNE"] == "S") & ~f["child_id"].duplicated()), _set("RNE", "P")),
+    _edit_kind("earlier_social_worker_left_open", "sw_episodes", (), ("SW08STG2",),
+               _rows_in_year("sw_episodes", "SW_DECOM", lambda f: _not_last(f) & f["SW_DEC"].notna()),
+               _set("SW_DEC", None)),
 )
 for _k in _KINDS_903:
     register(_k)
