@@ -162,7 +162,8 @@ _KINDS_903 = (
                _episodes(lambda f: f["PLACE_PROVIDER"].notna() & (f["RNE"] != "L") & _urn(f)
                          & ~f["child_id"].duplicated(keep="last")), _set("PLACE_PROVIDER", None)),
     _edit_kind("episode_lasts_no_time", "la_episodes", (), ("355",),
-               _episodes(lambda f: f["DEC"].notna() & ~f["child_id"].duplicated(keep="last")),
+               lambda t, s: _episodes(lambda f: f["DEC"].notna() & ~f["child_id"].duplicated(keep="last"))(t, s)
+               & ~t["la_episodes"]["child_id"].isin(set(t["missing"]["child_id"])),  # else 578, 581 too
                _same_day("DEC", "DECOM")),
     _edit_kind("missing_sex", "children", ("4180",), ("101",), _header(), _set("Sex", None)),
     _edit_kind("sex_not_known", "children", (), ("232",), _header(), _set("Sex", "U")),
