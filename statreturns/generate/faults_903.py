@@ -41,8 +41,9 @@ def _header(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
     return rows
 
 
-def _same_day(column: str, anchor: str):
-    """``column`` becomes the same day as ``anchor`` (a period that lasted no time)."""
+def _copy(column: str, anchor: str):
+    """``column`` becomes ``anchor``'s value on the row (a period that lasted no time, a postcode keyed
+    in both places)."""
     def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
         frame.loc[rows, column] = frame.loc[rows, anchor]
     return edit
@@ -152,6 +153,23 @@ def _still_in_care(f: pd.DataFrame) -> pd.Series:
     return f["child_id"].isin(set(f.loc[~f["child_id"].duplicated(keep="last") & f["DEC"].isna(), "child_id"]))
 
 
+def _age_at(t: Tables, table: str, column: str, years: int, under: bool) -> pd.Series:
+    """Rows of ``table`` whose child is under (``under``) or at least ``years`` old on the row's ``column``,
+    a week clear of the birthday either way."""
+    frame = t[table]
+    dob = frame["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+    birthday = dob + pd.DateOffset(years=years)
+    week = pd.Timedelta(days=7)
+    return (frame[column] < birthday - week) if under else (frame[column] > birthday + week)
+
+
+def _previous_start(column: str):
+    """``column`` becomes the start of the child's previous row (two episodes starting the same day)."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = frame.groupby("child_id")[column].shift(1).loc[rows]
+    return edit
+
+
 _KINDS_903 = (
     _edit_kind("unknown_category_of_need", "la_episodes", (), ("145",), _episodes(_single), _set("CIN", "N0")),
     _edit_kind("unknown_reason_place_change", "la_episodes", (), ("1009",),
@@ -164,7 +182,7 @@ _KINDS_903 = (
     _edit_kind("episode_lasts_no_time", "la_episodes", (), ("355",),
                lambda t, s: _episodes(lambda f: f["DEC"].notna() & ~f["child_id"].duplicated(keep="last"))(t, s)
                & ~t["la_episodes"]["child_id"].isin(set(t["missing"]["child_id"])),  # else 578, 581 too
-               _same_day("DEC", "DECOM")),
+               _copy("DEC", "DECOM")),
     _edit_kind("missing_sex", "children", ("4180",), ("101",), _header(), _set("Sex", None)),
     _edit_kind("sex_not_known", "children", (), ("232",), _header(), _set("Sex", "U")),
     _edit_kind("first_child_born_to_a_non_mother", "children", (), ("612",),
@@ -200,7 +218,7 @@ _KINDS_903 = (
     _edit_kind("social_worker_episode_ends_before_start", "sw_episodes", (), ("SW18STG2", "SW09STG2"), _last_sw_ended(30),
                _days_back("SW_DEC", "SW_DECOM")),
     _edit_kind("social_worker_episode_lasts_no_time", "sw_episodes", (), ("SW09STG2",), _last_sw_ended(0),
-               _same_day("SW_DEC", "SW_DECOM")),
+               _copy("SW_DEC", "SW_DECOM")),
     _edit_kind("oc2_item_not_0_or_1", "oc2", (), ("181",), _oc2_rows(lambda f: f["IMMUNISATIONS"].notna()),
                _set("IMMUNISATIONS", "7")),
     _edit_kind("intervention_without_misuse", "oc2", (), ("193",),
@@ -231,6 +249,25 @@ _KINDS_903 = (
     _edit_kind("earlier_social_worker_left_open", "sw_episodes", (), ("SW08STG2",),
                _rows_in_year("sw_episodes", "SW_DECOM", lambda f: _not_last(f) & f["SW_DEC"].notna()),
                _set("SW_DEC", None)),
+    _edit_kind("public_provider_of_foster_placement", "la_episodes", (), ("529",),
+               _episodes(lambda f: f["PLACE"].isin(["U1", "U2", "U3", "U4", "U5", "U6"]) & (f["PLACE_PROVIDER"] != "PR3")
+                         & (f["RNE"] != "L") & _urn(f) & ~f["child_id"].duplicated(keep="last")),
+               _set("PLACE_PROVIDER", "PR3")),
+    _edit_kind("placement_postcode_is_home", "la_episodes", (), ("392d",),
+               _episodes(lambda f: (f["PLACE"] != "P1") & f["HOME_POST"].notna() & f["PL_POST"].notna()
+                         & (f["RNE"] != "L") & ~f["child_id"].duplicated(keep="last")),
+               _copy("PL_POST", "HOME_POST")),
+    _edit_kind("youth_justice_status_under_10", "la_episodes", (), ("358", "364"),
+               lambda t, s: _episodes(_single)(t, s) & _age_at(t, "la_episodes", "DECOM", 10, True),
+               _set("LS", "J2")),
+    _edit_kind("review_participation_of_an_older_child", "la_reviews", (), ("440",),
+               lambda t, s: _rows_in_year("la_reviews", "REVIEW")(t, s) & _age_at(t, "la_reviews", "REVIEW", 4, False),
+               _set("REVIEW_CODE", "PN0")),
+    _edit_kind("review_participation_of_an_under_4", "la_reviews", (), ("441",),
+               lambda t, s: _rows_in_year("la_reviews", "REVIEW")(t, s) & _age_at(t, "la_reviews", "REVIEW", 4, True),
+               _set("REVIEW_CODE", "PN1")),
+    _edit_kind("social_workers_start_same_day", "sw_episodes", (), ("SW19STG2", "SW10STG2", "SW10aSTG2"),
+               _rows_in_year("sw_episodes", "SW_DECOM", lambda f: f["child_id"].duplicated()), _previous_start("SW_DECOM")),
 )
 for _k in _KINDS_903:
     register(_k)
