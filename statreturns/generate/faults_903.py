@@ -170,6 +170,27 @@ def _previous_start(column: str):
     return edit
 
 
+def _oc2_aged(years: int, under: bool, column: str) -> Rows:
+    """OC2 rows of the cohort with ``column`` given, the child under (or at least) ``years`` on 31 March, a
+    week clear of the birthday."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        oc2 = t["oc2"]
+        dob = oc2["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+        birthday, week = dob + pd.DateOffset(years=years), pd.Timedelta(days=7)
+        aged = (birthday > s.end + week) if under else (birthday < s.end - week)
+        return _oc2_rows(lambda f: f[column].notna())(t, s) & aged
+    return rows
+
+
+def _left_care_aged(years: int) -> Rows:
+    """A child's last episode, ended in the year with a reason, before the child's ``years``th birthday."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        last = _episodes(lambda f: f["DEC"].notna() & (f["DEC"] <= s.end) & f["REC"].notna() & (f["REC"] != "X1")
+                         & ~f["child_id"].duplicated(keep="last"))(t, s)
+        return last & _age_at(t, "la_episodes", "DEC", years, True)
+    return rows
+
+
 _KINDS_903 = (
     _edit_kind("unknown_category_of_need", "la_episodes", (), ("145",), _episodes(_single), _set("CIN", "N0")),
     _edit_kind("unknown_reason_place_change", "la_episodes", (), ("1009",),
@@ -268,6 +289,16 @@ _KINDS_903 = (
                _set("REVIEW_CODE", "PN1")),
     _edit_kind("social_workers_start_same_day", "sw_episodes", (), ("SW19STG2", "SW10STG2", "SW10aSTG2"),
                _rows_in_year("sw_episodes", "SW_DECOM", lambda f: f["child_id"].duplicated()), _previous_start("SW_DECOM")),
+    _edit_kind("independent_living_too_young", "la_episodes", (), ("387",), _left_care_aged(14), _set("REC", "E5")),
+    _edit_kind("adult_care_too_young", "la_episodes", (), ("389",), _left_care_aged(16), _set("REC", "E7")),
+    _edit_kind("conviction_left_blank", "oc2", (), ("543",), _oc2_aged(10, False, "CONVICTED"),
+               _set("CONVICTED", None)),
+    _edit_kind("health_check_left_blank", "oc2", (), ("545",), _oc2_aged(5, True, "HEALTH_CHECK"),
+               _set("HEALTH_CHECK", None)),
+    _edit_kind("no_previous_permanence_with_details", "previous_permanence", (), ("635",),
+               lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
+                   _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"]))
+               & t["previous_permanence"]["LA_PERM"].notna(), _set("PREV_PERM", "Z1")),
 )
 for _k in _KINDS_903:
     register(_k)
@@ -281,5 +312,7 @@ UNREACHABLE.update({
     ("ssda903", "203"): _ONE_EXTRACT.format("date of birth"),
     ("ssda903", "204"): _ONE_EXTRACT.format("ethnicity"),
     ("ssda903", "208"): _ONE_EXTRACT.format("UPN"),
+    **{("ssda903", code): "the build blanks the item before the age the DfE asks it from" for code in
+       ("188", "189", "542", "546")},
     **{("ssda903", f"503{x}"): _ONE_EXTRACT.format("episode open at 31 March") for x in "ABCDEFGHJ"},
 })
