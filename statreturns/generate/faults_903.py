@@ -299,6 +299,15 @@ _KINDS_903 = (
                lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
                    _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"]))
                & t["previous_permanence"]["LA_PERM"].notna(), _set("PREV_PERM", "Z1")),
+    _edit_kind("previous_permanence_left_blank", "previous_permanence", (), ("630",),
+               lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
+                   _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"]))
+               & t["previous_permanence"]["PREV_PERM"].notna() & t["previous_permanence"]["LA_PERM"].isna(),
+               _set("PREV_PERM", None)),
+    _edit_kind("social_worker_gap", "sw_episodes", (), ("SW10STG2", "SW10aSTG2"),
+               _rows_in_year("sw_episodes", "SW_DECOM", lambda f: _not_last(f) & f["SW_DEC"].notna()
+                             & (f["SW_DEC"] - f["SW_DECOM"] > pd.Timedelta(days=30)), 30),
+               _days_back("SW_DEC", "SW_DEC", 10, 20)),  # ended early: a gap before the next worker
 )
 for _k in _KINDS_903:
     register(_k)
