@@ -15,6 +15,7 @@ from statreturns.generate.faults import (
     Scope,
     Tables,
     _children_with,
+    _days_before,
     _edit_kind,
     _la_in_year,
     _of_children_in,
@@ -46,19 +47,6 @@ def _copy(column: str, anchor: str):
     in both places)."""
     def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
         frame.loc[rows, column] = frame.loc[rows, anchor]
-    return edit
-
-
-def _days_back(column: str, anchor: str, low: int = 1, high: int = 20):
-    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
-        frame.loc[rows, column] = frame.loc[rows, anchor] - pd.to_timedelta(
-            rng.integers(low, high + 1, int(rows.sum())), unit="D")
-    return edit
-
-
-def _date_from(column: str, anchor: str, days: int):
-    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
-        frame.loc[rows, column] = frame.loc[rows, anchor] + pd.Timedelta(days=days)
     return edit
 
 
@@ -216,7 +204,7 @@ _KINDS_903 = (
                _set("MISSING", None)),
     _edit_kind("missing_period_ends_before_start", "missing", (), ("567",),
                _rows_in_year("missing", "MIS_START", lambda f: f["MIS_END"].notna(), 30),
-               _days_back("MIS_END", "MIS_START")),
+               _days_before("MIS_END", "MIS_START", 1, 20)),
     _edit_kind("unknown_sdq_score", "oc2", (), ("180",),
                _sdq_rows("SDQ_SCORE"), _set("SDQ_SCORE", "99")),
     _edit_kind("unknown_sdq_reason", "oc2", (), ("196",),
@@ -237,7 +225,7 @@ _KINDS_903 = (
     _edit_kind("social_worker_id_malformed", "sw_episodes", (), ("SW02STG1",),
                _rows_in_year("sw_episodes", "SW_DECOM"), _set("SW_ID", "AB12345")),
     _edit_kind("social_worker_episode_ends_before_start", "sw_episodes", (), ("SW18STG2", "SW09STG2"), _last_sw_ended(30),
-               _days_back("SW_DEC", "SW_DECOM")),
+               _days_before("SW_DEC", "SW_DECOM", 1, 20)),
     _edit_kind("social_worker_episode_lasts_no_time", "sw_episodes", (), ("SW09STG2",), _last_sw_ended(0),
                _copy("SW_DEC", "SW_DECOM")),
     _edit_kind("oc2_item_not_0_or_1", "oc2", (), ("181",), _oc2_rows(lambda f: f["IMMUNISATIONS"].notna()),
@@ -307,7 +295,7 @@ _KINDS_903 = (
     _edit_kind("social_worker_gap", "sw_episodes", (), ("SW10STG2", "SW10aSTG2"),
                _rows_in_year("sw_episodes", "SW_DECOM", lambda f: _not_last(f) & f["SW_DEC"].notna()
                              & (f["SW_DEC"] - f["SW_DECOM"] > pd.Timedelta(days=30)), 30),
-               _days_back("SW_DEC", "SW_DEC", 10, 20)),  # ended early: a gap before the next worker
+               _days_before("SW_DEC", "SW_DEC", 10, 20)),  # ended early: a gap before the next worker
 )
 for _k in _KINDS_903:
     register(_k)
