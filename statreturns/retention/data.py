@@ -35,7 +35,7 @@ def read_columns(engine: sa.Engine, table: str, cols: Iterable[str]) -> pd.DataF
         return pd.DataFrame({c: pd.Series(dtype=_dtype(table, c)) for c in cols})
     q = sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
     with engine.connect() as conn:
-        frame = _frame(conn.execute(q), cols)
+        frame = _records(raw_execute(conn, q), cols)
     for c in cols:
         if _dtype(table, c) == "datetime64[ns]":
             frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
@@ -56,7 +56,10 @@ def rows_for(conn: sa.Connection, table: str, key: str, keys: list[str]) -> pd.D
     cols = canonical.columns(table)
     q = (sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
          .where(sa.column(key).in_(sa.bindparam("keys", list(keys), expanding=True))))
-    rows = raw_execute(conn, q)
+    return _records(raw_execute(conn, q), cols)
+
+
+def _records(rows: list[tuple], cols: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=cols, coerce_float=False) if rows else pd.DataFrame(
         {c: pd.Series(dtype=object) for c in cols})
 
@@ -97,13 +100,6 @@ def rows_digest(conn: sa.Connection, table: str, key: str, keys: list[str]) -> t
     return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def _frame(result: sa.CursorResult, cols: list[str]) -> pd.DataFrame:
-    # plain tuples: building a frame from Row objects is several times slower
-    rows = [tuple(r) for r in result.fetchall()]
-    return pd.DataFrame.from_records(rows, columns=cols, coerce_float=False) if rows else pd.DataFrame(
-        {c: pd.Series(dtype=object) for c in cols})
-
-
 def fingerprint(frame: pd.DataFrame) -> str:
     """Order-independent hash of a frame's rows (values as text)."""
     if frame.empty:
@@ -126,11 +122,11 @@ def latest_dates(engine: sa.Engine, table: str, key: str, keys: list[str] | None
          .select_from(sa.table(table_name(table))).where(sa.column(key).is_not(None)).group_by(sa.column(key)))
     with engine.connect() as conn:
         if keys is None:
-            frame = _frame(conn.execute(q), [key, *cols])
+            frame = _records(raw_execute(conn, q), [key, *cols])
         else:
-            part = q.where(sa.column(key).in_(sa.bindparam("keys", expanding=True)))
-            frame = pd.concat([_frame(conn.execute(part, {"keys": keys[i:i + 5_000]}), [key, *cols])
-                               for i in range(0, len(keys), 5_000)], ignore_index=True)
+            frame = pd.concat([_records(raw_execute(conn, q.where(sa.column(key).in_(
+                sa.bindparam("keys", keys[i:i + 5_000], expanding=True)))), [key, *cols])
+                for i in range(0, len(keys), 5_000)], ignore_index=True)
     if frame.empty:
         return pd.Series(dtype="datetime64[ns]")
     dates = pd.concat([pd.to_datetime(frame[c], errors="coerce").astype("datetime64[ns]") for c in cols], axis=1)
