@@ -35,7 +35,7 @@ def peak_mb() -> float:
 
 
 def _sql_ready(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[canonical.columns(name)].copy()
+    out = frame.reindex(columns=canonical.columns(name))  # optional columns the generator leaves out: NULL
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.date.astype(object).where(out[col].notna(), None)

@@ -128,7 +128,8 @@ def _apply_batch(conn: sa.Connection, run_dir: Path, sched: Schedule, items: pd.
                 conn.execute(sa.delete(tbl).where(in_keys), {"keys": keys})
                 if len(new):
                     records = new.astype(object).where(new.notna(), None).to_dict("records")
-                    conn.execute(sa.insert(tbl), records)
+                    data.raw_execute(conn, sa.insert(tbl).values({c: sa.bindparam(c) for c in new.columns}),
+                                     many=records)
                 n = len(new)
             done[rec.table] = done.get(rec.table, 0) + int(n)
         if s.action in ("destroy", "anonymise") and s.subject not in skip and any(

@@ -35,7 +35,7 @@ def read_columns(engine: sa.Engine, table: str, cols: Iterable[str]) -> pd.DataF
         return pd.DataFrame({c: pd.Series(dtype=_dtype(table, c)) for c in cols})
     q = sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
     with engine.connect() as conn:
-        frame = _frame(conn.execute(q), cols)
+        frame = _records(raw_execute(conn, q), cols)
     for c in cols:
         if _dtype(table, c) == "datetime64[ns]":
             frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
@@ -55,15 +55,49 @@ def rows_for(conn: sa.Connection, table: str, key: str, keys: list[str]) -> pd.D
     """Every column of the rows whose key is in ``keys``, as the driver returns them (object dtype)."""
     cols = canonical.columns(table)
     q = (sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
-         .where(sa.column(key).in_(sa.bindparam("keys", expanding=True))))
-    return _frame(conn.execute(q, {"keys": keys}), cols)
+         .where(sa.column(key).in_(sa.bindparam("keys", list(keys), expanding=True))))
+    return _records(raw_execute(conn, q), cols)
 
 
-def _frame(result: sa.CursorResult, cols: list[str]) -> pd.DataFrame:
-    # plain tuples: building a frame from Row objects is several times slower
-    rows = [tuple(r) for r in result.fetchall()]
+def _records(rows: list[tuple], cols: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=cols, coerce_float=False) if rows else pd.DataFrame(
         {c: pd.Series(dtype=object) for c in cols})
+
+
+def raw_execute(conn: sa.Connection, stmt: sa.Executable, many: list[dict] | None = None) -> list[tuple]:
+    """Run a statement on the connection's own DBAPI cursor (same transaction), skipping SQLAlchemy's
+    per-row work: rows come back as plain tuples. Expanding IN lists are rendered before the call;
+    ``many`` runs the statement once per parameter dict (executemany)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    positional = bool(compiled.positiontup)
+
+    def args(values: dict | None) -> tuple | dict:
+        params = compiled.construct_params(values)
+        return tuple(params[n] for n in compiled.positiontup) if positional else params
+
+    cursor = conn.connection.cursor()
+    try:
+        if many is not None:
+            if many:
+                cursor.executemany(compiled.string, [args(v) for v in many])
+            return []
+        cursor.execute(compiled.string, args(None))
+        return cursor.fetchall() if cursor.description else []
+    finally:
+        cursor.close()
+
+
+def rows_digest(conn: sa.Connection, table: str, key: str, keys: list[str]) -> tuple[int, str]:
+    """Row count and order-independent SHA-256 of every column of the rows whose key is in ``keys``.
+
+    One statement per table and batch; the rows are hashed as the driver returns them (each row's repr,
+    sorted), without building a frame, so it costs little more than reading them.
+    """
+    cols = canonical.columns(table)
+    q = (sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
+         .where(sa.column(key).in_(sa.bindparam("keys", list(keys), expanding=True))))
+    lines = sorted(map(repr, raw_execute(conn, q)))
+    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -88,11 +122,11 @@ def latest_dates(engine: sa.Engine, table: str, key: str, keys: list[str] | None
          .select_from(sa.table(table_name(table))).where(sa.column(key).is_not(None)).group_by(sa.column(key)))
     with engine.connect() as conn:
         if keys is None:
-            frame = _frame(conn.execute(q), [key, *cols])
+            frame = _records(raw_execute(conn, q), [key, *cols])
         else:
-            part = q.where(sa.column(key).in_(sa.bindparam("keys", expanding=True)))
-            frame = pd.concat([_frame(conn.execute(part, {"keys": keys[i:i + 5_000]}), [key, *cols])
-                               for i in range(0, len(keys), 5_000)], ignore_index=True)
+            frame = pd.concat([_records(raw_execute(conn, q.where(sa.column(key).in_(
+                sa.bindparam("keys", keys[i:i + 5_000], expanding=True)))), [key, *cols])
+                for i in range(0, len(keys), 5_000)], ignore_index=True)
     if frame.empty:
         return pd.Series(dtype="datetime64[ns]")
     dates = pd.concat([pd.to_datetime(frame[c], errors="coerce").astype("datetime64[ns]") for c in cols], axis=1)

@@ -57,8 +57,8 @@ def batch_fingerprint(conn: sa.Connection, sched: Schedule, items: pd.DataFrame)
     parts = []
     for table, (key, keys) in acted_tables(sched, items).items():
         if data.exists(conn, table):
-            rows = data.rows_for(conn, table, key, keys)
-            parts.append(f"{table}:{len(rows)}:{data.fingerprint(rows)}")
+            n, digest = data.rows_digest(conn, table, key, keys)
+            parts.append(f"{table}:{n}:{digest}")
     items_part = items[["series", "action", "key", "blocked_tables"]].astype(str)
     parts.append(data.fingerprint(items_part))
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
