@@ -151,13 +151,6 @@ def _age_at(t: Tables, table: str, column: str, years: int, under: bool) -> pd.S
     return (frame[column] < birthday - week) if under else (frame[column] > birthday + week)
 
 
-def _previous_start(column: str):
-    """``column`` becomes the start of the child's previous row (two episodes starting the same day)."""
-    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
-        frame.loc[rows, column] = frame.groupby("child_id")[column].shift(1).loc[rows]
-    return edit
-
-
 def _oc2_aged(years: int, under: bool, column: str) -> Rows:
     """OC2 rows of the cohort with ``column`` given, the child under (or at least) ``years`` on 31 March, a
     week clear of the birthday."""
@@ -275,9 +268,6 @@ _KINDS_903 = (
     _edit_kind("review_participation_of_an_under_4", "la_reviews", (), ("441",),
                lambda t, s: _rows_in_year("la_reviews", "REVIEW")(t, s) & _age_at(t, "la_reviews", "REVIEW", 4, True),
                _set("REVIEW_CODE", "PN1")),
-    # SW10STG2/SW10aSTG2 usually fire too, but not for every child (seed 3 had one without): not promised.
-    _edit_kind("social_workers_start_same_day", "sw_episodes", (), ("SW19STG2",),
-               _rows_in_year("sw_episodes", "SW_DECOM", lambda f: f["child_id"].duplicated()), _previous_start("SW_DECOM")),
     _edit_kind("independent_living_too_young", "la_episodes", (), ("387",), _left_care_aged(14), _set("REC", "E5")),
     _edit_kind("adult_care_too_young", "la_episodes", (), ("389",), _left_care_aged(16), _set("REC", "E7")),
     _edit_kind("conviction_left_blank", "oc2", (), ("543",), _oc2_aged(10, False, "CONVICTED"),
