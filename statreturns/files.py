@@ -7,7 +7,7 @@ import csv
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -136,13 +136,18 @@ def neutralise(values: pd.Series) -> pd.Series:
     return out
 
 
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell and column name of a table for people, neutralised (see FORMULA_TRIGGERS)."""
+def _each_column(frame: pd.DataFrame, change: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:
+    """``change`` applied to every column and to the column names (a shallow copy; ``frame`` is unchanged)."""
     out = frame.copy(deep=False)
     for i in range(out.shape[1]):
-        out.isetitem(i, neutralise(out.iloc[:, i]))
-    out.columns = list(neutralise(pd.Series([str(c) for c in frame.columns], dtype=object)))
+        out.isetitem(i, change(out.iloc[:, i]))
+    out.columns = list(change(pd.Series([str(c) for c in frame.columns], dtype=object)))
     return out
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and column name of a table for people, neutralised (see FORMULA_TRIGGERS)."""
+    return _each_column(frame, neutralise)
 
 
 def unneutralise(values: pd.Series) -> pd.Series:
@@ -159,11 +164,7 @@ def unneutralise(values: pd.Series) -> pd.Series:
 
 
 def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy(deep=False)
-    for i in range(out.shape[1]):
-        out.isetitem(i, unneutralise(out.iloc[:, i]))
-    out.columns = list(unneutralise(pd.Series([str(c) for c in frame.columns], dtype=object)))
-    return out
+    return _each_column(frame, unneutralise)
 
 
 def write_people_csv(frame: pd.DataFrame, path: Path) -> Path:
