@@ -399,5 +399,13 @@ def rules_without_a_kind(year: int) -> dict[str, list[str]]:
                    and r.code not in covered[name] and (name, r.code) not in UNREACHABLE]
             for name, ruleset in (("cin", CIN), ("ssda903", LAC))}
 
-from statreturns.generate import faults_903 as _faults_903  # noqa: E402,F401 - the SSDA903 kinds register
-from statreturns.generate import faults_cin  # noqa: E402, F401 - registers the CIN census's further kinds
+# Each module registers its kinds on import; they come last, as they import this module's helpers.
+from statreturns.generate import (  # noqa: E402, F401, I001
+    faults_903,
+    faults_903_adoption,
+    faults_903_episodes_a,
+    faults_903_episodes_b,
+    faults_903_header,
+    faults_903_outcomes,
+    faults_cin,
+)
