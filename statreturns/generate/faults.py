@@ -14,6 +14,7 @@ children can take it, and the injector. Another module adds its own kinds with `
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,6 +53,7 @@ class FaultKind:
 
 
 KINDS: dict[str, FaultKind] = {}
+ORIGIN: dict[str, str] = {}  # kind name -> the module that registered it (for the README's tables)
 
 
 def register(kind: FaultKind) -> FaultKind:
@@ -59,6 +61,7 @@ def register(kind: FaultKind) -> FaultKind:
     if kind.name in KINDS:
         raise ValueError(f"fault kind {kind.name} is registered twice")
     KINDS[kind.name] = kind
+    ORIGIN[kind.name] = sys._getframe(1).f_globals.get("__name__", __name__)
     return kind
 
 
