@@ -316,6 +316,38 @@ def _eighteen_before(t: Tables, s: Scope) -> pd.Series:
     return dob + pd.DateOffset(years=18) < s.end - WEEK
 
 
+def _started_care(t: Tables, s: Scope) -> pd.Series:
+    """Per child (indexed by child id), the start of their first care period begun in the year."""
+    ep = t["la_episodes"]
+    starts = ep.loc[(ep["RNE"] == "S") & (ep["DECOM"] >= s.start) & (ep["DECOM"] <= s.end)]
+    return starts.groupby("child_id")["DECOM"].min()
+
+
+def _grown_up_rows(t: Tables, s: Scope) -> pd.Series:
+    """Children who could take an adult's date of birth with no other rule noticing: in the 903 and not the
+    CIN census, started care in the year and left it by 31 March (an open episode past 18 is 359's), not
+    unaccompanied (the UASC end date is the 18th birthday), with a real UPN or an unknown code other than
+    UN1 (209 is for UN1 at school age), no review in the year noted as under 4 (PN0, 440), and no care
+    ending in a special guardianship order or adoption (407 and 386 ask those before 18)."""
+    c, ep, r = t["children"], t["la_episodes"], t["la_reviews"]
+    started = c["child_id"].isin(set(_started_care(t, s).index))
+    still = ep.loc[ep["DEC"].isna(), "child_id"]
+    pn0 = r.loc[r["REVIEW"].between(s.start, s.end) & (r["REVIEW_CODE"] == "PN0"), "child_id"]
+    upn = c["UPN"].notna() | c["UPNunknown"].isin(["UN2", "UN3", "UN5"])
+    ended = ep.loc[ep["REC"].isin(["E45", "E46", "E47", "E48", "E11", "E12"]), "child_id"]
+    left_out = set(still) | set(pn0) | set(t["uasc"]["child_id"]) | set(ended)
+    return pd.Series(s.in_903 & ~s.in_cin, index=c.index) & started & upn & ~c["child_id"].isin(left_out)
+
+
+def _born_18_years_before(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The year of birth keyed wrong: the child was 18 some weeks before their care began."""
+    c = t["children"]
+    rows = c["child_id"].isin(ids)
+    began = c.loc[rows, "child_id"].map(_started_care(t, s))
+    weeks = pd.to_timedelta(rng.integers(2, 30, int(rows.sum())) * 7, unit="D")
+    c.loc[rows, "PersonBirthDate"] = began - pd.DateOffset(years=18) - weeks
+
+
 KINDS_EPISODES_A: tuple[FaultKind, ...] = (
     _placement_kind("provider_on_other_placement", ("213", "178"), _in_return(lambda f: f["PLACE"] == "Z11"),
                     _values(PLACE_PROVIDER="PR4")),
@@ -354,7 +386,7 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
     # Placed with parents under section 20: the placement-with-parents record (home address, own
     # provision, no URN) was entered on a child accommodated under V2.
     _placement_kind("placed_with_parents_under_s20", ("378",),
-                    _in_return(lambda f: (f["LS"] == "V2") & f["HOME_POST"].notna()),
+                    _in_return(lambda f: (f["LS"] == "V2") & f["HOME_POST"].notna() & ~_foster_carers_keep(f)),
                     _both(_values(PLACE="P1", PLACE_PROVIDER="PR0", URN=None), _at_home)),
     # A placement keyed as temporary, too long for its kind (three days clear of the limit). Given as the
     # reason for a move to it (226, on the episode before) or from it, and followed by another placement
@@ -402,6 +434,8 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
     _edit_kind("upn_not_yet_obtained_for_a_long_stay", "children", (), ("210",),
                _children_rows(lambda t, s: _in_return()(t, s)
                               & (t["la_episodes"]["DECOM"] >= pd.Timestamp(s.year, 3, 24))), _values_row(UPN=None, UPNunknown="UN4")),
+    FaultKind("year_of_birth_keyed_as_an_adult", "children", (), ("352",),
+              lambda t, s: _grown_up_rows(t, s).to_numpy(), _born_18_years_before),
     # An earlier episode's reason keyed as adopted (E11): later episodes follow an adoption (199), the
     # ending is followed the same day (388) by an episode not starting care (432), from a placement not for
     # adoption (390), and the adoption in the year has no AD1 (601).
