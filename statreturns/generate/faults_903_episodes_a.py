@@ -207,6 +207,17 @@ def _days_in(f: pd.DataFrame, low: int, high: int) -> pd.Series:
     return f["DEC"].notna() & (days > low) & (days <= high)
 
 
+def _not_adoption(f: pd.DataFrame) -> pd.Series:
+    """Not an adoption placement (which asks for a placement order, LS E1: 408)."""
+    return ~f["PLACE"].isin(["A3", "A4", "A5", "A6"])
+
+
+def _adopted(f: pd.DataFrame) -> pd.Series:
+    """Episodes of children placed for adoption (whose adoption dates, 331, 521, 552, 554, and placement
+    order, 446, are checked against the start of care)."""
+    return f["child_id"].isin(set(f.loc[~_not_adoption(f) | (f["LS"] == "E1"), "child_id"]))
+
+
 def _single(f: pd.DataFrame) -> pd.Series:
     """The child's only episode (so no neighbour compares its legal status or placement)."""
     return (f["RNE"] == "S") & ~f["child_id"].duplicated(keep=False)
@@ -401,9 +412,11 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
                _and(_in_return(lambda f: f["REASON_PLACE_CHANGE"].notna()), _under(10)),
                _set("REASON_PLACE_CHANGE", "CUSTOD")),
     _edit_kind("emergency_protection_too_long", "la_episodes", (), ("362",),
-               _in_return(lambda f: _single(f) & (f["DEC"].isna() | _days_in(f, 24, 10_000))), _set("LS", "L2")),
+               _in_return(lambda f: _single(f) & (f["DEC"].isna() | _days_in(f, 24, 10_000)) & _not_adoption(f)),
+               _set("LS", "L2")),
     _edit_kind("assessment_order_too_long", "la_episodes", (), ("363",),
-               _in_return(lambda f: _single(f) & (f["DEC"].isna() | _days_in(f, 10, 10_000))), _set("LS", "L3")),
+               _in_return(lambda f: _single(f) & (f["DEC"].isna() | _days_in(f, 10, 10_000)) & _not_adoption(f)),
+               _set("LS", "L3")),
     _edit_kind("short_break_with_placement_address", "la_episodes", (), _BREAK,
                _short_break(lambda f: f["DEC"].notna()), _set("LS", "V4")),
     # A child whose only episode is keyed a short break is on short breaks only: its reviews in the year
@@ -421,10 +434,11 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
                & (_days_in_year(t, s) > 80) & ((t["la_episodes"]["DECOM"] > s.start) | _next_rne(t, s).notna())
                & (_next_rne(t, s).isin(["L", "B", "U"]) | (_last(t["la_episodes"]) & t["la_episodes"]["DEC"].isna())),
                _set("LS", "V3")),
-    # The start year keyed as 1990: before the Children Act (353), and before the child was born (302).
+    # The start year keyed as 1990: before the Children Act (353), and before the child was born (302). The
+    # first placement is not one asked from an age (371-374 would flag a start before the birthday).
     _edit_kind("care_start_year_keyed_wrong", "la_episodes", (), ("353", "302"),
                lambda t, s: _in_return(lambda f: _first_ever(f) & (f["DECOM"] < s.start)
-                                       & ~f["PLACE"].isin(["K3", "R5", "S1", "P3"]))(t, s), _year_1990),
+                                       & ~f["PLACE"].isin(["K3", "R5", "S1", "P3"]) & ~_adopted(f))(t, s), _year_1990),
     # Care left open: still looked after at 31 March past 18 (359) with no social worker then (SW17STG2: the
     # worker's involvement was ended with the care).
     _edit_kind("leaving_care_at_18_not_recorded", "la_episodes", (), ("359", "SW17STG2"),
