@@ -359,6 +359,43 @@ def _born_18_years_before(t: Tables, ids: set, rng: np.random.Generator, s: Scop
     c.loc[rows, "PersonBirthDate"] = began - pd.DateOffset(years=18) - weeks
 
 
+HOLIDAYS = (20, 60, 100)  # days into the placement's time in the year at which each week away begins
+
+
+def _long_foster_stay(t: Tables, s: Scope) -> pd.Series:
+    """A child's last episode, an open foster placement looked after long enough in the year for three weeks
+    away (with a carer outside the council, so the stays have a postcode of their own)."""
+    ep = t["la_episodes"]
+    return _in_return(lambda f: _last(f) & f["DEC"].isna() & _fostered(f) & f["HOME_POST"].notna()
+                      & (f["DECOM"].clip(lower=s.start) + pd.Timedelta(days=HOLIDAYS[-1] + 30) < s.end))(t, s) & ep[
+        "PL_POST"].notna()
+
+
+def _three_carer_holidays(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """Three weeks the child spent with other carers while the foster carers were away, each keyed as a
+    temporary placement for the carers' holiday (T3), where the DfE allows two in twelve months: the
+    placement is split around each week and the child returns to it (RNE P) after each. The episode
+    keeps its row (and so its place in the table, which the Ofsted list written from it follows); the new
+    episodes are added after the table's rows."""
+    ep = t["la_episodes"]
+    first = _first_row(ep, ep["child_id"].isin(ids) & _long_foster_stay(t, s))
+    stays = ep.loc[first]
+    begin = stays["DECOM"].clip(lower=s.start)
+    away = [begin + pd.Timedelta(days=d) for d in HOLIDAYS]
+    back = [a + WEEK for a in away]
+    codes = _postcodes(t, "out")
+    added = [stays.assign(DECOM=b, DEC=(away[i + 1] if i + 1 < len(away) else stays["DEC"]), RNE="P",
+                          REC=("X1" if i + 1 < len(away) else stays["REC"]))
+             for i, b in enumerate(back)]
+    added += [stays.assign(DECOM=a, DEC=b, RNE="P", REC="X1", PLACE="T3", PLACE_PROVIDER=None, URN=None,
+                           REASON_PLACE_CHANGE=None, PL_POST=codes[rng.integers(0, len(codes), len(stays))])
+              for a, b in zip(away, back, strict=True)]
+    ep.loc[first, "DEC"] = away[0]
+    ep.loc[first, "REC"] = "X1"
+    new = pd.concat(added, ignore_index=True)
+    t["la_episodes"] = pd.concat([ep, new.set_axis(range(ep.index.max() + 1, ep.index.max() + 1 + len(new)))])
+
+
 KINDS_EPISODES_A: tuple[FaultKind, ...] = (
     _placement_kind("provider_on_other_placement", ("213", "178"), _in_return(lambda f: f["PLACE"] == "Z11"),
                     _values(PLACE_PROVIDER="PR4")),
@@ -448,6 +485,8 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
     _edit_kind("upn_not_yet_obtained_for_a_long_stay", "children", (), ("210",),
                _children_rows(lambda t, s: _in_return()(t, s)
                               & (t["la_episodes"]["DECOM"] >= pd.Timestamp(s.year, 3, 24))), _values_row(UPN=None, UPNunknown="UN4")),
+    FaultKind("three_carer_holidays_in_a_year", "la_episodes", (), ("377",),
+              lambda t, s: _children_with(t, "la_episodes", _long_foster_stay(t, s)), _three_carer_holidays),
     FaultKind("year_of_birth_keyed_as_an_adult", "children", (), ("352",),
               lambda t, s: _grown_up_rows(t, s).to_numpy(), _born_18_years_before),
     # An earlier episode's reason keyed as adopted (E11): later episodes follow an adoption (199), the
