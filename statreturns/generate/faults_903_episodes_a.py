@@ -70,12 +70,6 @@ def _last(f: pd.DataFrame) -> pd.Series:
     return ~f["child_id"].duplicated(keep="last")
 
 
-def _not_in_cin(t: Tables, s: Scope) -> pd.Series:
-    """Episodes of children not in the year's CIN census (so a header edit shows in the 903 only)."""
-    out = t["children"]["child_id"].to_numpy()[s.in_cin]
-    return ~t["la_episodes"]["child_id"].isin(set(out))
-
-
 # ------------------------------------------------------------------------------------------- edits
 
 
@@ -165,7 +159,7 @@ def _donor_urn(place: str) -> Edit:
     return edit
 
 
-def _values_row(**values: object):
+def _values_row(**values: object) -> Callable[[pd.DataFrame, pd.Series, np.random.Generator], None]:
     """An ``_edit_kind`` edit setting ``values`` on the row."""
     def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
         for column, value in values.items():
@@ -277,11 +271,10 @@ def _short_break(extra: Callable[[pd.DataFrame], pd.Series]) -> Rows:
 
 def _only_break(t: Tables, s: Scope) -> pd.Series:
     """A child's only episode, open at 31 March, with a review in the year, not a placement a break can't be."""
-    ep = t["la_episodes"]
     r = t["la_reviews"]
     reviewed = set(r.loc[r["REVIEW"].between(s.start, s.end), "child_id"])
     return _in_return(lambda f: _single(f) & f["DEC"].isna() & ~f["PLACE"].isin(_NOT_AWAY) & f["PL_POST"].notna()
-                      & f["HOME_POST"].notna() & f["child_id"].isin(reviewed))(t, s) & ep["child_id"].notna()
+                      & f["HOME_POST"].notna() & f["child_id"].isin(reviewed))(t, s)
 
 
 def _days_in_year(t: Tables, s: Scope) -> pd.Series:
@@ -293,6 +286,7 @@ def _days_in_year(t: Tables, s: Scope) -> pd.Series:
 # it (214), the home and placement postcodes (398) and the placement LA (420) for the break.
 _BREAK = ("214", "398", "420")
 
+
 def _next_rne(t: Tables, s: Scope) -> pd.Series:
     """The RNE of the child's next episode in the return (blank for the last)."""
     ep = t["la_episodes"]
@@ -302,6 +296,7 @@ def _next_rne(t: Tables, s: Scope) -> pd.Series:
 
 
 def _year_1990(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+    """The start date's year keyed as 1990 (a 29 February becomes the 28th, 1990 being no leap year)."""
     d = frame.loc[rows, "DECOM"]
     frame.loc[rows, "DECOM"] = pd.to_datetime({"year": 1990, "month": d.dt.month, "day": d.dt.day.clip(upper=28)})
 
@@ -311,8 +306,8 @@ def _first_ever(f: pd.DataFrame) -> pd.Series:
 
 
 def _children_rows(episodes: Rows, extra: Callable[[Tables, Scope], pd.Series] | None = None) -> Rows:
-    """Rows of ``children`` of children in the year's 903 and not its CIN census (a header edit then shows
-    in the 903 only) with an episode among ``episodes`` (and meeting ``extra``)."""
+    """Rows of ``children`` of children in the year's 903 with an episode among ``episodes`` (and meeting
+    ``extra``)."""
     def rows(t: Tables, s: Scope) -> pd.Series:
         c = t["children"]
         mask = pd.Series(s.in_903 & _children_with(t, "la_episodes", episodes(t, s)), index=c.index)
@@ -365,10 +360,9 @@ HOLIDAYS = (20, 60, 100)  # days into the placement's time in the year at which 
 def _long_foster_stay(t: Tables, s: Scope) -> pd.Series:
     """A child's last episode, an open foster placement looked after long enough in the year for three weeks
     away (with a carer outside the council, so the stays have a postcode of their own)."""
-    ep = t["la_episodes"]
+    room = pd.Timedelta(days=HOLIDAYS[-1] + 30)
     return _in_return(lambda f: _last(f) & f["DEC"].isna() & _fostered(f) & f["HOME_POST"].notna()
-                      & (f["DECOM"].clip(lower=s.start) + pd.Timedelta(days=HOLIDAYS[-1] + 30) < s.end))(t, s) & ep[
-        "PL_POST"].notna()
+                      & f["PL_POST"].notna() & (f["DECOM"].clip(lower=s.start) + room < s.end))(t, s)
 
 
 def _three_carer_holidays(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -482,9 +476,13 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
                lambda t, s: _in_return(lambda f: _last(f) & f["DEC"].notna() & (f["DEC"] < s.end)
                                        & ~((f["LS"] == "V2") & (f["PLACE"] == "K2")))(t, s)
                & _eighteen_before(t, s), _values_row(DEC=None, REC=None)),
-    _edit_kind("upn_not_yet_obtained_for_a_long_stay", "children", (), ("210",),
+    # The UPN left out as "not yet obtained" (UN4) for a child with an episode starting in the last week of
+    # March: what rule 210 checks as built (the DfE condition's wording; its message reads the other way, see
+    # the rule). The CIN census takes UN4 in place of a UPN, so the child has no CIN finding.
+    _edit_kind("upn_not_yet_obtained_with_a_late_march_start", "children", (), ("210",),
                _children_rows(lambda t, s: _in_return()(t, s)
-                              & (t["la_episodes"]["DECOM"] >= pd.Timestamp(s.year, 3, 24))), _values_row(UPN=None, UPNunknown="UN4")),
+                              & (t["la_episodes"]["DECOM"] >= pd.Timestamp(s.year, 3, 24))),
+               _values_row(UPN=None, UPNunknown="UN4")),
     FaultKind("three_carer_holidays_in_a_year", "la_episodes", (), ("377",),
               lambda t, s: _children_with(t, "la_episodes", _long_foster_stay(t, s)), _three_carer_holidays),
     FaultKind("year_of_birth_keyed_as_an_adult", "children", (), ("352",),
