@@ -391,24 +391,36 @@ def _three_carer_holidays(t: Tables, ids: set, rng: np.random.Generator, s: Scop
 
 
 KINDS_EPISODES_A: tuple[FaultKind, ...] = (
+    # A provider keyed on an "other placement" (Z11), which takes none: 213 and 178 both list Z11.
     _placement_kind("provider_on_other_placement", ("213", "178"), _in_return(lambda f: f["PLACE"] == "Z11"),
                     _values(PLACE_PROVIDER="PR4")),
     # A foster placement keyed as a residential care home (R1): its URN stays, which R1 does not take (222) and
     # which Ofsted has registered as no type (219: the list written from the extract has no type for R1).
     _placement_kind("foster_placement_keyed_as_care_home", ("222", "219"), _in_return(_private(FOSTER)),
                     _values(PLACE="R1")),
+    # A URN keyed from another placement: a private children's home's (the donor's, listed first) on a
+    # private foster placement (219, the type differs; the sector is the same, so not 224) or on another
+    # private children's home (221, the postcode differs).
     _placement_kind("foster_placement_given_a_homes_urn", ("219",),
                     _and(_in_return(_private(FOSTER)), _after_donor("K2")), _donor_urn("K2")),
     _placement_kind("home_given_another_homes_urn", ("221",),
                     _and(_in_return(_private(["K2"])), _after_donor("K2")), _donor_urn("K2")),
+    # The council's own provision keyed as another council's (PR2), inside the council. The Ofsted list
+    # written from the extract gives the provider a local-authority sector, so only 229 compares the LA.
     _placement_kind("own_provision_keyed_as_another_la", ("229",),
                     _in_return(lambda f: f["PLACE"].isin([*FOSTER, "K2", "S1"]) & (f["PLACE_PROVIDER"] == "PR1")
                                & f["URN"].notna()), _values(PLACE_PROVIDER="PR2")),
+    # Placement postcodes keyed wrong: supported accommodation outside the council (241; the URN's listed
+    # postcode follows, so no 221), a private foster placement in Wales keeping its URN (243).
     _placement_kind("supported_accommodation_out_of_area", ("241",),
                     _in_return(lambda f: (f["PLACE"] == "K3") & f["URN"].notna()), _placed_in("out")),
+    # The adoption agencies' placeholder URN keyed on a children's home.
     _placement_kind("placeholder_urn_on_a_home", ("242",), _in_return(lambda f: (f["PLACE"] == "K2") & f["URN"].notna()),
                     _values(URN="XXXXXXX")),
     _placement_kind("placement_in_wales_with_urn", ("243",), _in_return(_private(FOSTER)), _placed_in("wales")),
+    # An adoption placement keyed as with the current foster carers (A5) after a move (RNE B: 217); the AD1
+    # record, adopted in the year, says not by the foster carers (335). Or keyed as A4 after a placement
+    # that was not foster care (336).
     _placement_kind("adoption_placement_keyed_with_carers", ("217", "335"),
                     _in_return(lambda f: (f["PLACE"] == "A6") & (f["RNE"] == "B")), _values(PLACE="A5")),
     _placement_kind("adoption_placement_not_after_fostering", ("336",),
@@ -416,6 +428,8 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
                                             & _previous_place(f).notna()
                                             & ~_previous_place(f).isin([*FOSTER, "A3", "A4", "A5", "A6"]))(t, s),
                     _values(PLACE="A4")),
+    # Placement types keyed for a child too young for them (a week clear of the birthday). A custody or
+    # employment placement takes no URN (222), so the URN goes with the retyping.
     _placement_kind("supported_accommodation_too_young", ("371",),
                     _and(_in_return(lambda f: (f["PLACE"] == "K2") & (f["PLACE_PROVIDER"] == "PR1")), _under(16)),
                     _values(PLACE="K3")),
@@ -437,11 +451,14 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
     _placement_kind("hospital_stay_too_long", ("375", "226", "381"), _moved_and_left(45, 10_000), _temporary("T1")),
     _placement_kind("carer_holiday_too_long", ("376", "226", "383"), _moved_between(24, 10_000), _temporary("T3")),
     _placement_kind("temporary_placement_too_long", ("379", "226", "381"), _moved_and_left(10, 45), _temporary("T4")),
+    # A care period's first (and only, open) placement keyed as temporary (380).
     _placement_kind("care_starts_in_temporary_placement", ("380",),
                     _in_return(lambda f: _single(f) & f["DEC"].isna()), _temporary("T0")),
+    # The reason for a move keyed as custody for a child under 10.
     _edit_kind("custody_reason_under_10", "la_episodes", (), ("234",),
                _and(_in_return(lambda f: f["REASON_PLACE_CHANGE"].notna()), _under(10)),
                _set("REASON_PLACE_CHANGE", "CUSTOD")),
+    # Short-lived legal statuses keyed on a child's only episode, which lasts longer than they may.
     _edit_kind("emergency_protection_too_long", "la_episodes", (), ("362",),
                _in_return(lambda f: _single(f) & (f["DEC"].isna() | _days_in(f, 24, 10_000)) & _not_adoption(f)),
                _set("LS", "L2")),
@@ -485,6 +502,7 @@ KINDS_EPISODES_A: tuple[FaultKind, ...] = (
                _values_row(UPN=None, UPNunknown="UN4")),
     FaultKind("three_carer_holidays_in_a_year", "la_episodes", (), ("377",),
               lambda t, s: _children_with(t, "la_episodes", _long_foster_stay(t, s)), _three_carer_holidays),
+    # The year of birth keyed wrong, making the child 18 when their care began (352).
     FaultKind("year_of_birth_keyed_as_an_adult", "children", (), ("352",),
               lambda t, s: _grown_up_rows(t, s).to_numpy(), _born_18_years_before),
     # An earlier episode's reason keyed as adopted (E11): later episodes follow an adoption (199), the
