@@ -70,10 +70,14 @@ def _long_stayers(t: Tables, s: Scope) -> np.ndarray:
 
 
 def _started_before(t: Tables, s: Scope) -> np.ndarray:
-    """Settled children whose start of care (RNE S) is in an episode still open on 1 April: the start is in
-    the year's return (the one 1003 compares with) and the child is in last year's return too."""
+    """Settled children whose start of care (RNE S) is before the year in an episode still open on 1 April:
+    the start is in the year's return (the one 1003 compares with) and the child is in last year's return
+    too. Born at least two days before their first start, so a date between the two exists."""
     eps = t["la_episodes"]
-    return _settled(t, s) & _children_with(t, "la_episodes", (eps["RNE"] == "S") & ~(eps["DEC"] < s.start))
+    open_start = (eps["RNE"] == "S") & (eps["DECOM"] < s.start) & ~(eps["DEC"] < s.start)
+    first = eps.loc[eps["RNE"] == "S"].groupby("child_id")["DECOM"].min()
+    born = t["children"]["PersonBirthDate"] <= t["children"]["child_id"].map(first) - 2 * DAY
+    return _settled(t, s) & _children_with(t, "la_episodes", open_start) & born.to_numpy()
 
 
 def _new_to_care(t: Tables, s: Scope) -> np.ndarray:
@@ -81,8 +85,9 @@ def _new_to_care(t: Tables, s: Scope) -> np.ndarray:
     (so a date keyed a year early is still after the birth), with no adoption record."""
     eps = t["la_episodes"]
     before = _children_with(t, "la_episodes", eps["DECOM"] < s.start)
+    started = _children_with(t, "la_episodes", (eps["RNE"] == "S") & (eps["DECOM"] <= s.end))
     born = (t["children"]["PersonBirthDate"] < s.start - 400 * DAY).to_numpy()
-    return s.in_903 & ~before & born & ~_of(t, _adoption_history(t))
+    return s.in_903 & ~before & started & born & ~_of(t, _adoption_history(t))
 
 
 def _left_care(t: Tables, s: Scope) -> np.ndarray:
