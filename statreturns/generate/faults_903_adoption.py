@@ -45,7 +45,8 @@ def _of(t: Tables, ids: set) -> np.ndarray:
 
 
 def _adoption_history(t: Tables) -> set:
-    """Children with any adoption record (their own rules compare these rows with the new one)."""
+    """Children with any adoption record: the kinds that add an adoption or decision row leave them alone, as
+    the rules would compare the new row with theirs."""
     return set(t["ad1"]["child_id"]) | set(t["placed_for_adoption"]["child_id"])
 
 
