@@ -15,22 +15,40 @@ from statreturns.ssd import write_ssd
 NAMES = [k.name for k in KINDS_HEADER]
 
 
-@pytest.fixture(scope="module", params=[3, 4])
-def run(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(f"faults903_header_{request.param}")
-    cfg = Config(children=1200, seed=request.param, fault_rate=0.25)
-    tables, faults = inject(generate(cfg), cfg.fault_rate, cfg.seed, cfg.year, kinds=NAMES)
-    write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
-    write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
-    write_provider_list(tables["la_episodes"], out / "ofsted" / "providers.xlsx")
-    write_sources_file(out / "sources.yaml", ".")
-    found = findings(read_back(out), cfg.year, "356", providers(out))
-    return faults, found.loc[found["return"] == "ssda903"]
+SEEDS = [3, 4]
 
 
-def test_every_903_kind_is_drawn_and_names_903_rules(run):
-    faults, _ = run
-    assert set(faults["kind"]) == set(NAMES), sorted(set(NAMES) - set(faults["kind"]))
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Each seed's council with only this module's kinds injected, generated once and shared."""
+    done: dict[int, tuple] = {}
+
+    def get(seed: int):
+        if seed not in done:
+            out = tmp_path_factory.mktemp(f"faults903_header_{seed}")
+            cfg = Config(children=1200, seed=seed, fault_rate=0.25)
+            tables, faults = inject(generate(cfg), cfg.fault_rate, cfg.seed, cfg.year, kinds=NAMES)
+            write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
+            write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
+            write_provider_list(tables["la_episodes"], out / "ofsted" / "providers.xlsx")
+            write_sources_file(out / "sources.yaml", ".")
+            found = findings(read_back(out), cfg.year, "356", providers(out))
+            done[seed] = faults, found.loc[found["return"] == "ssda903"]
+        return done[seed]
+
+    return get
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def run(request, runs):
+    return runs(request.param)
+
+
+def test_every_903_kind_is_drawn_and_names_903_rules(runs):
+    # A kind few children fit (a care leaver missing on their 18th birthday, a missing period open at last
+    # 31 March) may find none on one seed; each must be drawn on at least one.
+    drawn = set().union(*(set(runs(seed)[0]["kind"]) for seed in SEEDS))
+    assert drawn == set(NAMES), sorted(set(NAMES) - drawn)
     assert all(k.lac_rules for k in KINDS_HEADER)
 
 

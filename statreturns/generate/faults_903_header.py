@@ -219,9 +219,142 @@ _UASC = (
 )
 
 
-KINDS_HEADER: tuple[FaultKind, ...] = (*_HEADER, *_UASC)
-for _k in KINDS_HEADER:
-    register(_k)
+
+
+# ------------------------------------------------------------------------------------------- missing
+
+
+def _missing(which: str, margin: int | None = 0,
+             extra: Callable[[Tables, pd.DataFrame, Scope], pd.Series] | None = None) -> Rows:
+    """Each child's ``which`` ("first" or "last") missing period, if it started in the year (``margin`` days
+    in; None: or before) and has ended, and meets ``extra``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        m = t["missing"]
+        edge = ~m["child_id"].duplicated(keep="first" if which == "first" else "last")  # rows in start order
+        start = m["MIS_START"]
+        began = start >= s.start + pd.Timedelta(days=margin) if margin is not None else start.notna()
+        mask = edge & began & (start <= s.end) & m["MIS_END"].notna()
+        return mask & extra(t, m, s) if extra is not None else mask
+    return rows
+
+
+def _kind_on(name: str, table: str, rules: tuple[str, ...], rows: Rows, apply) -> FaultKind:
+    """A kind whose children are those with a row of ``table`` among ``rows``."""
+    return FaultKind(name, table, (), rules, lambda t, s: _children_with(t, table, rows(t, s)), apply)
+
+
+def _chosen(t: Tables, table: str, rows: Rows, ids: set, s: Scope) -> pd.Series:
+    frame = t[table]
+    return frame["child_id"].isin(ids) & rows(t, s)
+
+
+def _append_copy(rows: Rows, **changes):
+    """An injector adding a copy of the chosen rows of ``missing`` (the period entered twice), with
+    ``changes`` (column: function of the copied rows) applied to the copy."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        m = t["missing"]
+        copy = m.loc[_chosen(t, "missing", rows, ids, s)].copy()
+        for column, change in changes.items():
+            copy[column] = change(copy)
+        t["missing"] = pd.concat([m, copy], ignore_index=True).sort_values(["child_id", "MIS_START"], kind="stable",
+                                                                            ignore_index=True)
+    return apply
+
+
+def _care_ended(t: Tables, s: Scope) -> set:
+    """Children whose care ended in the year (their last episode has ended by 31 March)."""
+    ep = _year_episodes(t, s)
+    last = ep.loc[~ep["child_id"].duplicated(keep="last")]
+    return set(last.loc[last["DEC"].notna(), "child_id"])
+
+
+def _care_began_in_year(t: Tables, m: pd.DataFrame, s: Scope) -> pd.Series:
+    """Missing rows of children whose first episode began 30 days or more into the year and a month or more
+    after their birth (so a start some days before it is still in the year and after the birth)."""
+    first = t["la_episodes"].groupby("child_id")["DECOM"].min()
+    began = m["child_id"].map(first)
+    return (began >= s.start + pd.Timedelta(days=30)) & (began - _dob(t, m) > pd.Timedelta(days=30))
+
+
+def _start_before_care(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    m = t["missing"]
+    rows = _chosen(t, "missing", _BEFORE_CARE, ids, s)
+    began = m.loc[rows, "child_id"].map(t["la_episodes"].groupby("child_id")["DECOM"].min())
+    m.loc[rows, "MIS_START"] = began - pd.to_timedelta(rng.integers(1, 21, int(rows.sum())), unit="D")
+
+
+def _start_as_birth(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    m = t["missing"]
+    rows = _chosen(t, "missing", _FIRST_MISSING, ids, s)
+    m.loc[rows, "MIS_START"] = _dob(t, m.loc[rows])
+
+
+def _left_at_18(t: Tables, s: Scope) -> pd.DataFrame:
+    """Last episodes of the year ending on the 18th birthday (five days or more into the year) with a reason
+    other than E8 (missing when care ceased)."""
+    ep = _year_episodes(t, s)
+    last = ep.loc[~ep["child_id"].duplicated(keep="last")]
+    at_18 = last["DEC"] == _dob(t, last) + pd.DateOffset(years=18)
+    return last.loc[at_18 & (last["DEC"] >= s.start + pd.Timedelta(days=5)) & (last["REC"] != "E8")]
+
+
+def _missing_at_18(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The young person was missing from the day before their 18th birthday, when care ended: the period is
+    recorded, the reason care ceased is not E8. (A period ending the day care ends needs E8 (580); the
+    clean generator ends periods earlier, so the fault adds the period with the reason it leaves wrong.)"""
+    last = _left_at_18(t, s)
+    last = last.loc[last["child_id"].isin(ids)]
+    rows = pd.DataFrame({"child_id": last["child_id"].to_numpy(), "MISSING": "M",
+                         "MIS_START": (last["DEC"] - pd.Timedelta(days=1)).to_numpy(), "MIS_END": last["DEC"].to_numpy()})
+    m = t["missing"]
+    t["missing"] = pd.concat([m, rows.astype(m.dtypes.to_dict())], ignore_index=True).sort_values(
+        ["child_id", "MIS_START"], kind="stable", ignore_index=True)
+
+
+def _open_at_last_year_end(t: Tables, m: pd.DataFrame, s: Scope) -> pd.Series:
+    """Missing rows that started before last 31 March, in an episode still open on this 31 March."""
+    ep = _year_episodes(t, s)
+    began = m["child_id"].map(ep.loc[ep["DEC"].isna()].groupby("child_id")["DECOM"].min())
+    return (m["MIS_START"] < _last_year(s).end) & (began <= m["MIS_START"])
+
+
+def _twice_never_closed(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    _append_copy(_LAST_YEARS, MIS_START=lambda f: f["MIS_START"] + pd.Timedelta(days=1), MIS_END=lambda f: None)(
+        t, ids, rng, s)
+    m = t["missing"]
+    m.loc[m["child_id"].isin(ids) & _LAST_YEARS(t, s), "MIS_END"] = None
+
+
+def _last_years_missing(t: Tables, s: Scope) -> pd.Series:
+    """Each child's last missing period (ended) among those ``_open_at_last_year_end`` picks."""
+    m = t["missing"]
+    pick = m.loc[m["MIS_END"].notna() & _open_at_last_year_end(t, m, s)]
+    return pd.Series(m.index.isin(pick.drop_duplicates("child_id", keep="last").index), index=m.index)
+
+
+_FIRST_MISSING = _missing("first")
+_BEFORE_CARE = _missing("first", 0, _care_began_in_year)
+_LAST_YEARS = _last_years_missing
+_TWICE = _missing("first", 0, lambda t, m, s: m["MIS_END"] > m["MIS_START"])
+_ENDED_CARE = _missing("last", 0, lambda t, m, s: m["child_id"].isin(_care_ended(t, s)))
+
+_MISSING = (
+    _kind_on("missing_period_entered_twice", "missing", ("574",), _TWICE, _append_copy(_TWICE)),
+    # Care has ended too, so the open period outlasts care (577) besides its placement (575).
+    _kind_on("missing_end_left_blank_after_care_ended", "missing", ("575", "577"), _ENDED_CARE,
+             _set_all("missing", _ENDED_CARE, {"MIS_END": None})),
+    # Before care began is also outside every episode (581) and every period of care (578).
+    _kind_on("missing_start_before_care_began", "missing", ("578", "581"), _BEFORE_CARE, _start_before_care),
+    _kind_on("missing_start_keyed_as_birth_date", "missing", ("586", "578", "581"),
+             lambda t, s: _FIRST_MISSING(t, s) & _dob(t, t["missing"]).notna(), _start_as_birth),
+    FaultKind("missing_at_18_not_e8", "missing", (), ("580",),
+              lambda t, s: t["children"]["child_id"].isin(set(_left_at_18(t, s)["child_id"])).to_numpy(),
+              _missing_at_18),
+    # Entered twice (the copy a day later) and neither copy closed: two periods open at last 31 March, the
+    # later one carried in last year's return, this year's starting with the earlier (576); they overlap (574).
+    _kind_on("missing_period_entered_twice_never_closed", "missing", ("574", "576"), _LAST_YEARS,
+             _twice_never_closed),
+)
 
 
 _PARSED = "the SSD reader quarantines a date that does not parse and the build writes {} from the parsed date"
@@ -247,3 +380,8 @@ UNREACHABLE.update({
     ("ssda903", "626"): "both years' returns are built from the one extract: last year's mother flag is 0 only "
                         "when the first child was born after last 31 March, which is not before this year",
 })
+
+
+KINDS_HEADER: tuple[FaultKind, ...] = (*_HEADER, *_UASC, *_MISSING)
+for _k in KINDS_HEADER:
+    register(_k)
