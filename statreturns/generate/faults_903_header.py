@@ -357,6 +357,31 @@ _MISSING = (
 )
 
 
+# ------------------------------------------------------------------------------------------- short breaks
+
+
+def _short_break_rows(t: Tables, s: Scope) -> pd.Series:
+    """A child's only episode (so every episode of theirs in the return), in the year's return, under a care
+    order or section 20 (C1, C2, V2), in a placement a short break can be (not long-term foster care U1/U4
+    nor a temporary one), with both postcodes; the child a girl (whose record says whether she is a mother)
+    or reviewed in the year."""
+    ep, c, r = t["la_episodes"], t["children"], t["la_reviews"]
+    asked = set(c.loc[(c["Sex"] == "F") & c["MOTHER"].notna(), "child_id"])
+    asked |= set(r.loc[r["REVIEW"].between(s.start, s.end), "child_id"])
+    only = ~ep["child_id"].duplicated(keep=False) & ep["child_id"].isin(asked) & ep["LS"].isin(["C1", "C2", "V2"])
+    placed = ~ep["PLACE"].isin(["U1", "U4", "T0", "T1", "T2", "T3", "T4"]) & ep["PL_POST"].notna() & ep["HOME_POST"].notna()
+    return only & placed & (ep["DECOM"] <= s.end) & ~(ep["DEC"] < s.start)
+
+
+_SHORT = (
+    # The legal status keyed V4 (a series of short breaks): a girl's mother flag, which every girl's record
+    # has, and reviews are not asked of a short break (399), nor are a placement postcode (214), the
+    # postcodes behind a distance (398) and the placement's LA, derived from its postcode (420).
+    _edit_kind("short_breaks_status_keyed", "la_episodes", (), ("399", "214", "398", "420"), _short_break_rows,
+               _set("LS", "V4")),
+)
+
+
 _PARSED = "the SSD reader quarantines a date that does not parse and the build writes {} from the parsed date"
 _ONE_UASC = ("the UASC flag of both years' returns comes from the one UASC table (which has no start date), so a "
              "child in both returns is UASC in both or in neither, and a child with a DUC is UASC")
@@ -382,6 +407,6 @@ UNREACHABLE.update({
 })
 
 
-KINDS_HEADER: tuple[FaultKind, ...] = (*_HEADER, *_UASC, *_MISSING)
+KINDS_HEADER: tuple[FaultKind, ...] = (*_HEADER, *_UASC, *_MISSING, *_SHORT)
 for _k in KINDS_HEADER:
     register(_k)
