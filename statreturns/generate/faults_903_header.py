@@ -54,8 +54,8 @@ def _not_in_cin(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Row
 
 def _no_age_items(t: Tables, s: Scope) -> pd.Series:
     """Children (rows of ``children``) with nothing in the year's return that asks an age of them: no review
-    (participation codes), no placement for a given age (K3, R5, S1) and no care ended to independent living
-    or adult care (E5, E6, E7)."""
+    (participation codes), no placement for a given age (K3, R5, S1), no care ended to independent living
+    or adult care (E5, E6, E7) and no adoption record."""
     r, ep = t["la_reviews"], _year_episodes(t, s)
     aged = ep["PLACE"].isin(["K3", "R5", "S1"]) | ep["REC"].isin(["E5", "E6", "E7"])
     ids = set(r.loc[r["REVIEW"].between(s.start, s.end), "child_id"]) | set(ep.loc[aged, "child_id"])
@@ -69,7 +69,7 @@ def _in_care_all_year(t: Tables, s: Scope) -> pd.Series:
     ep = _year_episodes(t, s)
     started = ep["RNE"] == "S"
     open_ = ep["DEC"].isna() & ~((ep["LS"] == "V2") & (ep["PLACE"] == "K2"))
-    left_out = set(ep.loc[started | (ep["LS"] == "V2") & (ep["PLACE"] == "K2"), "child_id"])
+    left_out = set(ep.loc[started | ((ep["LS"] == "V2") & (ep["PLACE"] == "K2")), "child_id"])
     left_out |= set(t["uasc"]["child_id"]) | set(t["placed_for_adoption"]["child_id"]) | set(t["ad1"]["child_id"])
     ids = t["children"]["child_id"]
     return ids.isin(set(ep.loc[open_, "child_id"])) & ~ids.isin(left_out)
@@ -93,11 +93,11 @@ def _girls(f: pd.DataFrame) -> pd.Series:
     return (f["Sex"] == "F") & (f["MOTHER"].astype("string") == "0") & f["MC_DOB"].isna()
 
 
-def _shift_days(column: str, low: int, high: int, anchor: str | None = None):
-    """``column`` becomes ``anchor`` (default: itself) moved by ``low``..``high`` days (negative: earlier)."""
+def _days_later(column: str, low: int, high: int):
+    """``column`` moved ``low``..``high`` days later."""
     def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
-        base = frame.loc[rows, anchor or column]
-        frame.loc[rows, column] = base + pd.to_timedelta(rng.integers(low, high + 1, int(rows.sum())), unit="D")
+        later = pd.to_timedelta(rng.integers(low, high + 1, int(rows.sum())), unit="D")
+        frame.loc[rows, column] = frame.loc[rows, column] + later
     return edit
 
 
@@ -111,7 +111,7 @@ def _years_back(column: str, years: int):
 
 
 def _born_next_year(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
-    # Day and month right, the year keyed as the one after the collection year's end.
+    # Day and month right, the year keyed as the one after the collection year's (a 29 February as the 28th).
     c = t["children"]
     rows = c["child_id"].isin(ids)
     dob = c.loc[rows, "PersonBirthDate"]
@@ -125,7 +125,8 @@ def _drop_last_character(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Ge
 
 def _shared_upn(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     """The chosen children in pairs (a triple when their number is odd): the first one's UPN is keyed on
-    the others' records too, so every chosen child shares a UPN with another."""
+    the others' records too, so every chosen child shares a UPN with another. (A kind drawn for one child
+    alone has no one to share with; at the tests' fault rates each kind is drawn for several.)"""
     c = t["children"]
     chosen = np.sort(c.loc[c["child_id"].isin(ids), "child_id"].to_numpy())
     group = np.minimum(np.arange(len(chosen)) // 2, max(len(chosen) // 2 - 1, 0))
@@ -170,15 +171,10 @@ _HEADER = (
 # ------------------------------------------------------------------------------------------- UASC
 
 
-def _uasc_rows(both: bool) -> Rows:
-    """UASC rows with a DUC of children in this year's 903 and (``both``) last year's too, or (not ``both``)
-    not."""
-    def rows(t: Tables, s: Scope) -> pd.Series:
-        u = t["uasc"]
-        this = u["child_id"].isin(set(_year_episodes(t, s)["child_id"]))
-        last = u["child_id"].isin(_in_both_years(t, s))
-        return this & (last if both else ~last) & u["DUC"].notna()
-    return rows
+def _uasc_both_years(t: Tables, s: Scope) -> pd.Series:
+    """UASC rows with a DUC of children in this year's 903 and last year's."""
+    u = t["uasc"]
+    return u["child_id"].isin(_in_both_years(t, s)) & u["DUC"].notna()
 
 
 def _duc_as_first_care_day(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -208,17 +204,15 @@ _UASC = (
     # birthday contradicts last year's status as well (205B).
     # The date the status began (the first day in care) keyed as the date it ceased: before this year.
     FaultKind("uasc_ceased_date_keyed_as_start", "uasc", (), ("104", "205B"),
-              lambda t, s: _children_with(t, "uasc", _uasc_rows(True)(t, s)), _duc_as_first_care_day),
-    _edit_kind("uasc_ceased_after_18th_birthday", "uasc", (), ("304", "205B"), _uasc_rows(True),
-               _shift_days("DUC", 1, 30)),
+              lambda t, s: _children_with(t, "uasc", _uasc_both_years(t, s)), _duc_as_first_care_day),
+    _edit_kind("uasc_ceased_after_18th_birthday", "uasc", (), ("304", "205B"), _uasc_both_years,
+               _days_later("DUC", 1, 30)),
     # The child has a home postcode, so their placements have a distance, which a UASC's should not (406).
     FaultKind("uasc_status_on_a_young_child", "uasc", (), ("231", "406"),
               lambda t, s: _header()(t, s).to_numpy() & _aged(11, True, lambda x: x.end)(t, s).to_numpy()
               & _children_with(t, "la_episodes", _with_distance(t, s))
               & ~t["children"]["child_id"].isin(set(t["uasc"]["child_id"])).to_numpy(), _add_uasc),
 )
-
-
 
 
 # ------------------------------------------------------------------------------------------- missing
@@ -311,30 +305,31 @@ def _missing_at_18(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> N
         ["child_id", "MIS_START"], kind="stable", ignore_index=True)
 
 
-def _open_at_last_year_end(t: Tables, m: pd.DataFrame, s: Scope) -> pd.Series:
-    """Missing rows that started before last 31 March, in an episode still open on this 31 March."""
+def _in_care_since_last_year(t: Tables, m: pd.DataFrame, s: Scope) -> pd.Series:
+    """Missing rows that started before last 31 March, in an episode still open on this 31 March (so left
+    open, they are open at both year ends, and in no episode that has ended: 575 and 577 stay silent)."""
     ep = _year_episodes(t, s)
     began = m["child_id"].map(ep.loc[ep["DEC"].isna()].groupby("child_id")["DECOM"].min())
     return (m["MIS_START"] < _last_year(s).end) & (began <= m["MIS_START"])
 
 
 def _twice_never_closed(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
-    _append_copy(_LAST_YEARS, MIS_START=lambda f: f["MIS_START"] + pd.Timedelta(days=1), MIS_END=lambda f: None)(
+    _append_copy(_BEFORE_LAST_YEAR_END, MIS_START=lambda f: f["MIS_START"] + pd.Timedelta(days=1), MIS_END=lambda f: None)(
         t, ids, rng, s)
     m = t["missing"]
-    m.loc[m["child_id"].isin(ids) & _LAST_YEARS(t, s), "MIS_END"] = None
+    m.loc[m["child_id"].isin(ids) & _BEFORE_LAST_YEAR_END(t, s), "MIS_END"] = None
 
 
 def _last_years_missing(t: Tables, s: Scope) -> pd.Series:
-    """Each child's last missing period (ended) among those ``_open_at_last_year_end`` picks."""
+    """Each child's last missing period (ended) among those ``_in_care_since_last_year`` picks."""
     m = t["missing"]
-    pick = m.loc[m["MIS_END"].notna() & _open_at_last_year_end(t, m, s)]
+    pick = m.loc[m["MIS_END"].notna() & _in_care_since_last_year(t, m, s)]
     return pd.Series(m.index.isin(pick.drop_duplicates("child_id", keep="last").index), index=m.index)
 
 
 _FIRST_MISSING = _missing("first")
 _BEFORE_CARE = _missing("first", 0, _care_began_in_year)
-_LAST_YEARS = _last_years_missing
+_BEFORE_LAST_YEAR_END = _last_years_missing
 _TWICE = _missing("first", 0, lambda t, m, s: m["MIS_END"] > m["MIS_START"])
 _ENDED_CARE = _missing("last", 0, lambda t, m, s: m["child_id"].isin(_care_ended(t, s)))
 
@@ -352,7 +347,7 @@ _MISSING = (
               _missing_at_18),
     # Entered twice (the copy a day later) and neither copy closed: two periods open at last 31 March, the
     # later one carried in last year's return, this year's starting with the earlier (576); they overlap (574).
-    _kind_on("missing_period_entered_twice_never_closed", "missing", ("574", "576"), _LAST_YEARS,
+    _kind_on("missing_period_entered_twice_never_closed", "missing", ("574", "576"), _BEFORE_LAST_YEAR_END,
              _twice_never_closed),
 )
 
