@@ -125,8 +125,8 @@ def _drop_last_character(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Ge
 
 def _shared_upn(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     """The chosen children in pairs (a triple when their number is odd): the first one's UPN is keyed on
-    the others' records too, so every chosen child shares a UPN with another. (A kind drawn for one child
-    alone has no one to share with; at the tests' fault rates each kind is drawn for several.)"""
+    the others' records too, so every chosen child shares a UPN with another (the kind is drawn for two
+    children at a time, ``at_least``)."""
     c = t["children"]
     chosen = np.sort(c.loc[c["child_id"].isin(ids), "child_id"].to_numpy())
     group = np.minimum(np.arange(len(chosen)) // 2, max(len(chosen) // 2 - 1, 0))
@@ -156,7 +156,7 @@ _HEADER = (
               lambda t, s: _both(_not_in_cin(_has_upn), _aged(4, False, _school_age))(t, s).to_numpy(),
               _set_all("children", lambda t, s: t["children"]["UPN"].notna(), {"UPN": None, "UPNunknown": "UN1"})),
     FaultKind("upn_of_another_child", "children", (), ("444",),
-              lambda t, s: _not_in_cin(_has_upn)(t, s).to_numpy(), _shared_upn),
+              lambda t, s: _not_in_cin(_has_upn)(t, s).to_numpy(), _shared_upn, at_least=2),
     # A girl recorded as a mother has no first child's date of birth, so 611 always comes too.
     _edit_kind("mother_flag_on_a_young_girl", "children", (), ("620", "611"),
                _both(_header(_girls), _aged(11, True, _year_start)), _set("MOTHER", "1")),
