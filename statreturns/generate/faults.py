@@ -50,6 +50,7 @@ class FaultKind:
     lac_rules: tuple[str, ...]  # rules the child's SSDA903 return must report (when the child is in it)
     able: Callable[[Tables, Scope], np.ndarray]  # which children (rows of children) can take the fault
     apply: Callable[[Tables, set, np.random.Generator, Scope], None]  # edits the tables in place
+    at_least: int = 1  # children drawn at a time (a UPN shared by two children needs two)
 
 
 KINDS: dict[str, FaultKind] = {}
@@ -99,7 +100,7 @@ def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
     for _ in range(0, quota, step):
         for k in order:
             free = np.flatnonzero(faulted & able[:, k] & (kind_idx < 0))
-            kind_idx[rng.permutation(free)[:step]] = k
+            kind_idx[rng.permutation(free)[:max(step, chosen_kinds[k].at_least)]] = k
     rest = faulted & (kind_idx < 0)
     draw = np.where(able[rest], rng.random((int(rest.sum()), len(chosen_kinds))), -1.0)
     kind_idx[rest] = draw.argmax(axis=1)
