@@ -4,8 +4,319 @@ can reach are entered in ``faults.UNREACHABLE`` with the reason."""
 
 from __future__ import annotations
 
-from statreturns.generate.faults import FaultKind, register
+from collections.abc import Callable
+from functools import lru_cache
 
-KINDS_EPISODES_B: tuple[FaultKind, ...] = ()
+import numpy as np
+import pandas as pd
+
+from statreturns.generate.faults import (
+    UNREACHABLE,
+    FaultKind,
+    Scope,
+    Tables,
+    _edit_kind,
+    _set,
+    register,
+)
+from statreturns.generate.faults_903 import Rows, _age_at
+
+Frame = Callable[[pd.DataFrame], pd.Series]
+FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
+ADOPTION_PLACE = ["A3", "A4", "A5", "A6"]
+LA_GSS = "E08000007"  # the generated council's area (Config.la_gss for LA 356)
+# A valid postcode in Lerwick, Shetland: keyed as a home postcode it puts any placement in England
+# more than 350 miles away (454).
+FAR_POSTCODE = "ZE1 0AA"
+LA_HOME_POSTCODE = "SK1 1UL"  # a home postcode in the council's area
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _in_return(extra: Frame | None = None) -> Rows:
+    """Episodes the year's 903 reports (open at some time in the year), meeting ``extra``. An end after
+    31 March counts as open (the build's as_at)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ep = t["la_episodes"]
+        mask = (ep["DECOM"] <= s.end) & (ep["DEC"].isna() | (ep["DEC"] >= s.start))
+        return mask & extra(ep) if extra is not None else mask
+    return rows
+
+
+def _prev(f: pd.DataFrame, column: str) -> pd.Series:
+    """The child's previous episode's ``column`` (rows are in date order per child)."""
+    return f.groupby("child_id", sort=False)[column].shift(1)
+
+
+def _next(f: pd.DataFrame, column: str) -> pd.Series:
+    return f.groupby("child_id", sort=False)[column].shift(-1)
+
+
+def _first_in_return(t: Tables, s: Scope) -> pd.Series:
+    """The child's first episode of the year's return (its previous one, if any, ended before the year)."""
+    ep = t["la_episodes"]
+    return _in_return()(t, s) & ~(_prev(ep, "DEC") >= s.start).fillna(False).astype(bool)
+
+
+def _after_one_in_return(extra: Frame | None = None) -> Rows:
+    """Episodes of the return whose previous episode is in it too (the sequence rules compare the two)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ep = t["la_episodes"]
+        return _in_return(extra)(t, s) & (_prev(ep, "DEC") >= s.start).fillna(False).astype(bool)
+    return rows
+
+
+def _continuation(f: pd.DataFrame) -> pd.Series:
+    """An episode continuing the previous one (it ended X1 the day this one began)."""
+    return (_prev(f, "REC") == "X1") & (_prev(f, "DEC") == f["DECOM"])
+
+
+def _worker_from_start(t: Tables) -> pd.Series:
+    """A social worker episode of the child starts on or after the episode's start (SW12STG2 asks one of
+    an episode starting care)."""
+    ep = t["la_episodes"]
+    latest = ep["child_id"].map(t["sw_episodes"].groupby("child_id")["SW_DECOM"].max())
+    return (latest >= ep["DECOM"]).fillna(False).astype(bool)
+
+
+def _children_of(rows: Rows) -> Rows:
+    """Rows of ``children`` of the children with an episode among ``rows``."""
+    def out(t: Tables, s: Scope) -> pd.Series:
+        ep = t["la_episodes"]
+        return t["children"]["child_id"].isin(set(ep.loc[rows(t, s), "child_id"]))
+    return out
+
+
+def _no_adoption_record(t: Tables) -> pd.Series:
+    """Episodes of children with no adoption records (AD1, placed for adoption), so only the episode's
+    own rules speak."""
+    ids = set(t["ad1"]["child_id"]) | set(t["placed_for_adoption"]["child_id"])
+    return ~t["la_episodes"]["child_id"].isin(ids)
+
+
+def _ended_in_year(f: pd.DataFrame, s: Scope) -> pd.Series:
+    """The child's last episode, ended in the year with a reason other than X1 (care ended)."""
+    last = ~f["child_id"].duplicated(keep="last")
+    return last & (f["DEC"] >= s.start) & (f["DEC"] <= s.end) & f["REC"].notna() & (f["REC"] != "X1")
+
+
+def _aged_at_dec(t: Tables, years: int, at_least: bool) -> pd.Series:
+    """The child is at least (``at_least``) or under ``years`` on the episode's DEC: at least counts the
+    birthday itself (the rules' ``>=``); a 29 February birth is left out (birthdays differ by a day)."""
+    ep = t["la_episodes"]
+    dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+    leap = (dob.dt.month == 2) & (dob.dt.day == 29)
+    if at_least:
+        return (ep["DEC"] >= dob + pd.DateOffset(years=years)) & ~leap
+    return _age_at(t, "la_episodes", "DEC", years, True)
+
+
+def _uasc(t: Tables) -> pd.Series:
+    return t["la_episodes"]["child_id"].isin(set(t["uasc"]["child_id"]))
+
+
+def _urn_unique(f: pd.DataFrame) -> pd.Series:
+    """The episode's URN is its own (no other episode of the placement shares it), so editing the
+    episode leaves the Ofsted list and the neighbouring episodes' comparisons consistent."""
+    return f["URN"].notna() & ~f["URN"].duplicated(keep=False)
+
+
+@lru_cache(maxsize=1)
+def _postcode_la() -> dict[str, str]:
+    from statreturns.generate.draw import load_postcodes
+
+    pcs = load_postcodes()
+    return dict(zip(pcs["postcode"], pcs["laua"], strict=True))
+
+
+def _placed_inside(f: pd.DataFrame) -> pd.Series:
+    return f["PL_POST"].map(_postcode_la()) == LA_GSS
+
+
+def _placed_outside(f: pd.DataFrame) -> pd.Series:
+    """The placement postcode is a known one outside the council's area."""
+    la = f["PL_POST"].map(_postcode_la())
+    return la.notna() & (la != LA_GSS)
+
+
+def _far_from_shetland(f: pd.DataFrame) -> pd.Series:
+    """Placement postcodes over 360 miles from FAR_POSTCODE (so a home keyed there is over 350 away)."""
+    from statreturns.ssda903 import postcodes
+
+    d = postcodes.load_directory()
+    pos = d.positions(pd.concat([f["PL_POST"], pd.Series([FAR_POSTCODE])], ignore_index=True))
+    east, north = d.lookup["easting"].to_numpy(), d.lookup["northing"].to_numpy()
+    far, place = pos[-1], pos[:-1]
+    known = place >= 0
+    miles = np.hypot(east[np.where(known, place, 0)] - east[far], north[np.where(known, place, 0)] - north[far])
+    return pd.Series(known & (miles / 1609.344 > 360), index=f.index)
+
+
+def _edit_all(columns: dict[str, object]):
+    """An edit setting several columns of the row at once (one slip: a whole placement keyed wrong)."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        for column, value in columns.items():
+            frame.loc[rows, column] = value
+    return edit
+
+
+def _other_ls(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+    """Legal status keyed as a care order or section 20 different from the previous episode's."""
+    prev = _prev(frame, "LS")
+    frame.loc[rows, "LS"] = np.where(prev[rows] == "C2", "C1", "C2")
+
+
+def _other_cin(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+    frame.loc[rows, "CIN"] = np.where(frame.loc[rows, "CIN"] == "N1", "N2", "N1")
+
+
+# ------------------------------------------------------------------------------------------- kinds
+
+
+def _with_parents(code: str, provider: str, pool: list[str]) -> FaultKind:
+    """The placement keyed as placed with parents (P1) with a provider code that cannot provide one: the
+    type and provider are keyed, the URN dropped (P1 takes none). Episodes whose URN is their own, so no
+    neighbour shares the placement; not under section 20 (P1 with V2 is 378); PR1 only inside the area
+    (outside, own provision is also 1015)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        return _in_return(lambda f: _urn_unique(f) & f["PLACE_PROVIDER"].isin(pool) & (f["LS"] != "V2")
+                          & ~f["PLACE"].isin(ADOPTION_PLACE) & (_placed_inside(f) | (provider != "PR1")))(t, s)
+    return _edit_kind(f"placed_with_parents_provider_{provider.lower()}", "la_episodes", (), (code,), rows,
+                      _edit_all({"PLACE": "P1", "PLACE_PROVIDER": provider, "URN": None}))
+
+
+def _before_carried_over(t: Tables, s: Scope) -> pd.Series:
+    """An episode ended last year (X1) the day the next one began, that next one being the child's first
+    of this year, started before 1 April with at least a day to spare."""
+    ep = t["la_episodes"]
+    nxt = _next(ep, "DECOM")
+    year_before = s.start - pd.Timedelta(days=1)
+    return ((ep["REC"] == "X1") & (ep["DEC"] == nxt) & (nxt < year_before) & (nxt >= s.start - pd.DateOffset(years=1))
+            & ~(_next(ep, "DEC") < s.start).fillna(False).astype(bool) & ep["child_id"].isin(set(ep.loc[_in_return()(t, s), "child_id"])))
+
+
+def _start_after_next(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+    """The start keyed a few days after the next episode's start (still before 1 April): last year's
+    return then ends with this episode, not the one carried into this year (562)."""
+    nxt = _next(frame, "DECOM")[rows]
+    year_end = pd.to_datetime((nxt.dt.year + (nxt.dt.month > 3)).astype(str) + "-03-31")
+    days = np.minimum(rng.integers(1, 21, int(rows.sum())), (year_end - nxt).dt.days.to_numpy())
+    frame.loc[rows, "DECOM"] = nxt + pd.to_timedelta(days, unit="D")
+
+
+def _child_is(t: Tables, test: Callable[[pd.DataFrame], pd.Series]) -> pd.Series:
+    """Per episode: the child meets ``test`` on their ``children`` row."""
+    c = t["children"]
+    return t["la_episodes"]["child_id"].isin(set(c.loc[test(c), "child_id"]))
+
+
+def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
+    """Rows of ``children``: girls of 14 or over, not mothers, whose care ended at least ten days before
+    31 March."""
+    ended = _in_return(lambda f: _ended_in_year(f, s) & (f["DEC"] <= s.end - pd.Timedelta(days=10)))(t, s)
+    girls = _child_is(t, lambda c: (c["Sex"] == "F") & (c["MOTHER"].astype("string") == "0"))
+    return _children_of(lambda t, s: ended & girls & _aged_at_dec(t, 14, True))(t, s)
+
+
+def _baby_after_care(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """Her first child's birth, after her care ended (and before 31 March), recorded on her record."""
+    c, ep = t["children"], t["la_episodes"]
+    rows = c["child_id"].isin(ids) & _left_care_girls(t, s)
+    left = c.loc[rows, "child_id"].map(ep.groupby("child_id")["DEC"].max())
+    days = np.minimum(rng.integers(1, 31, int(rows.sum())), (s.end - left).dt.days.to_numpy())
+    c.loc[rows, "MC_DOB"] = left + pd.to_timedelta(days, unit="D")
+    c.loc[rows, "MOTHER"] = "1"
+
+
+
+
+def _care_ends_after(s_rows: Frame) -> Rows:
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ep = t["la_episodes"]
+        return _in_return(s_rows)(t, s) & _ended_in_year(ep, s)
+    return rows
+
+
+KINDS_EPISODES_B: tuple[FaultKind, ...] = (
+    # The last placement keyed as temporary (T2) with no provider or URN, as temporary placements take none.
+    # A care period ending there triggers 381; the placement change before it carries a reason, which a
+    # temporary placement may not (226) - unless that episode is outside the return, so only such are used.
+    _edit_kind("care_ends_in_temporary_placement", "la_episodes", (), ("381",),
+               lambda t, s: _care_ends_after(lambda f: f["RNE"].isin(["P", "B"]))(t, s) & _first_in_return(t, s),
+               _edit_all({"PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
+    # An adoption keyed as the reason care ended (E11) where there was none: no adoption record comes with
+    # it (601) and the child was not placed for adoption (390); at 18 or over also 386.
+    _edit_kind("adopted_at_18", "la_episodes", (), ("386", "390", "601"),
+               lambda t, s: _care_ends_after(lambda f: ~f["PLACE"].isin(ADOPTION_PLACE))(t, s)
+               & _aged_at_dec(t, 18, True) & _no_adoption_record(t), _set("REC", "E11")),
+    _edit_kind("adopted_without_adoption_placement", "la_episodes", (), ("390", "601"),
+               lambda t, s: _care_ends_after(lambda f: ~f["PLACE"].isin(ADOPTION_PLACE))(t, s)
+               & _aged_at_dec(t, 18, False) & _no_adoption_record(t), _set("REC", "E11")),
+    # The home address's postcode (the child's, so every episode's HOME_POST) left blank: no postcodes
+    # (392b), hence no distance (392a) and none valid (164).
+    _edit_kind("home_postcode_left_blank", "children", (), ("392b", "392a", "164"),
+               _children_of(lambda t, s: _in_return()(t, s) & ~_uasc(t)), _set("home_postcode", None)),
+    _edit_kind("uasc_given_a_home_postcode", "children", (), ("406",),
+               _children_of(lambda t, s: _in_return()(t, s) & _uasc(t) & ~t["la_episodes"]["child_id"].isin(
+                   set(t["la_episodes"].loc[t["la_episodes"]["PL_POST"] == LA_HOME_POSTCODE, "child_id"]))),
+               _set("home_postcode", LA_HOME_POSTCODE)),
+    _edit_kind("special_guardianship_at_18", "la_episodes", (), ("407",),
+               lambda t, s: _care_ends_after(None)(t, s) & _aged_at_dec(t, 18, True), _set("REC", "E47")),
+    _edit_kind("adoption_placement_without_placement_order", "la_episodes", (), ("408",),
+               _in_return(lambda f: f["PLACE"].isin(["A5", "A6"]) & (f["LS"] == "E1")), _other_ls),
+    _edit_kind("new_period_keyed_on_a_continuation", "la_episodes", (), ("431",),
+               lambda t, s: _after_one_in_return(_continuation)(t, s) & _worker_from_start(t), _set("RNE", "S")),
+    _edit_kind("care_ended_between_episodes", "la_episodes", (), ("432", "388"),
+               _in_return(lambda f: (f["REC"] == "X1") & (_next(f, "DECOM") == f["DEC"])),
+               _set("REC", "E8")),
+    _edit_kind("legal_change_keyed_for_a_move", "la_episodes", (), ("434",),
+               _after_one_in_return(lambda f: (f["RNE"] == "P")), _set("RNE", "L")),
+    _edit_kind("move_keyed_for_a_legal_change", "la_episodes", (), ("435", "225"),
+               _after_one_in_return(lambda f: (f["RNE"] == "L")), _set("RNE", "P")),
+    _edit_kind("both_changed_keyed_for_a_move", "la_episodes", (), ("436",),
+               _after_one_in_return(lambda f: (f["RNE"] == "P")), _set("RNE", "B")),
+    _edit_kind("care_ended_by_age_assessment_midway", "la_episodes", (), ("437", "432", "388"),
+               _in_return(lambda f: (f["REC"] == "X1") & (_next(f, "DECOM") == f["DEC"])),
+               _set("REC", "E15")),
+    _edit_kind("staying_put_under_18", "la_episodes", (), ("460",),
+               lambda t, s: _care_ends_after(lambda f: (f["REC"] != "E17") & ~f["PLACE"].isin(ADOPTION_PLACE))(t, s)
+               & _aged_at_dec(t, 18, False) & _no_adoption_record(t),
+               _set("REC", "E17")),
+    _edit_kind("category_of_need_changed_midway", "la_episodes", (), ("504",),
+               _after_one_in_return(_continuation), _other_cin),
+    _edit_kind("special_guardianship_to_foster_carers_not_fostered", "la_episodes", (), ("516",),
+               lambda t, s: _care_ends_after(lambda f: ~f["PLACE"].isin([*FOSTER, *ADOPTION_PLACE]))(t, s)
+               & _aged_at_dec(t, 18, False) & _no_adoption_record(t), _set("REC", "E45")),
+    *(_with_parents(code, provider, pool) for code, provider, pool in (
+        ("527", "PR1", ["PR1"]), ("528", "PR2", ["PR1", "PR4"]), ("530", "PR4", ["PR4"]),
+        ("531", "PR5", ["PR1", "PR4"]))),
+    _edit_kind("earlier_episode_start_keyed_late", "la_episodes", (), ("562",), _before_carried_over,
+               _start_after_next),
+    _edit_kind("mother_left_blank_on_leaving_care", "children", (), ("607", "393", "165"),
+               _children_of(lambda t, s: _in_return(lambda f: _ended_in_year(f, s))(t, s)
+                            & _child_is(t, lambda c: (c["Sex"] == "F") & (c["MOTHER"].astype("string") == "0"))),
+               _set("MOTHER", None)),
+    FaultKind("first_child_born_after_leaving_care", "children", (), ("625",),
+              lambda t, s: _left_care_girls(t, s).to_numpy(), _baby_after_care),
+    _edit_kind("home_postcode_keyed_far_away", "children", (), ("454",),
+               _children_of(lambda t, s: _in_return(_far_from_shetland)(t, s) & ~_uasc(t)),
+               _set("home_postcode", FAR_POSTCODE)),
+    # Own provision keyed for a private placement outside the area: 1015, and the provider's LA (from the
+    # Ofsted list's postcode) is not the placing LA, which 229 checks of own provision.
+    _edit_kind("own_provision_outside_the_area", "la_episodes", (), ("1015", "229"),
+               _in_return(lambda f: f["PLACE"].isin(["K2", "S1"]) & (f["PLACE_PROVIDER"] == "PR4")
+                          & _placed_outside(f) & _urn_unique(f)),
+               _set("PLACE_PROVIDER", "PR1")),
+)
 for _k in KINDS_EPISODES_B:
     register(_k)
+
+UNREACHABLE.update({
+    ("ssda903", "385"): "the build takes the system as it stood on 31 March (as_at): an end date after it is "
+                        "blanked, the episode returned as open",
+    ("ssda903", "411"): "PL_LOCATION and PL_LA are derived together from the placement postcode "
+                        "(postcodes.derive), so they always agree",
+    ("ssda903", "1012"): "the build returns other tables' rows only for children with an episode in the year "
+                         "(per_child keeps those children), so no child without episodes has any",
+})
