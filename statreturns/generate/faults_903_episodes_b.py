@@ -211,6 +211,17 @@ def _child_is(t: Tables, test: Callable[[pd.DataFrame], pd.Series]) -> pd.Series
     return t["la_episodes"]["child_id"].isin(set(c.loc[test(c), "child_id"]))
 
 
+def _respite(extra: Frame) -> Rows:
+    """A child's only episode (starting care in the year, not an adoption placement), the child with a
+    review in the year."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        r = t["la_reviews"]
+        reviewed = set(r.loc[(r["REVIEW"] >= s.start) & (r["REVIEW"] <= s.end), "child_id"])
+        return _in_return(lambda f: (f["RNE"] == "S") & ~f["child_id"].duplicated(keep=False)
+                          & ~f["PLACE"].isin(ADOPTION_PLACE) & extra(f))(t, s) & t["la_episodes"]["child_id"].isin(reviewed)
+    return rows
+
+
 def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
     """Rows of ``children``: girls of 14 or over, not mothers, whose care ended at least ten days before
     31 March."""
@@ -297,6 +308,22 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
                _children_of(lambda t, s: _in_return(lambda f: _ended_in_year(f, s))(t, s)
                             & _child_is(t, lambda c: (c["Sex"] == "F") & (c["MOTHER"].astype("string") == "0"))),
                _set("MOTHER", None)),
+    # A child's one stay keyed as respite (legal status V4). Short breaks take no postcodes (398), no
+    # placement LA (420), no placement location (214), and a child only on short breaks no reviews (399):
+    # children with a review in the year are used, so 399 always comes with it.
+    _edit_kind("respite_keyed_on_long_term_foster_placement", "la_episodes", (), ("384", "398", "420", "214", "399"),
+               _respite(lambda f: f["PLACE"].isin(["U1", "U4"])), _set("LS", "V4")),
+    # The same, the stay keyed as a temporary placement (no provider or URN, as those take none): a
+    # period of care starting in one is 380 too.
+    _edit_kind("respite_keyed_as_temporary_placement", "la_episodes", (), ("382", "380", "398", "420", "214", "399"),
+               _respite(lambda f: ~f["PLACE"].isin(["U1", "U4"]) & f["DEC"].isna()),  # ended there: 381 too
+               _edit_all({"LS": "V4", "PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
+    # A placement between two others keyed as temporary (T2, no provider or URN): the child did not go
+    # back to the placement before it (383), and the reasons given for the moves into and out of it are
+    # not asked of a temporary placement (226).
+    _edit_kind("placement_keyed_as_temporary", "la_episodes", (), ("383", "226"),
+               _after_one_in_return(lambda f: f["RNE"].isin(["P", "B"]) & _next(f, "RNE").isin(["P", "T", "B", "U"])),
+               _edit_all({"PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
     FaultKind("first_child_born_after_leaving_care", "children", (), ("625",),
               lambda t, s: _left_care_girls(t, s).to_numpy(), _baby_after_care),
     _edit_kind("home_postcode_keyed_far_away", "children", (), ("454",),
