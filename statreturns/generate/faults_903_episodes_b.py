@@ -222,6 +222,26 @@ def _respite(extra: Frame) -> Rows:
     return rows
 
 
+def _first_across_april(t: Tables, s: Scope) -> pd.Series:
+    """A child's only episode, begun at least a month after birth and before the year, ended in the year
+    (an open copy would be 142, not 501; a copy ended X1 would be 388)."""
+    ep = t["la_episodes"]
+    dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+    return ((ep["RNE"] == "S") & ~ep["child_id"].duplicated(keep=False) & (ep["DECOM"] < s.start)
+            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & _ended_in_year(ep, s))
+
+
+def _enter_twice(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    rows = ep["child_id"].isin(ids) & _first_across_april(t, s)
+    copy = ep.loc[rows].copy()
+    copy["DECOM"] = copy["DECOM"] - pd.to_timedelta(rng.integers(1, 21, len(copy)), unit="D")
+    # The copy goes just before its original, so each child's rows stay in date order.
+    order = np.r_[np.arange(len(ep)), np.flatnonzero(rows.to_numpy()) - 0.5]
+    both = pd.concat([ep, copy], ignore_index=True)
+    t["la_episodes"] = both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
 def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
     """Rows of ``children``: girls of 14 or over, not mothers, whose care ended at least ten days before
     31 March."""
@@ -324,6 +344,11 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     _edit_kind("placement_keyed_as_temporary", "la_episodes", (), ("383", "226"),
                _after_one_in_return(lambda f: f["RNE"].isin(["P", "B"]) & _next(f, "RNE").isin(["P", "T", "B", "U"])),
                _edit_all({"PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
+    # The child's one episode, open across 1 April, entered twice, the copy's start keyed a few days
+    # early: this year's return starts with the copy, last year's ended with the original (502, and 562 as
+    # the copy is not last year's latest), and the original starts care inside the copy (501, 431).
+    FaultKind("first_episode_entered_twice", "la_episodes", (), ("502", "562", "501", "431"),
+              lambda t, s: _children_of(_first_across_april)(t, s).to_numpy(), _enter_twice),
     FaultKind("first_child_born_after_leaving_care", "children", (), ("625",),
               lambda t, s: _left_care_girls(t, s).to_numpy(), _baby_after_care),
     _edit_kind("home_postcode_keyed_far_away", "children", (), ("454",),
