@@ -302,5 +302,4 @@ UNREACHABLE.update({
     ("ssda903", "208"): _ONE_EXTRACT.format("UPN"),
     **{("ssda903", code): "the build blanks the item before the age the DfE asks it from" for code in
        ("188", "189", "542", "546")},
-    **{("ssda903", f"503{x}"): _ONE_EXTRACT.format("episode open at 31 March") for x in "ABCDEFGHJ"},
 })

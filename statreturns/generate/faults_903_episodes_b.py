@@ -29,6 +29,7 @@ LA_GSS = "E08000007"  # the generated council's area (Config.la_gss for LA 356)
 # more than 350 miles away (454).
 FAR_POSTCODE = "ZE1 0AA"
 LA_HOME_POSTCODE = "SK1 1UL"  # a home postcode in the council's area
+OUT_POSTCODE = "SE20 7PF"  # a placement postcode in London, out of the council's area
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -228,18 +229,61 @@ def _first_across_april(t: Tables, s: Scope) -> pd.Series:
     ep = t["la_episodes"]
     dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
     return ((ep["RNE"] == "S") & ~ep["child_id"].duplicated(keep=False) & (ep["DECOM"] < s.start)
-            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & _ended_in_year(ep, s))
+            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & _ended_in_year(ep, s) & ~_aged_at_dec(t, 18, True))
 
 
-def _enter_twice(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+def _enter_twice(t: Tables, ids: set, rng: np.random.Generator, s: Scope, rows_of: Rows | None = None,
+                 changes: Callable[[pd.DataFrame], dict[str, object]] | None = None) -> None:
     ep = t["la_episodes"]
-    rows = ep["child_id"].isin(ids) & _first_across_april(t, s)
+    rows = ep["child_id"].isin(ids) & (rows_of or _first_across_april)(t, s)
     copy = ep.loc[rows].copy()
+    for column, value in (changes(copy) if changes else {}).items():
+        copy[column] = value
     copy["DECOM"] = copy["DECOM"] - pd.to_timedelta(rng.integers(1, 21, len(copy)), unit="D")
-    # The copy goes just before its original, so each child's rows stay in date order.
-    order = np.r_[np.arange(len(ep)), np.flatnonzero(rows.to_numpy()) - 0.5]
+    # The copy goes just after its original (the build orders by date; the Ofsted list written from the
+    # episodes keeps the first row of a URN, the original's).
+    order = np.r_[np.arange(len(ep)), np.flatnonzero(rows.to_numpy()) + 0.5]
     both = pd.concat([ep, copy], ignore_index=True)
     t["la_episodes"] = both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
+def _copy_postcode(ep: pd.DataFrame) -> pd.Series:
+    """Where the copy of ``_first_placed_away`` is keyed: out of the area for a placement in it, in it
+    for one outside."""
+    return pd.Series(np.where(_placed_inside(ep), OUT_POSTCODE, LA_HOME_POSTCODE), index=ep.index)
+
+
+def _first_placed_away(t: Tables, s: Scope) -> pd.Series:
+    ep = t["la_episodes"]
+    where = _copy_postcode(ep)
+    # No URN, or a fostering agency's (whose postcode no rule compares with the Ofsted list's); own
+    # provision only of foster placements (own provision elsewhere is 1015 otherwise); no other LA's
+    # (229 asks it outside the area).
+    fits = ((ep["URN"].isna() | ep["PLACE"].isin(FOSTER)) & (ep["PLACE_PROVIDER"] != "PR2")
+            & ((ep["PLACE_PROVIDER"] != "PR1") | ep["PLACE"].isin(FOSTER))
+            & (_placed_inside(ep) | _placed_outside(ep)) & (ep["HOME_POST"] != where))
+    return _first_across_april(t, s) & fits & _distance_gap(t, ep, where)
+
+
+def _distance_gap(t: Tables, ep: pd.DataFrame, postcode: pd.Series, miles: float = 1.0) -> pd.Series:
+    """The home-to-placement distance would change by ``miles`` or more if the placement were at
+    ``postcode`` (home from the child's record, as the extract gives it)."""
+    from statreturns.ssda903 import postcodes
+
+    d = postcodes.load_directory()
+    home = ep["child_id"].map(t["children"].set_index("child_id")["home_postcode"])
+    east, north = d.lookup["easting"].to_numpy(), d.lookup["northing"].to_numpy()
+    h, p = d.positions(home.reset_index(drop=True)), d.positions(ep["PL_POST"].reset_index(drop=True))
+    there = d.positions(postcode.reset_index(drop=True))
+    known = (h >= 0) & (p >= 0) & (there >= 0)
+    hh, pp, tt = np.where(known, h, 0), np.where(known, p, 0), np.where(known, there, 0)
+    now = np.hypot(east[hh] - east[pp], north[hh] - north[pp])
+    then = np.hypot(east[hh] - east[tt], north[hh] - north[tt])
+    return pd.Series(known & (np.abs(now - then) / 1609.344 >= miles), index=ep.index)
+
+
+def _enter_twice_elsewhere(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    _enter_twice(t, ids, rng, s, _first_placed_away, lambda copy: {"PL_POST": _copy_postcode(copy)})
 
 
 def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
@@ -247,7 +291,7 @@ def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
     31 March."""
     ended = _in_return(lambda f: _ended_in_year(f, s) & (f["DEC"] <= s.end - pd.Timedelta(days=10)))(t, s)
     girls = _child_is(t, lambda c: (c["Sex"] == "F") & (c["MOTHER"].astype("string") == "0"))
-    return _children_of(lambda t, s: ended & girls & _aged_at_dec(t, 14, True))(t, s)
+    return _children_of(lambda t, s: ended & girls & _aged_at_dec(t, 14, True) & ~_aged_at_dec(t, 18, True))(t, s)
 
 
 def _baby_after_care(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -276,6 +320,9 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     _edit_kind("care_ends_in_temporary_placement", "la_episodes", (), ("381",),
                lambda t, s: _care_ends_after(lambda f: f["RNE"].isin(["P", "B"]))(t, s) & _first_in_return(t, s),
                _edit_all({"PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
+    # Care ended at 18 in the year: a dozen young people a council, so other kinds leave them to these two.
+    _edit_kind("special_guardianship_at_18", "la_episodes", (), ("407",),
+               lambda t, s: _care_ends_after(None)(t, s) & _aged_at_dec(t, 18, True), _set("REC", "E47")),
     # An adoption keyed as the reason care ended (E11) where there was none: no adoption record comes with
     # it (601) and the child was not placed for adoption (390); at 18 or over also 386.
     _edit_kind("adopted_at_18", "la_episodes", (), ("386", "390", "601"),
@@ -292,8 +339,6 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
                _children_of(lambda t, s: _in_return()(t, s) & _uasc(t) & ~t["la_episodes"]["child_id"].isin(
                    set(t["la_episodes"].loc[t["la_episodes"]["PL_POST"] == LA_HOME_POSTCODE, "child_id"]))),
                _set("home_postcode", LA_HOME_POSTCODE)),
-    _edit_kind("special_guardianship_at_18", "la_episodes", (), ("407",),
-               lambda t, s: _care_ends_after(None)(t, s) & _aged_at_dec(t, 18, True), _set("REC", "E47")),
     _edit_kind("adoption_placement_without_placement_order", "la_episodes", (), ("408",),
                _in_return(lambda f: f["PLACE"].isin(["A5", "A6"]) & (f["LS"] == "E1")), _other_ls),
     _edit_kind("new_period_keyed_on_a_continuation", "la_episodes", (), ("431",),
@@ -349,6 +394,12 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     # the copy is not last year's latest), and the original starts care inside the copy (501, 431).
     FaultKind("first_episode_entered_twice", "la_episodes", (), ("502", "562", "501", "431"),
               lambda t, s: _children_of(_first_across_april)(t, s).to_numpy(), _enter_twice),
+    # The same, the copy's placement postcode keyed as one across the council's boundary: last year's open
+    # episode and this year's first also differ in placement LA (452, 503H), location (503J) and distance
+    # (453, 503G).
+    FaultKind("first_episode_entered_twice_elsewhere", "la_episodes", (),
+              ("502", "562", "501", "431", "452", "453", "503G", "503H", "503J"),
+              lambda t, s: _children_of(_first_placed_away)(t, s).to_numpy(), _enter_twice_elsewhere),
     FaultKind("first_child_born_after_leaving_care", "children", (), ("625",),
               lambda t, s: _left_care_girls(t, s).to_numpy(), _baby_after_care),
     _edit_kind("home_postcode_keyed_far_away", "children", (), ("454",),
