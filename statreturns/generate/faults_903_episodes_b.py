@@ -286,6 +286,29 @@ def _enter_twice_elsewhere(t: Tables, ids: set, rng: np.random.Generator, s: Sco
     _enter_twice(t, ids, rng, s, _first_placed_away, lambda copy: {"PL_POST": _copy_postcode(copy)})
 
 
+def _open_across_year(t: Tables, s: Scope) -> pd.Series:
+    """A child's only episode, begun at least a month after birth and before the year, still open."""
+    ep = t["la_episodes"]
+    dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
+    return ((ep["RNE"] == "S") & ~ep["child_id"].duplicated(keep=False) & (ep["DECOM"] < s.start)
+            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & ep["DEC"].isna())
+
+
+def _open_entered_twice(name: str, codes: tuple[str, ...], extra: Frame | None,
+                        changes: Callable[[pd.DataFrame], dict[str, object]]) -> FaultKind:
+    """The child's one open episode entered twice, the copy's start keyed a few days early and one item
+    keyed differently: this year's return starts with the copy, last year's ended with the original
+    (502, and 562 as the copy is not last year's latest); the copy is left open before the original
+    (142), and the item differs from last year's open episode (``codes``)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        return _open_across_year(t, s) & (extra(t["la_episodes"]) if extra is not None else True)
+
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        _enter_twice(t, ids, rng, s, rows, changes)
+    return FaultKind(f"open_episode_entered_twice_other_{name}", "la_episodes", (), ("502", "562", "142", *codes),
+                     lambda t, s: _children_of(rows)(t, s).to_numpy(), apply)
+
+
 def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
     """Rows of ``children``: girls of 14 or over, not mothers, whose care ended at least ten days before
     31 March."""
@@ -400,6 +423,16 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     FaultKind("first_episode_entered_twice_elsewhere", "la_episodes", (),
               ("502", "562", "501", "431", "452", "453", "503G", "503H", "503J"),
               lambda t, s: _children_of(_first_placed_away)(t, s).to_numpy(), _enter_twice_elsewhere),
+    *(_open_entered_twice(name, codes, rows, changes) for name, codes, rows, changes in (
+        ("legal_status", ("503B",), None, lambda c: {"LS": np.where(c["LS"] == "C2", "C1", "C2")}),
+        ("category_of_need", ("503C",), None, lambda c: {"CIN": np.where(c["CIN"] == "N1", "N2", "N1")}),
+        ("placement_type", ("503D",), lambda f: f["PLACE"].isin(["U4", "U6"]),
+         lambda c: {"PLACE": np.where(c["PLACE"] == "U4", "U6", "U4")}),
+        ("provider", ("503E", "224"), lambda f: (f["PLACE_PROVIDER"] == "PR1") & _urn_unique(f),
+         lambda c: {"PLACE_PROVIDER": "PR4"}),
+        ("urn", ("503F",), lambda f: _urn_unique(f), lambda c: {"URN": "SC" + c["URN"].str[2:].str[::-1]}),
+        ("reason_new_episode", ("503A",), None, lambda c: {"RNE": "P"}),
+    )),
     FaultKind("first_child_born_after_leaving_care", "children", (), ("625",),
               lambda t, s: _left_care_girls(t, s).to_numpy(), _baby_after_care),
     _edit_kind("home_postcode_keyed_far_away", "children", (), ("454",),
