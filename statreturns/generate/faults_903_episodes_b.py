@@ -51,6 +51,7 @@ def _prev(f: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _next(f: pd.DataFrame, column: str) -> pd.Series:
+    """The child's next episode's ``column``."""
     return f.groupby("child_id", sort=False)[column].shift(-1)
 
 
@@ -103,8 +104,9 @@ def _ended_in_year(f: pd.DataFrame, s: Scope) -> pd.Series:
 
 
 def _aged_at_dec(t: Tables, years: int, at_least: bool) -> pd.Series:
-    """The child is at least (``at_least``) or under ``years`` on the episode's DEC: at least counts the
-    birthday itself (the rules' ``>=``); a 29 February birth is left out (birthdays differ by a day)."""
+    """The child is at least (``at_least``) or under ``years`` on the episode's DEC. At least counts the
+    birthday itself (the rules' ``>=``) and leaves out a 29 February birth (birthdays differ by a day
+    there); under is a week clear of the birthday."""
     ep = t["la_episodes"]
     dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
     leap = (dob.dt.month == 2) & (dob.dt.day == 29)
@@ -132,6 +134,7 @@ def _postcode_la() -> dict[str, str]:
 
 
 def _placed_inside(f: pd.DataFrame) -> pd.Series:
+    """The placement postcode is one in the council's area."""
     return f["PL_POST"].map(_postcode_la()) == LA_GSS
 
 
@@ -169,6 +172,7 @@ def _other_ls(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) ->
 
 
 def _other_cin(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+    """Category of need keyed as another valid one (abuse or neglect, or else disability)."""
     frame.loc[rows, "CIN"] = np.where(frame.loc[rows, "CIN"] == "N1", "N2", "N1")
 
 
@@ -223,13 +227,20 @@ def _respite(extra: Frame) -> Rows:
     return rows
 
 
-def _first_across_april(t: Tables, s: Scope) -> pd.Series:
-    """A child's only episode, begun at least a month after birth and before the year, ended in the year
-    (an open copy would be 142, not 501; a copy ended X1 would be 388)."""
+def _only_episode_before_year(t: Tables, s: Scope) -> pd.Series:
+    """A child's only episode, begun before the year and at least a month after birth (a copy keyed up to
+    three weeks earlier stays after the birth), the child under 18 when it ended (care leavers of 18 are
+    left to the at-18 kinds)."""
     ep = t["la_episodes"]
     dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
     return ((ep["RNE"] == "S") & ~ep["child_id"].duplicated(keep=False) & (ep["DECOM"] < s.start)
-            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & _ended_in_year(ep, s) & ~_aged_at_dec(t, 18, True))
+            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & ~_aged_at_dec(t, 18, True))
+
+
+def _first_across_april(t: Tables, s: Scope) -> pd.Series:
+    """``_only_episode_before_year``, ended in the year (an open copy would be 142, not 501; a copy ended
+    X1 would be 388)."""
+    return _only_episode_before_year(t, s) & _ended_in_year(t["la_episodes"], s)
 
 
 def _enter_twice(t: Tables, ids: set, rng: np.random.Generator, s: Scope, rows_of: Rows | None = None,
@@ -254,6 +265,8 @@ def _copy_postcode(ep: pd.DataFrame) -> pd.Series:
 
 
 def _first_placed_away(t: Tables, s: Scope) -> pd.Series:
+    """``_first_across_april`` episodes whose copy can be keyed across the boundary with only the rules of
+    the kind triggered."""
     ep = t["la_episodes"]
     where = _copy_postcode(ep)
     # No URN, or a fostering agency's (whose postcode no rule compares with the Ofsted list's); own
@@ -261,7 +274,8 @@ def _first_placed_away(t: Tables, s: Scope) -> pd.Series:
     # (229 asks it outside the area).
     fits = ((ep["URN"].isna() | ep["PLACE"].isin(FOSTER)) & (ep["PLACE_PROVIDER"] != "PR2")
             & ((ep["PLACE_PROVIDER"] != "PR1") | ep["PLACE"].isin(FOSTER))
-            & (_placed_inside(ep) | _placed_outside(ep)) & (ep["HOME_POST"] != where))
+            & (_placed_inside(ep) | _placed_outside(ep))
+            & (ep["child_id"].map(t["children"].set_index("child_id")["home_postcode"]) != where))
     return _first_across_april(t, s) & fits & _distance_gap(t, ep, where)
 
 
@@ -287,11 +301,8 @@ def _enter_twice_elsewhere(t: Tables, ids: set, rng: np.random.Generator, s: Sco
 
 
 def _open_across_year(t: Tables, s: Scope) -> pd.Series:
-    """A child's only episode, begun at least a month after birth and before the year, still open."""
-    ep = t["la_episodes"]
-    dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
-    return ((ep["RNE"] == "S") & ~ep["child_id"].duplicated(keep=False) & (ep["DECOM"] < s.start)
-            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & ep["DEC"].isna())
+    """``_only_episode_before_year``, still open."""
+    return _only_episode_before_year(t, s) & t["la_episodes"]["DEC"].isna()
 
 
 def _open_entered_twice(name: str, codes: tuple[str, ...], extra: Frame | None,
@@ -329,10 +340,11 @@ def _baby_after_care(t: Tables, ids: set, rng: np.random.Generator, s: Scope) ->
 
 
 
-def _care_ends_after(s_rows: Frame) -> Rows:
+def _care_ends_after(extra: Frame | None) -> Rows:
+    """The child's last episode, in the return, care ending in the year (and meeting ``extra``)."""
     def rows(t: Tables, s: Scope) -> pd.Series:
         ep = t["la_episodes"]
-        return _in_return(s_rows)(t, s) & _ended_in_year(ep, s)
+        return _in_return(extra)(t, s) & _ended_in_year(ep, s)
     return rows
 
 
@@ -455,4 +467,7 @@ UNREACHABLE.update({
                         "(postcodes.derive), so they always agree",
     ("ssda903", "1012"): "the build returns other tables' rows only for children with an episode in the year "
                          "(per_child keeps those children), so no child without episodes has any",
+    ("ssda903", "1008"): "the generator writes the Ofsted list from the extract's own placements "
+                         "(ofsted.provider_list over the faulted episodes, in write_extracts and the tests), so "
+                         "every URN the extract holds is on it; a mistyped URN needs a list from the clean ones",
 })
