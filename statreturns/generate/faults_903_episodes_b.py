@@ -24,6 +24,9 @@ from statreturns.generate.faults_903 import Rows, _age_at
 Frame = Callable[[pd.DataFrame], pd.Series]
 FOSTER = ["U1", "U2", "U3", "U4", "U5", "U6"]
 ADOPTION_PLACE = ["A3", "A4", "A5", "A6"]
+# Reasons care ended that ask a placement type (adoption 390, special guardianship to the foster carers
+# 516), left alone by the kinds that rekey a placement type.
+PLACE_BOUND_REC = ["E11", "E12", "E45", "E46"]
 LA_GSS = "E08000007"  # the generated council's area (Config.la_gss for LA 356)
 # A valid postcode in Lerwick, Shetland: keyed as a home postcode it puts any placement in England
 # more than 350 miles away (454).
@@ -186,6 +189,7 @@ def _with_parents(code: str, provider: str, pool: list[str]) -> FaultKind:
     (outside, own provision is also 1015)."""
     def rows(t: Tables, s: Scope) -> pd.Series:
         return _in_return(lambda f: _urn_unique(f) & f["PLACE_PROVIDER"].isin(pool) & (f["LS"] != "V2")
+                          & ~f["REC"].isin(PLACE_BOUND_REC)
                           & ~f["PLACE"].isin(ADOPTION_PLACE) & (_placed_inside(f) | (provider != "PR1")))(t, s)
     return _edit_kind(f"placed_with_parents_provider_{provider.lower()}", "la_episodes", (), (code,), rows,
                       _edit_all({"PLACE": "P1", "PLACE_PROVIDER": provider, "URN": None}))
@@ -320,6 +324,28 @@ def _open_entered_twice(name: str, codes: tuple[str, ...], extra: Frame | None,
                      lambda t, s: _children_of(rows)(t, s).to_numpy(), apply)
 
 
+def _two_stays(t: Tables, s: Scope) -> pd.Series:
+    """Both episodes of a child with two, the first starting care and lasting over 80 days inside the year,
+    the second a change of legal status (V3 to V4 is one); not a long-term foster placement (384) or an
+    adoption one (408); the child reviewed in the year."""
+    ep = t["la_episodes"]
+    r = t["la_reviews"]
+    reviewed = ep["child_id"].isin(set(r.loc[(r["REVIEW"] >= s.start) & (r["REVIEW"] <= s.end), "child_id"]))
+    two = ep.groupby("child_id")["child_id"].transform("size") == 2
+    in_year = ep["DEC"] - ep["DECOM"].clip(lower=s.start) > pd.Timedelta(days=80)
+    placement = ~ep["PLACE"].isin(["U1", "U4", *ADOPTION_PLACE])
+    first = ((ep["RNE"] == "S") & in_year & _next(ep, "RNE").isin(["L", "B", "U"]) & placement
+             & _next(ep, "PLACE").pipe(lambda p: ~p.isin(["U1", "U4", *ADOPTION_PLACE])))
+    return (two & (first | first.shift(1, fill_value=False)) & reviewed
+            & ep["child_id"].isin(set(ep.loc[_in_return()(t, s), "child_id"])))
+
+
+def _both_short_breaks(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    ep = t["la_episodes"]
+    rows = ep["child_id"].isin(ids) & _two_stays(t, s)
+    ep.loc[rows, "LS"] = np.where(ep.loc[rows, "RNE"] == "S", "V3", "V4")
+
+
 def _left_care_girls(t: Tables, s: Scope) -> pd.Series:
     """Rows of ``children``: girls of 14 or over, not mothers, whose care ended at least ten days before
     31 March."""
@@ -353,7 +379,8 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     # A care period ending there triggers 381; the placement change before it carries a reason, which a
     # temporary placement may not (226) - unless that episode is outside the return, so only such are used.
     _edit_kind("care_ends_in_temporary_placement", "la_episodes", (), ("381",),
-               lambda t, s: _care_ends_after(lambda f: f["RNE"].isin(["P", "B"]))(t, s) & _first_in_return(t, s),
+               lambda t, s: _care_ends_after(lambda f: f["RNE"].isin(["P", "B"]) & ~f["REC"].isin(PLACE_BOUND_REC))(t, s)
+               & _first_in_return(t, s),
                _edit_all({"PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
     # Care ended at 18 in the year: a dozen young people a council, so other kinds leave them to these two.
     _edit_kind("special_guardianship_at_18", "la_episodes", (), ("407",),
@@ -418,6 +445,13 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     _edit_kind("respite_keyed_as_temporary_placement", "la_episodes", (), ("382", "380", "398", "420", "214", "399"),
                _respite(lambda f: ~f["PLACE"].isin(["U1", "U4"]) & f["DEC"].isna()),  # ended there: 381 too
                _edit_all({"LS": "V4", "PLACE": "T2", "PLACE_PROVIDER": None, "URN": None})),
+    # A child's two stays in the year (care starting, then a change of legal status) keyed as respite,
+    # the first as a single short break (V3), the second as regular ones (V4): both in a year is 426; with
+    # the short-break rules of the respite kinds (the child reviewed in the year), and the first stay over
+    # 75 days in the year, longer than a single break (365) and all breaks in a year (367) may be.
+    FaultKind("respite_keyed_as_both_short_break_kinds", "la_episodes", (),
+              ("426", "365", "367", "398", "420", "214", "399"),
+              lambda t, s: _children_of(_two_stays)(t, s).to_numpy(), _both_short_breaks),
     # A placement between two others keyed as temporary (T2, no provider or URN): the child did not go
     # back to the placement before it (383), and the reasons given for the moves into and out of it are
     # not asked of a temporary placement (226).
