@@ -404,7 +404,9 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
     _edit_kind("adoption_placement_without_placement_order", "la_episodes", (), ("408",),
                _in_return(lambda f: f["PLACE"].isin(["A5", "A6"]) & (f["LS"] == "E1")), _other_ls),
     _edit_kind("new_period_keyed_on_a_continuation", "la_episodes", (), ("431",),
-               lambda t, s: _after_one_in_return(_continuation)(t, s) & _worker_from_start(t), _set("RNE", "S")),
+               lambda t, s: _after_one_in_return(_continuation)(t, s) & _worker_from_start(t)
+               & _no_adoption_record(t),  # a later start of care would also move past AD1's dates (334)
+               _set("RNE", "S")),
     _edit_kind("care_ended_between_episodes", "la_episodes", (), ("432", "388"),
                _in_return(lambda f: (f["REC"] == "X1") & (_next(f, "DECOM") == f["DEC"])),
                _set("REC", "E8")),
