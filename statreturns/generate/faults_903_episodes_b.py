@@ -238,7 +238,8 @@ def _only_episode_before_year(t: Tables, s: Scope) -> pd.Series:
     ep = t["la_episodes"]
     dob = ep["child_id"].map(t["children"].set_index("child_id")["PersonBirthDate"])
     return ((ep["RNE"] == "S") & ~ep["child_id"].duplicated(keep=False) & (ep["DECOM"] < s.start)
-            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & ~_aged_at_dec(t, 18, True))
+            & (ep["DECOM"] > dob + pd.Timedelta(days=30)) & ~_aged_at_dec(t, 18, True)
+            & _no_adoption_record(t))  # the adoption rules read the dates of care too (199, 331, 521, ...)
 
 
 def _first_across_april(t: Tables, s: Scope) -> pd.Series:
