@@ -19,7 +19,7 @@ def runs(tmp_path_factory):
     def get(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         if seed not in done:
             out = tmp_path_factory.mktemp(f"faults{seed}")
-            write_extracts(Config(children=1200, seed=seed, fault_rate=0.25), out)
+            write_extracts(Config(children=1600, seed=seed, fault_rate=0.25), out)
             faults = pd.read_csv(out / "faults.csv", dtype="str", keep_default_na=False)
             done[seed] = faults, findings(read_back(out), 2026, "356", providers(out))
         return done[seed]

@@ -260,7 +260,8 @@ _KINDS_903 = (
                          & (f["RNE"] != "L") & ~f["child_id"].duplicated(keep="last")),
                _copy("PL_POST", "HOME_POST")),
     _edit_kind("youth_justice_status_under_10", "la_episodes", (), ("358", "364"),
-               lambda t, s: _episodes(_single)(t, s) & _age_at(t, "la_episodes", "DECOM", 10, True),
+               lambda t, s: _episodes(_single)(t, s) & _age_at(t, "la_episodes", "DECOM", 10, True)
+               & (t["la_episodes"]["DEC"].fillna(s.end) - t["la_episodes"]["DECOM"] > pd.Timedelta(days=21)),  # 364
                _set("LS", "J2")),
     _edit_kind("review_participation_of_an_older_child", "la_reviews", (), ("440",),
                lambda t, s: _rows_in_year("la_reviews", "REVIEW")(t, s) & _age_at(t, "la_reviews", "REVIEW", 4, False),
@@ -302,5 +303,4 @@ UNREACHABLE.update({
     ("ssda903", "208"): _ONE_EXTRACT.format("UPN"),
     **{("ssda903", code): "the build blanks the item before the age the DfE asks it from" for code in
        ("188", "189", "542", "546")},
-    **{("ssda903", f"503{x}"): _ONE_EXTRACT.format("episode open at 31 March") for x in "ABCDEFGHJ"},
 })
