@@ -4,7 +4,7 @@
     statreturns run [--year Y ...] [--la LA ...] [--sources FILE] [--executor in_process|multiprocess|celery]
                     [--parallel-runs N] [--hub-report]
     statreturns worker [--concurrency N] [--queue Q]
-    statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] [--cross] --out DIR
+    statreturns generate --children N [--seed S] [--year Y] [--fault-rate R] [--no-cross] --out DIR
     statreturns validate cin FILE.xml --year Y --out DIR [--draft]
     statreturns validate ssda903 DIR --year Y [--previous DIR] [--la LA] [--extra] --out DIR
 
@@ -64,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=20260331)
     gen.add_argument("--year", type=int, default=2026)
     gen.add_argument("--fault-rate", type=float, default=0.03)
-    gen.add_argument("--cross", action="store_true",
-                     help="also make the returns and the roll agree and inject the cross checks' faults")
+    gen.add_argument("--cross", action=argparse.BooleanOptionalAction, default=True,
+                     help="make the returns and the roll agree and inject the cross checks' faults (default); "
+                          "--no-cross: each return and the roll made on their own")
     gen.add_argument("--out", type=Path, required=True)
 
     val = sub.add_parser("validate", help="check a return against the DfE rules")

@@ -2,8 +2,9 @@
 
 The extracts are written as files (the SSD CSV set and the school's pupil report), read back through
 the sources file `statreturns generate` writes, and both returns are built for the collection year and
-the year before (from the same case history, as a council does) and checked with every core rule.
-A fault-free council must give no finding; an injected fault must give the rules ``faults.csv`` names.
+the year before (from the same case history, as a council does) and checked with every core rule, and
+the collection year's returns and roll with the cross checks (X01...). A fault-free council must give no
+finding; an injected fault must give the rules ``faults.csv`` names.
 """
 
 from __future__ import annotations
@@ -45,23 +46,32 @@ def providers(folder: Path, la: str = "356") -> pd.DataFrame | None:
 
 def findings(tables: dict[str, pd.DataFrame], year: int, la: str,
              providers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every core-rule finding of both returns for ``year`` and ``year - 1`` (FINDING_COLUMNS), plus a
-    row with severity ``failed`` for a rule that raised; ``attrs["ran"]`` lists the rules that ran."""
+    """Every core-rule finding of both returns for ``year`` and ``year - 1`` and every cross-check finding
+    for ``year`` (FINDING_COLUMNS), plus a row with severity ``failed`` for a rule that raised;
+    ``attrs["ran"]`` lists the rules that ran.
+
+    The cross checks run for the collection year only: the roll is the school's as on its reference date,
+    so last year's returns cannot be held against it."""
     from statreturns.cin.build import build_cin_frames
+    from statreturns.cross import validate_cross
     from statreturns.ssda903.build import build_903_frames
     from statreturns.validate import POSTCODES_LOADED, validate_903, validate_cin, with_postcodes
 
     parts = []
     ran: set[tuple[str, int, str]] = set()
     for y in (year, year - 1):
-        cin = validate_cin(build_cin_frames(tables, y), y)
+        cin_frames, lac_frames = build_cin_frames(tables, y), build_903_frames(tables, y)
+        cin = validate_cin(cin_frames, y)
         extra = dict(POSTCODES_LOADED)
         if providers is not None:
             extra["OfstedProviderLists"] = providers
-        now = with_postcodes(build_903_frames(tables, y), la)
+        now = with_postcodes(lac_frames, la)
         before = with_postcodes(build_903_frames(tables, y - 1), la)
         lac = validate_903(now, y, previous=before, la_code=la, extra_frames=extra)
-        for result in (cin, lac):
+        results = [cin, lac]
+        if y == year:
+            results.append(validate_cross(cin_frames, lac_frames, tables.get("school_pupils"), y, la_code=la))
+        for result in results:
             parts.append(result.issues.reindex(columns=FINDING_COLUMNS))
             status = result.rule_status
             ran |= set(zip(status.loc[status["status"] == "ran", "return"], status.loc[status["status"] == "ran", "year"].astype(int),

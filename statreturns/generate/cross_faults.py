@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from statreturns.cross import school_age, upn_key
-from statreturns.generate.draw import make_upns
+from statreturns.generate.cin import PRIMARY_NEED, REFERRAL_SOURCE, _factors
+from statreturns.generate.draw import as_dates, make_ids, make_upns, nat_where, pick_codes, random_days
 
 if TYPE_CHECKING:
     from statreturns.generate.model import Config
@@ -64,13 +65,21 @@ def add_cross(tables: dict[str, pd.DataFrame], faults: pd.DataFrame, cfg: Config
            for name, frame in tables.items()}
     year, la = cfg.year, cfg.la_code
     skip = set(faults["child_id"]) if len(faults) else set()
-    _cover_care(out, year)
-    _end_plans_at_adoption(out, year)
+    make_consistent(out, cfg, skip)
     _complete_roll(out, year, la, np.random.default_rng(cfg.seed + 1601))
     rate = cfg.fault_rate if rate is None else rate
     rows = _inject(out, year, la, rate, skip, np.random.default_rng(cfg.seed + 1602), with_returns)
     new = pd.DataFrame(rows, columns=FAULT_COLUMNS)
     return out, pd.concat([faults, new], ignore_index=True) if len(faults) else new
+
+
+def make_consistent(t: dict[str, pd.DataFrame], cfg: Config, skip: set | None = None) -> None:
+    """Make the case history agree across the returns (in place), as a well-kept council's does: a CIN
+    episode over each child's care, no protection plan through an adoption. The generator does this on the
+    clean record (``Config.cross``); ``add_cross`` again after the faults, leaving the CIN episodes of the
+    children in ``skip`` (faulted) as injected, and then completes the roll from the record as it stands."""
+    _cover_care(t, cfg.year, np.random.default_rng(cfg.seed + 1600), skip or set())
+    _end_plans_at_adoption(t, cfg.year)
 
 
 def disagree_903(frames: dict[str, pd.DataFrame], faults: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -103,13 +112,17 @@ def _period(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _care_in_year(t: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
-    """Per child looked after in the year: the first and last day of care in it, and open on 31 March."""
+    """Per child looked after in the year: the first and last day of care in it, open on 31 March, the
+    day the first of those care episodes began, and the day the last ended (``rec``: why)."""
     start, end = _period(year)
     eps = t["la_episodes"]
     eps = eps[eps["DECOM"].notna() & (eps["DECOM"] <= end) & (eps["DEC"].isna() | (eps["DEC"] >= start))]
+    eps = eps.sort_values(["child_id", "DECOM"], kind="stable")
     days = pd.DataFrame({"child_id": eps["child_id"], "first": eps["DECOM"].clip(lower=start),
-                         "last": eps["DEC"].fillna(end).clip(upper=end), "open": eps["DEC"].isna()})
-    return days.groupby("child_id").agg(first=("first", "min"), last=("last", "max"), open=("open", "any"))
+                         "last": eps["DEC"].fillna(end).clip(upper=end), "open": eps["DEC"].isna(),
+                         "began": eps["DECOM"], "ended": eps["DEC"], "rec": eps["REC"]})
+    return days.groupby("child_id").agg(first=("first", "min"), last=("last", "max"), open=("open", "any"),
+                                        began=("began", "min"), ended=("ended", "last"), rec=("rec", "last"))
 
 
 def _drop_episodes(t: dict[str, pd.DataFrame], episode_ids: set) -> None:
@@ -127,47 +140,80 @@ def _drop_episodes(t: dict[str, pd.DataFrame], episode_ids: set) -> None:
         t[name] = t[name].reset_index(drop=True)
 
 
-def _cover_care(t: dict[str, pd.DataFrame], year: int) -> None:
-    """Each child looked after in the year gets one CIN episode open over all their care in the year.
+def _cover_care(t: dict[str, pd.DataFrame], year: int, rng: np.random.Generator, skip: set) -> None:
+    """Each child looked after in the year has one CIN episode open over all their care in the year.
 
-    The episode kept is the latest without 'no further action' that began by the last day of care (else
-    the latest, else the earliest); it is widened to cover the care, and the child's other episodes that
-    would then overlap it are removed with what belongs to them. An episode closed before it began (a
-    fault of another kind) is neither widened nor removed: that fault stays as injected.
+    A child no episode covers so gets a clean one of its own, as casework makes it (an existing episode
+    is never widened: its assessment, enquiry or closure reason would no longer fit it): referred the day
+    the first of those care episodes began, assessed within days and the assessment authorised with the
+    factors found, no plan (the child's care plan is the 903's business), closed the day care ended with
+    the reason care ended (open while care is). The child's episodes it overlaps go, with what belongs to
+    them. Children in ``skip`` (given a fault of another kind) are left as injected.
     """
+    _, ref = _period(year)
     care = _care_in_year(t, year)
     ep = t["cin_episodes"]
-    broken = ep["CINclosureDate"].notna() & (ep["CINclosureDate"] < ep["CINreferralDate"])
-    mine = ep[ep["child_id"].isin(care.index) & ~broken].join(care, on="child_id")
-    mine = mine.assign(_before=mine["CINreferralDate"] <= mine["last"],
-                       _nfa=mine["ReferralNFA"].fillna(False).astype(bool))
-    order = mine.sort_values(["child_id", "_before", "_nfa", "CINreferralDate"], ascending=[True, True, False, True],
-                             kind="stable")
-    keep = order.groupby("child_id").tail(1)
-    referral = keep["CINreferralDate"].where(keep["CINreferralDate"] <= keep["first"], keep["first"])
-    closure = keep["CINclosureDate"].where(keep["CINclosureDate"].isna() | (keep["CINclosureDate"] >= keep["last"]),
-                                           keep["last"])
-    closure = closure.mask(keep["open"])
-    rows = keep.index
-    ep = ep.copy()
-    ep.loc[rows, "CINreferralDate"] = referral
-    ep.loc[rows, "CINclosureDate"] = closure
-    ep.loc[rows, "ReasonForClosure"] = ep.loc[rows, "ReasonForClosure"].where(closure.notna(), None)
-    was_nfa = keep["_nfa"]
-    ep.loc[rows[was_nfa.to_numpy()], "ReferralNFA"] = False
-    ep.loc[rows, "PrimaryNeedCode"] = ep.loc[rows, "PrimaryNeedCode"].fillna("N1")
-    t["cin_episodes"] = ep
-    # The child's other episodes overlapping the widened one go (with their assessments, plans, ...).
-    span = pd.DataFrame({"child_id": keep["child_id"], "_from": referral, "_to": closure, "_keep": keep["episode_id"]})
-    others = ep[ep["child_id"].isin(span["child_id"]) & ~broken].merge(span, on="child_id")
-    overlap = (others["episode_id"] != others["_keep"]) & (others["_to"].isna() | (others["CINreferralDate"] <= others["_to"])) & (
+    p = ep[["child_id", "CINreferralDate", "CINclosureDate"]].merge(care, left_on="child_id", right_index=True)
+    covered = (p["CINreferralDate"] <= p["first"]) & (p["CINclosureDate"].isna() | (p["CINclosureDate"] >= p["last"]))
+    need = care.drop(index=set(p.loc[covered, "child_id"]) | set(skip), errors="ignore")
+    if need.empty:
+        return
+    began, ended = need["began"], need["ended"].mask(need["open"])
+    span = pd.DataFrame({"child_id": need.index, "_from": began.to_numpy(), "_to": ended.to_numpy()})
+    others = ep[["episode_id", "child_id", "CINreferralDate", "CINclosureDate"]].merge(span, on="child_id")
+    overlap = (others["_to"].isna() | (others["CINreferralDate"] <= others["_to"])) & (
         others["CINclosureDate"].isna() | (others["CINclosureDate"] >= others["_from"]))
     _drop_episodes(t, set(others.loc[overlap, "episode_id"]))
+    _add_care_episodes(t, need.assign(ended=ended), ref, rng)
+
+
+# Why care ended (903 REC) -> why the CIN episode closed: adopted (RC1), a child arrangements or residence
+# order (RC3), a special guardianship order (RC4), care taken over by another LA (RC5), moved to adult
+# services (RC6); anything else "services ceased for any other reason" (RC7). Reading: the census guide
+# asks for the reason the case closed, which here is the end of care; RC2 (died) is never used, as no
+# generated child in care dies.
+CLOSURE_FOR_REC = {"E11": "RC1", "E12": "RC1", "E41": "RC3", "E45": "RC4", "E46": "RC4", "E3": "RC5", "E47": "RC6",
+                   "E7": "RC6"}
+
+
+def _add_care_episodes(t: dict[str, pd.DataFrame], need: pd.DataFrame, ref: pd.Timestamp,
+                       rng: np.random.Generator) -> None:
+    """A further-action episode (ids after every existing one) per row of ``need`` (child_id index; began,
+    ended, rec), with an assessment started 0..5 days after the referral and authorised 10..40 days later
+    (not after the closure; blank while it runs past 31 March) and its factors."""
+    n = len(need)
+    ep = t["cin_episodes"]
+    numbers = pd.to_numeric(ep["episode_id"].astype("str").str.extract(r"^R(\d+)$")[0], errors="coerce")
+    first = int(numbers.max()) + 1 if numbers.notna().any() else 1
+    ids = np.arange(first, first + n)
+    began = need["began"].to_numpy().astype("datetime64[D]")
+    ended = need["ended"].to_numpy().astype("datetime64[D]")
+    limit = np.where(np.isnat(ended), np.datetime64(ref.date(), "D"), ended)
+    a_start = np.minimum(began + random_days(rng, 0, 5, n), limit)
+    a_auth = np.minimum(a_start + random_days(rng, 10, 40, n), limit)
+    a_auth = nat_where(a_auth, np.isnat(ended) & (a_auth >= np.datetime64(ref.date(), "D")))
+    episodes = pd.DataFrame({
+        "episode_id": make_ids("R", ids, 8), "child_id": need.index.to_numpy(),
+        "CINreferralDate": as_dates(began), "ReferralSource": pick_codes(rng, REFERRAL_SOURCE, n),
+        "PrimaryNeedCode": pick_codes(rng, PRIMARY_NEED, n), "CINclosureDate": as_dates(ended),
+        "ReasonForClosure": np.where(np.isnat(ended), None, need["rec"].map(CLOSURE_FOR_REC).fillna("RC7").to_numpy()),
+        "ReferralNFA": pd.array(np.zeros(n, bool), dtype="boolean"),
+    })
+    assessments = pd.DataFrame({
+        "assessment_id": make_ids("A", ids, 8), "episode_id": episodes["episode_id"].to_numpy(),
+        "child_id": need.index.to_numpy(), "AssessmentActualStartDate": as_dates(a_start),
+        "AssessmentAuthorisationDate": as_dates(a_auth),
+    })
+    factors = _factors(rng, assessments, np.zeros(n, bool))
+    for name, new in (("cin_episodes", episodes), ("assessments", assessments), ("assessment_factors", factors)):
+        old = t[name]
+        t[name] = pd.concat([old, new.reindex(columns=old.columns).astype(old.dtypes.to_dict())], ignore_index=True)
 
 
 def _end_plans_at_adoption(t: dict[str, pd.DataFrame], year: int) -> None:
     """No protection plan runs through a placement for adoption (it ends the day before the placement
-    ends) or past an adoption (it ends on the adoption date); reviews after a plan's new end go."""
+    ends) or past an adoption (it ends on the adoption date); reviews after a plan's new end go, and so
+    does a plan that would end the day it began."""
     _, ref = _period(year)
     eps = t["la_episodes"]
     cpp = t["cp_plans"]
@@ -186,11 +232,16 @@ def _end_plans_at_adoption(t: dict[str, pd.DataFrame], year: int) -> None:
     ends = pd.Series(new_end[changed].to_numpy(), index=p.loc[changed, "index"].to_numpy()).groupby(level=0).min()
     cpp = cpp.copy()
     cpp.loc[ends.index, "CPPendDate"] = ends.to_numpy()
+    # A plan begun on the placement's last day or on the adoption day would end the day it began (8840):
+    # it was never one, and goes with its reviews.
+    same_day = cpp.index.isin(ends.index) & (cpp["CPPendDate"] <= cpp["CPPstartDate"]).to_numpy()
+    cpp = cpp[~same_day].reset_index(drop=True)
     t["cp_plans"] = cpp
     rev = t["cp_reviews"]
     end_of = cpp.set_index("cpp_id")["CPPendDate"]
     plan_end = pd.Series(end_of.reindex(rev["cpp_id"]).to_numpy(), index=rev.index)
-    t["cp_reviews"] = rev[plan_end.isna() | (rev["CPPreviewDate"] <= plan_end)].reset_index(drop=True)
+    kept = rev["cpp_id"].isin(set(cpp["cpp_id"])) & (plan_end.isna() | (rev["CPPreviewDate"] <= plan_end))
+    t["cp_reviews"] = rev[kept].reset_index(drop=True)
 
 
 def _la_upns(t: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -49,8 +49,10 @@ class FaultKind:
     cin_rules: tuple[str, ...]  # rules the child's CIN census must report (when the child is in it)
     lac_rules: tuple[str, ...]  # rules the child's SSDA903 return must report (when the child is in it)
     able: Callable[[Tables, Scope], np.ndarray]  # which children (rows of children) can take the fault
-    apply: Callable[[Tables, set, np.random.Generator, Scope], None]  # edits the tables in place
+    # Edits the tables in place; a kind that re-keys its children returns {old child_id: new child_id}.
+    apply: Callable[[Tables, set, np.random.Generator, Scope], dict | None]
     at_least: int = 1  # children drawn at a time (a UPN shared by two children needs two)
+    together: int = 1  # a kind that edits children together (two given one UPN) needs this many, else none
 
 
 KINDS: dict[str, FaultKind] = {}
@@ -104,16 +106,22 @@ def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
     rest = faulted & (kind_idx < 0)
     draw = np.where(able[rest], rng.random((int(rest.sum()), len(chosen_kinds))), -1.0)
     kind_idx[rest] = draw.argmax(axis=1)
+    for k, kind in enumerate(chosen_kinds):  # too few children for a kind done together: they stay clean
+        mine = np.flatnonzero(faulted & (kind_idx == k))
+        if len(mine) < kind.together:
+            faulted[mine] = False
     names = np.array([k.name for k in chosen_kinds] + [""], dtype=object)[kind_idx]
     chosen = pd.DataFrame({"child_id": ids[faulted], "kind": names[faulted]})
     in_cin = dict(zip(ids, where.in_cin, strict=True))
     in_903 = dict(zip(ids, where.in_903, strict=True))
+    renamed: dict = {}
     for name, group in chosen.groupby("kind", sort=True):
-        KINDS[name].apply(out, set(group["child_id"]), rng, where)
+        renamed.update(KINDS[name].apply(out, set(group["child_id"]), rng, where) or {})
     chosen["table"] = chosen["kind"].map({k.name: k.table for k in chosen_kinds})
     chosen["expected_rules"] = [
         ";".join([*(KINDS[k].cin_rules if in_cin[c] else ()), *(KINDS[k].lac_rules if in_903[c] else ())])
         for c, k in zip(chosen["child_id"], chosen["kind"], strict=True)]
+    chosen["child_id"] = chosen["child_id"].map(lambda c: renamed.get(c, c))
     return out, chosen.sort_values("child_id").reset_index(drop=True)[FAULT_COLUMNS]
 
 

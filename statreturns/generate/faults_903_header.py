@@ -156,7 +156,8 @@ _HEADER = (
               lambda t, s: _both(_not_in_cin(_has_upn), _aged(4, False, _school_age))(t, s).to_numpy(),
               _set_all("children", lambda t, s: t["children"]["UPN"].notna(), {"UPN": None, "UPNunknown": "UN1"})),
     FaultKind("upn_of_another_child", "children", (), ("444",),
-              lambda t, s: _not_in_cin(_has_upn)(t, s).to_numpy(), _shared_upn, at_least=2),
+              lambda t, s: _not_in_cin(_has_upn)(t, s).to_numpy(), _shared_upn, at_least=2,
+              together=2),
     # A girl recorded as a mother has no first child's date of birth, so 611 always comes too.
     _edit_kind("mother_flag_on_a_young_girl", "children", (), ("620", "611"),
                _both(_header(_girls), _aged(11, True, _year_start)), _set("MOTHER", "1")),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from statreturns.generate.faults import (
+    KINDS,
     UNREACHABLE,
     FaultKind,
     Scope,
@@ -29,6 +30,7 @@ from statreturns.generate.faults import (
 )
 
 Rows = Callable[[Tables, Scope], pd.Series]
+_EARLIER = frozenset(KINDS)  # kinds registered before this module's
 
 
 def _cin_only(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
@@ -40,8 +42,8 @@ def _cin_only(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
 
 
 def _cin_only_ids(t: Tables, s: Scope) -> set:
-    """Children in the year's CIN census but not its SSDA903: the cross-return step rewrites the CIN
-    episodes of looked-after children (to cover their care), which could undo or widen a fault."""
+    """Children in the year's CIN census but not its SSDA903: a fault of the census stays one of the census
+    (an edit to a looked-after child's record may show in the 903 or the cross checks too)."""
     return set(t["children"]["child_id"].to_numpy()[s.in_cin & ~s.in_903])
 
 
@@ -230,6 +232,18 @@ UNREACHABLE.update({
     ("cin", "8590"): "the census build takes its children from their episodes: every child it holds has one",
     ("cin", "8500"): "the LA child ID is the extract's person key: a row without one is quarantined by the reader",
     ("cin", "8510"): "the reader checks the person key unique: a second person row with an ID is quarantined",
+    # Return-level queries: an extract can raise them, but only through the whole return (a share, a count
+    # of distinct codes, a balance of counts), never through one child's slip, and their finding names the
+    # return's first row, not a faulted child, so no kind can name the child it falls on.
+    ("cin", "2883"): "return level: plans starting in the year outnumber conferences held in it; a council's "
+                     "conferences outnumber its plans (not every conference leads to one), so one child's slip "
+                     "cannot tip the balance, and the finding is on the first plan row",
+    ("cin", "2886Q"): "return level: more than 2% of born children without a sex; one child's missing sex is "
+                      "4180, the share needs dozens, and the finding is on the first child row",
+    ("cin", "2887Q"): "return level: fewer than 8 distinct disability codes in the whole return, which one "
+                      "child's record cannot cause; the finding is on the first child row",
+    ("cin", "2888Q"): "return level: no child with two disability codes in the whole return, which one child's "
+                      "record cannot cause; the finding is on the first child row",
 })
 
 
@@ -542,3 +556,222 @@ def _enquiry_twice_open(t: Tables, ids: set, rng: np.random.Generator, s: Scope)
 
 register(FaultKind("enquiry_entered_twice_open", "section47", ("8839", "8890", "8675Q", "2885"), (),
                    lambda t, s: _children_with(t, "section47", _open_episode_enquiries(t, s)), _enquiry_twice_open))
+
+
+# ------------------------------------------------------------------------ kinds added for issue #15 item 2
+
+
+def _episodes(extra: Callable[[Tables, Scope], pd.Series]) -> Rows:
+    """Further-action episodes referred in the year (children outside the 903) meeting ``extra``."""
+    return lambda t, s: _episode_rows(lambda f: pd.Series(True, index=f.index))(t, s) & extra(t, s)
+
+
+def _has(table: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Callable[[Tables, Scope], pd.Series]:
+    """Per episode: it has a row of ``table`` (meeting ``extra``)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame = t[table]
+        return t["cin_episodes"]["episode_id"].isin(set(frame.loc[extra(frame) if extra else slice(None), "episode_id"]))
+    return rows
+
+
+def _closed_as(*reasons: str) -> Callable[[Tables, Scope], pd.Series]:
+    return lambda t, s: t["cin_episodes"]["CINclosureDate"].notna() & t["cin_episodes"]["ReasonForClosure"].isin(reasons)
+
+
+def _no_factors_found(t: Tables, s: Scope) -> pd.Series:
+    """Per episode: its one assessment found no factors (21)."""
+    f, a = t["assessment_factors"], t["assessments"]
+    none = set(f.loc[f["AssessmentFactors"] == "21", "assessment_id"])
+    one = a.groupby("episode_id")["assessment_id"].transform("size") == 1
+    return t["cin_episodes"]["episode_id"].isin(set(a.loc[one & a["assessment_id"].isin(none), "episode_id"]))
+
+
+def _without_plans(t: Tables, s: Scope) -> pd.Series:
+    return ~_has("cin_plans")(t, s) & ~_has("cp_plans")(t, s)
+
+
+def _open_plans(t: Tables, s: Scope) -> pd.Series:
+    """Protection plans still open (children outside the 903), started in the year. The copy is a plan
+    starting in the year with no conference of its own: 2883 (a return-level count) could follow if a
+    council's conferences did not outnumber its plans, as they do here (not every conference leads to one)."""
+    return _cin_only_rows("cp_plans", "CPPstartDate", _open("CPPendDate"))(t, s)
+
+
+def _drop_assessments_kind(name: str, rules: tuple[str, ...], episodes: Rows) -> FaultKind:
+    """The assessments of each chosen child's first episode among ``episodes`` never recorded (and so their
+    factors): the work was done on paper and not keyed."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        ep, a, f = t["cin_episodes"], t["assessments"], t["assessment_factors"]
+        first = _first_row(ep, ep["child_id"].isin(ids) & episodes(t, s))
+        gone = set(a.loc[a["episode_id"].isin(set(ep.loc[first, "episode_id"])), "assessment_id"])
+        t["assessments"] = a.loc[~a["assessment_id"].isin(gone)].reset_index(drop=True)
+        t["assessment_factors"] = f.loc[~f["assessment_id"].isin(gone)].reset_index(drop=True)
+
+    return FaultKind(name, "assessments", rules, (), lambda t, s: _children_with(t, "cin_episodes", episodes(t, s)),
+                     apply)
+
+
+def _open_on_31_march(t: Tables, s: Scope) -> set:
+    """Episodes of children outside the 903 still open on 31 March."""
+    ep = t["cin_episodes"]
+    return set(ep.loc[ep["CINclosureDate"].isna() & ep["child_id"].isin(_cin_only_ids(t, s)), "episode_id"])
+
+
+def _begun_last_year(table: str, start_col: str, end_col: str) -> Rows:
+    """Rows of ``table`` begun at least a week before the year and finished, the only one of their episode,
+    in an episode closed in the year with no protection plan starting in it (children outside the 903):
+    left open, the row is in this year's census, open in a closed episode (an enquiry's episode had its
+    assessment authorised last year, so the census shows the enquiry without one). (An episode still open on 31
+    March whose assessment was done last year is rare here: the generator's open cases are young.)"""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        frame, ep = t[table], t["cin_episodes"]
+        only = frame.groupby("episode_id")["episode_id"].transform("size") == 1
+        closed = ep["CINclosureDate"].between(s.start, s.end)
+        cp = t["cp_plans"]
+        planned = set(cp.loc[cp["CPPstartDate"] >= s.start, "episode_id"])
+        ok = set(ep.loc[closed & ep["child_id"].isin(_cin_only_ids(t, s)), "episode_id"]) - planned
+        if table == "section47":  # its assessment done last year too: the census shows none (2991Q)
+            a = t["assessments"]
+            ok -= set(a.loc[~(a["AssessmentAuthorisationDate"] < s.start), "episode_id"])
+        return (only & (frame[start_col] < s.start - pd.Timedelta(days=7)) & frame[end_col].notna()
+                & frame["episode_id"].isin(ok))
+    return rows
+
+
+def _left_open(column: str, also: dict | None = None):
+    """``column`` left blank (the work was finished but never recorded as such), with ``also`` set."""
+    def edit(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Generator) -> None:
+        frame.loc[rows, column] = pd.NaT
+        for col, value in (also or {}).items():
+            frame.loc[rows, col] = value
+    return edit
+
+
+def _earlier_episodes(t: Tables, s: Scope) -> pd.Series:
+    """Closed further-action episodes of children outside the 903, closed in the year, that are not the
+    child's latest, every episode of the child being closed and further-action."""
+    ep = t["cin_episodes"]
+    further = ~ep["ReferralNFA"].fillna(False).astype(bool)
+    tidy = (further & ep["CINclosureDate"].notna()).groupby(ep["child_id"]).transform("all")
+    latest = ep.groupby("child_id")["CINreferralDate"].transform("max")
+    return (tidy & (ep["CINreferralDate"] < latest) & ep["CINclosureDate"].between(s.start, s.end)
+            & ep["child_id"].isin(_cin_only_ids(t, s)))
+
+
+def _old_nfa(t: Tables, s: Scope) -> pd.Series:
+    """NFA referrals made at least a week before the year, of children in the year's census outside the
+    903, whose next referral is at least 21 days into the year: a closure moved up to 20 days into the year
+    overlaps nothing."""
+    ep = t["cin_episodes"].sort_values(["child_id", "CINreferralDate"], kind="stable")
+    following = ep.groupby("child_id")["CINreferralDate"].shift(-1)
+    ok = (ep["ReferralNFA"].fillna(False).astype(bool) & (ep["CINreferralDate"] < s.start - pd.Timedelta(days=7))
+          & (following >= s.start + pd.Timedelta(days=21)) & ep["child_id"].isin(_cin_only_ids(t, s)))
+    return ok.reindex(t["cin_episodes"].index)
+
+
+def _nfa_closed_in_year(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The NFA referral's closure keyed 1..20 days into the year (when the case list was tidied), not on the
+    day of the referral: last year's referral now shows in this year's census as NFA."""
+    ep = t["cin_episodes"]
+    first = _first_row(ep, ep["child_id"].isin(ids) & _old_nfa(t, s))
+    ep.loc[first, "CINclosureDate"] = s.start + pd.to_timedelta(rng.integers(1, 21, int(first.sum())), unit="D")
+
+
+def _born_long_ago(t: Tables, s: Scope) -> np.ndarray:
+    """Children outside the 903 already 15 on 1 April: born ten years earlier, they turned 25 before any
+    episode of the census closed (8775Q asks for an episode open, or closed, after the 25th birthday)."""
+    kids = t["children"]
+    old = (kids["PersonBirthDate"] < s.start - pd.DateOffset(years=15)).to_numpy()
+    return kids["child_id"].isin(_cin_only_ids(t, s)).to_numpy() & old
+
+
+def _born_a_decade_earlier(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """The year of birth keyed ten years early (1999 for 2009): the child is now over 25."""
+    kids = t["children"]
+    rows = kids["child_id"].isin(ids)
+    kids.loc[rows, "PersonBirthDate"] = kids.loc[rows, "PersonBirthDate"] - pd.DateOffset(years=10)
+
+
+for _k in (
+    _edit_kind("no_factors_closed_for_another_reason", "cin_episodes", ("8873Q",), (),
+               _episodes(lambda t, s: _closed_as("RC8", "RC9")(t, s) & _no_factors_found(t, s)),
+               _set("ReasonForClosure", "RC7")),
+    _drop_assessments_kind("enquiry_without_its_assessment", ("2991Q",),
+                           _episodes(lambda t, s: _has("section47")(t, s) & _has("assessments")(t, s)
+                                     & _without_plans(t, s))),
+    _drop_assessments_kind("closed_after_assessment_without_one", ("8825Q",),
+                           _episodes(lambda t, s: _closed_as("RC8", "RC9")(t, s) & _has("assessments")(t, s)
+                                     & ~_has("section47")(t, s) & _without_plans(t, s))),
+    _add_rows_kind("cp_plan_entered_twice_open", "cp_plans", ("8935", "8940"), _open_plans,
+                   _new_ids("cpp_id")),
+    _edit_kind("review_without_a_date", "cp_reviews", ("8842Q",), (), _cin_only_rows("cp_reviews", "CPPreviewDate"),
+               _set("CPPreviewDate", pd.NaT)),
+    _edit_kind("earlier_referral_left_open", "cin_episodes", ("8816", "8820"), (), _earlier_episodes,
+               _left_open("CINclosureDate", {"ReasonForClosure": None})),
+    _edit_kind("assessment_left_open_from_last_year", "assessments", ("8736", "8670Q", "8867"), (),
+               _begun_last_year("assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate"),
+               _left_open("AssessmentAuthorisationDate")),
+    _edit_kind("enquiry_left_open_from_last_year", "section47", ("8740", "8675Q", "8868", "2991Q"), (),
+               _begun_last_year("section47", "S47ActualStartDate", "DateOfInitialCPC"),
+               _left_open("DateOfInitialCPC", {"ICPCnotRequired": False})),
+    FaultKind("nfa_referral_closed_in_the_year", "cin_episodes", ("8569Q",), (),
+              lambda t, s: _children_with(t, "cin_episodes", _old_nfa(t, s)), _nfa_closed_in_year),
+    FaultKind("born_a_decade_earlier", "children", ("8775Q",), (), _born_long_ago, _born_a_decade_earlier),
+):
+    register(_k)
+
+
+def _outside_school(t: Tables, s: Scope) -> np.ndarray:
+    """Children in both the census and the 903 with a UPN, past school age (born before September 17 years
+    before the collection year) and with no row on the roll: a UPN shared
+    between two of them touches no school roll (the cross checks X07 and X08 stay quiet)."""
+    from statreturns.cross import upn_key
+
+    kids = t["children"]
+    key = upn_key(kids["UPN"])
+    on_roll = key.isin(set(upn_key(t["school_pupils"]["UPN"]).dropna())) if "school_pupils" in t else False
+    older = (kids["PersonBirthDate"] < pd.Timestamp(year=s.year - 17, month=9, day=1)).to_numpy()
+    return (s.in_cin & s.in_903 & key.notna().to_numpy() & older
+            & ~np.asarray(on_roll))
+
+
+def _upn_of_another_child(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+    """In pairs, the second child keyed with the first's UPN (a sibling's record copied); an odd one out
+    joins the last pair. Both (all three) hold one UPN: 1520 on each, 444 in the 903 (from 2026) and X11 (a
+    UPN two LA children hold). Looked-after children only: a pair split across the returns would show 444
+    on neither, and the kind names one list of rules."""
+    kids = t["children"]
+    chosen = sorted(ids)
+    groups = [chosen[i:i + 2] for i in range(0, len(chosen) - len(chosen) % 2, 2)]
+    if len(chosen) % 2:
+        groups[-1].append(chosen[-1])
+    upn = kids.set_index("child_id")["UPN"]
+    for first, *others in groups:
+        kids.loc[kids["child_id"].isin(others), "UPN"] = upn[first]
+
+
+def _rekey(make: Callable[[pd.Series], pd.Series]):
+    """The child's LA ID exported as ``make(id)`` in every table (a system's own form of the key)."""
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> dict:
+        old = pd.Series(sorted(ids), dtype="object")
+        new = dict(zip(old, make(old), strict=True))
+        for frame in t.values():
+            if "child_id" in frame.columns:
+                rows = frame["child_id"].isin(ids)
+                frame.loc[rows, "child_id"] = frame.loc[rows, "child_id"].map(new)
+        return new
+    return apply
+
+
+for _k in (
+    FaultKind("upn_of_another_child_in_both_returns", "children", ("1520", "X11"), ("444",), _outside_school,
+              _upn_of_another_child, at_least=2, together=2),
+    FaultKind("child_id_with_a_case_suffix", "children", ("1580",), (), lambda t, s: _cin_only()(t, s).to_numpy(),
+              _rekey(lambda ids: ids + "-1")),
+    FaultKind("child_id_with_a_system_prefix", "children", ("1570",), (), lambda t, s: _cin_only()(t, s).to_numpy(),
+              _rekey(lambda ids: "CHILDRENSSERVICES" + ids)),
+):
+    register(_k)
+
+
+KINDS_CIN = [name for name in KINDS if name not in _EARLIER]  # this module's kinds, in registration order

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from statreturns.generate.cin import cin_records
+from statreturns.generate.cross_faults import make_consistent
 from statreturns.generate.draw import (
     DAY,
     FORENAMES,
@@ -45,10 +46,10 @@ class Config:
     la_gss: str = "E08000007"
     school_pupils: int | None = None  # default: one primary school of about a third as many pupils
     fault_rate: float = 0.03
-    # Also make the returns and the school roll agree child by child and inject the cross checks' faults
-    # (issue #16, generate/cross_faults.py). Off by default: its consistency step widens CIN episodes over
-    # care, which still leaves CIN queries (2991Q, 8825Q, 8873Q) on a fault-free council.
-    cross: bool = False
+    # Make the returns and the school roll agree child by child (every child looked after has a CIN episode
+    # over their care, the roll holds and flags them) and inject the cross checks' faults (issue #16,
+    # generate/cross_faults.py). Off: each return and the roll are made on their own.
+    cross: bool = True
 
 
 def generate(cfg: Config) -> dict[str, pd.DataFrame]:
@@ -70,6 +71,8 @@ def generate(cfg: Config) -> dict[str, pd.DataFrame]:
     later = (children["MC_DOB"] > after).to_numpy()
     children.loc[later, "MC_DOB"] = after[later] - pd.Timedelta(days=30)
     tables["school_pupils"] = school_roll(rng, cfg, children, ref)
+    if cfg.cross:
+        make_consistent(tables, cfg)
     return tables
 
 
