@@ -61,6 +61,7 @@ class TablesIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj) -> None:
         path = self._path(context)
+        _DECODED.pop(path, None)
         if path.exists():
             shutil.rmtree(path)
         path.mkdir(parents=True)
@@ -72,5 +73,25 @@ class TablesIOManager(ConfigurableIOManager):
         path = self._path(context)
         if not path.exists():
             raise FileNotFoundError(f"no stored output for {context.asset_key.to_user_string()}: materialise it first")
-        frames = {p.stem: pd.read_parquet(p) for p in sorted(path.glob("*.parquet"))}
+        frames = _read_frames(path)
         return frames["__frame__"] if list(frames) == ["__frame__"] else frames
+
+
+# Parquet already decoded in this process, by folder: (the files' names, sizes and modification times,
+# the frames). One partition's steps read the same tables several times (the canonical tables feed six
+# steps); in-process each folder is decoded once and every step gets its own copy. Only the latest
+# partition's folders are kept, so a process running many partitions holds one partition's tables.
+_DECODED: dict[Path, tuple[tuple, dict[str, pd.DataFrame]]] = {}
+
+
+def _read_frames(path: Path) -> dict[str, pd.DataFrame]:
+    files = sorted(path.glob("*.parquet"))
+    stamp = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    known = _DECODED.get(path)
+    if known is None or known[0] != stamp:
+        if any(p.parts[-2:] != path.parts[-2:] for p in _DECODED):
+            _DECODED.clear()  # another partition's (partitioned folders end in year/la)
+        known = (stamp, {f.stem: pd.read_parquet(f) for f in files})
+        _DECODED[path] = known
+    # Deep copies: a step may change its inputs in place; the next step must still see the stored data.
+    return {name: frame.copy(deep=True) for name, frame in known[1].items()}

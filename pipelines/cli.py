@@ -152,11 +152,13 @@ def _report(result, out: Path, what: str) -> int:
 
 
 def _validate_cin(args: argparse.Namespace) -> int:
+    from pipelines.collector import freeze_imported
     from statreturns.cin.xml_reader import read_cin_xml
     from statreturns.validate import no_draft_rules, validate_cin
 
     if not args.file.is_file():
         raise UsageError(f"{args.file}: no such file")
+    freeze_imported()
     cin = read_cin_xml(args.file, xsd_year=args.year)  # checked against --year's DfE XSD while read
     result = validate_cin(cin.frames, args.year, draft=args.draft, xsd_issues=cin.xsd_issues)
     reason = no_draft_rules(args.year) if args.draft else None
@@ -179,8 +181,10 @@ def _read_903(folder: Path):
 
 
 def _validate_903(args: argparse.Namespace) -> int:
+    from pipelines.collector import freeze_imported
     from statreturns.validate import validate_903
 
+    freeze_imported()
     tables = _read_903(args.folder)
     previous = _read_903(args.previous) if args.previous else None
     from statreturns.validate import POSTCODES_LOADED, with_postcodes

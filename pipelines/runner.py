@@ -193,7 +193,9 @@ def run_partitions(parts: list[Partition], run_dir: Path, run_config: dict | Non
     from dagster import DagsterInstance
 
     import pipelines.definitions  # noqa: F401 - loaded before the fork, once for every run
+    from pipelines.collector import freeze_imported
 
+    freeze_imported()  # before the fork: see there
     if parallel <= 1 or len(parts) <= 1:
         with DagsterInstance.get() as instance:
             if run_config is None:

@@ -84,22 +84,38 @@ def write_tables(engine: sa.Engine, tables: dict[str, pd.DataFrame]) -> dict[str
     with engine.begin() as conn:
         _wait_for_other_loads(conn)
         for name, frame in tables.items():
-            cols = canonical.columns(name)
-            data = frame.reindex(columns=cols)  # an optional column a source did not give is stored blank
-            for col, typ in sql_types(name).items():
-                if isinstance(typ, sa.Date):
-                    data[col] = data[col].dt.date.astype("object").where(data[col].notna(), None)
-                elif isinstance(typ, sa.Boolean):
-                    data[col] = data[col].astype("object").where(data[col].notna(), None)
-                else:
-                    data[col] = data[col].astype("object").where(data[col].notna(), None)
-            # One prepared INSERT run over the rows (the driver's executemany): a multi-row VALUES
-            # statement costs SQLAlchemy a compile per chunk (most of a partition's load time on SQLite)
-            # and breaks PostgreSQL's 65,535-parameter limit past ~4,600 children.
-            data.to_sql(PREFIX + name, conn, if_exists="replace", index=False, dtype=sql_types(name),
-                        chunksize=10_000)
+            types = sql_types(name)
+            data = frame.reindex(columns=canonical.columns(name))  # an optional column a source did not give is stored blank
+            table = sa.Table(PREFIX + name, sa.MetaData(), *(sa.Column(c, types[c]) for c in data.columns))
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+            _insert(conn, table, {col: _values(data[col], types[col], conn.dialect) for col in data.columns})
             counts[name] = len(data)
     return counts
+
+
+def _values(s: pd.Series, typ: sa.types.TypeEngine, dialect: sa.Dialect) -> list:
+    """A column as the driver takes it: Python values, None where missing, through the type's bind
+    processor as SQLAlchemy would apply it (on SQLite a DATE becomes 'YYYY-MM-DD', a flag 0 or 1)."""
+    if isinstance(typ, sa.Date):
+        s = s.dt.date
+    values = s.astype("object").where(s.notna(), None).tolist()
+    process = typ.bind_processor(dialect)
+    return values if process is None else [process(v) for v in values]
+
+
+def _insert(conn: sa.Connection, table: sa.Table, columns: dict[str, list]) -> None:
+    """One prepared INSERT run over all rows by the driver's executemany. SQLAlchemy's own executemany
+    (and pandas' to_sql on top of it) builds a parameter dict per row, most of a partition's load time;
+    a multi-row VALUES statement would break PostgreSQL's 65,535-parameter limit past ~4,600 children."""
+    compiled = table.insert().compile(dialect=conn.dialect)
+    names = {compiled.escaped_bind_names.get(c, c): c for c in columns}  # bind name -> column
+    if compiled.positional:
+        rows: list = list(zip(*(columns[names[b]] for b in compiled.positiontup), strict=True))
+    else:
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    if rows:
+        conn.exec_driver_sql(str(compiled), rows)
 
 
 def read_table(engine: sa.Engine, name: str) -> pd.DataFrame:

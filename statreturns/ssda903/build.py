@@ -8,6 +8,7 @@ adopted in the year; previous permanence for children who started to be looked a
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from statreturns.ssda903.tables import COLUMNS
@@ -71,13 +72,23 @@ def _care_leavers(eps: pd.DataFrame, children: pd.DataFrame, end: pd.Timestamp) 
     dob = children.set_index("child_id")["PersonBirthDate"].dropna()
     age = end.year - dob.dt.year - ((dob.dt.month > end.month) | ((dob.dt.month == end.month)
                                                                  & (dob.dt.day > end.day)))
-    bday = pd.Series([d + pd.DateOffset(years=int(a)) for d, a in zip(dob, age, strict=True)], index=dob.index,
-                     dtype="datetime64[ns]")
+    bday = pd.Series(_plus_years(dob.to_numpy(dtype="datetime64[ns]"), age.to_numpy(dtype="int64")), index=dob.index)
     still = eps.loc[eps["DEC"].isna(), "child_id"]
     left = eps.loc[eps["DEC"].notna()].groupby("child_id")["DEC"].max().drop(still, errors="ignore")
     b = bday.reindex(left.index)
     a = age.reindex(left.index)
     return set(left.index[((a >= 17) & (a <= 21) & (left < b)).to_numpy()])
+
+
+def _plus_years(dates: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """``date + pd.DateOffset(years=n)`` for each pair, without a Python loop: the same day and month
+    ``n`` years on, 29 February becoming 28 February where that year has none; the time of day kept."""
+    month = dates.astype("datetime64[M]")
+    target = month + (12 * years).astype("timedelta64[M]")
+    first = target.astype("datetime64[D]")
+    days_in_month = ((target + 1).astype("datetime64[D]") - first).astype("int64")
+    day = (dates.astype("datetime64[D]") - month.astype("datetime64[D]")).astype("int64")  # from 0
+    return (first + np.minimum(day, days_in_month - 1)).astype("datetime64[ns]") + (dates - dates.astype("datetime64[D]"))
 
 
 def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:

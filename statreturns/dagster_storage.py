@@ -1,0 +1,94 @@
+"""Dagster's SQLite instance storage with one SQLAlchemy engine per database file.
+
+Dagster's SQLite run and event-log storages build a new engine for every query (NullPool, disposed
+after use). Building it costs more CPU than the query: ~1.1 ms of ~2.3 ms a connection, and a
+partition's run makes ~650 of them (every event is stored, asset events twice). These subclasses
+keep each file's engine, still with NullPool: every query opens and closes the file exactly as
+before, with the same locking and the same files on disk, so a home written with them opens with
+Dagster's default storage and back. deploy/dagster.yaml names this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster._core.storage.base_storage import DagsterStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
+
+
+class _Engines(dict[str, Engine]):
+    """Connection string -> its engine, made on first use."""
+
+    def __init__(self, **connect_args: object) -> None:
+        super().__init__()
+        self.connect_args = connect_args
+
+    def __missing__(self, conn_string: str) -> Engine:
+        engine = create_engine(conn_string, poolclass=NullPool, connect_args=self.connect_args)
+        self[conn_string] = engine
+        return engine
+
+
+class EventLogStorage(SqliteEventLogStorage):
+    """Dagster's run-sharded SQLite event log; each shard's engine kept."""
+
+    @property
+    def _engines(self) -> _Engines:
+        engines = self.__dict__.get("_statreturns_engines")
+        if engines is None:
+            engines = self.__dict__["_statreturns_engines"] = _Engines(timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return engines
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # As SqliteEventLogStorage._connect, without a new engine each time.
+        with self._db_lock:
+            engine = self._engines[self.conn_string_for_shard(shard)]
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+
+class RunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage; its engine kept."""
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        engine = self.__dict__.get("_statreturns_engine")
+        if engine is None:
+            engine = self.__dict__["_statreturns_engine"] = create_engine(self._conn_string, poolclass=NullPool)
+        with engine.connect() as conn, conn.begin():
+            yield conn
+
+
+class SqliteStorage(DagsterSqliteStorage):
+    """DagsterSqliteStorage (same config, same files) built from the two storages above."""
+
+    def __init__(self, base_dir: str, inst_data=None) -> None:  # noqa: ANN001 - Dagster's signature
+        # As DagsterSqliteStorage.__init__, with the two storages above.
+        self.base_dir = base_dir
+        self._run_storage = RunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = EventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        DagsterStorage.__init__(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> SqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
