@@ -186,14 +186,16 @@ def _open_last_sw(t: Tables, s: Scope) -> pd.Series:
 
 
 def _closed_last_sw(t: Tables, s: Scope) -> pd.Series:
-    """The last worker episode, ended in the year, of a child not looked after on 31 March."""
+    """The last worker episode, ended in the year, of a child looked after in the year but not on 31 March."""
     sw = t["sw_episodes"]
+    in_year = sw["child_id"].isin(set(_year_episodes(t, s)["child_id"]))
     return (_last_sw(t) & sw["SW_DEC"].notna() & (sw["SW_DEC"] >= s.start) & (sw["SW_DEC"] <= s.end)
-            & (sw["SW_DECOM"] < s.end - WEEK) & ~sw["child_id"].isin(_looked_after_at_end(t, s)))
+            & (sw["SW_DECOM"] < s.end - WEEK) & in_year & ~sw["child_id"].isin(_looked_after_at_end(t, s)))
 
 
-def _rows_of(rows: Rows, edit: Callable[[pd.DataFrame, pd.Series, np.random.Generator, Scope], None]):
-    """An injector applying ``edit`` (which sees the year) to the chosen children's rows among ``rows``."""
+def _sw_rows_of(rows: Rows, edit: Callable[[pd.DataFrame, pd.Series, np.random.Generator, Scope], None]):
+    """An injector applying ``edit`` (which sees the year) to the chosen children's worker episodes among
+    ``rows``."""
     def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
         frame = t["sw_episodes"]
         edit(frame, frame["child_id"].isin(ids) & rows(t, s), rng, s)
@@ -218,8 +220,9 @@ def _first_contact_to_copy(t: Tables, s: Scope) -> pd.Series:
     """A first-contact worker episode in the year's return, ended, with a successor (so the copy neither is
     the last episode nor leaves one open)."""
     sw = t["sw_episodes"]
+    in_year = sw["child_id"].isin(set(_year_episodes(t, s)["child_id"]))
     return ((sw["SW_REASON"] == "FCONTA") & sw["SW_DEC"].notna() & (sw["SW_DEC"] >= s.start)
-            & (sw["SW_DEC"] > sw["SW_DECOM"]) & (sw["SW_DECOM"] <= s.end) & ~_last_sw(t))
+            & (sw["SW_DEC"] > sw["SW_DECOM"]) & (sw["SW_DECOM"] <= s.end) & ~_last_sw(t) & in_year)
 
 
 def _enter_twice(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -245,7 +248,7 @@ def _care_starts_or_ends(t: Tables, s: Scope) -> np.ndarray:
 
 def _sw_kind(name: str, rules: tuple[str, ...], rows: Rows, edit) -> FaultKind:
     return FaultKind(name, "sw_episodes", (), rules, lambda t, s: _children_with(t, "sw_episodes", rows(t, s)),
-                     _rows_of(rows, edit))
+                     _sw_rows_of(rows, edit))
 
 
 _SW_KINDS = (
