@@ -129,7 +129,7 @@ _OC2_KINDS = (
 
 
 def _final_episode(t: Tables) -> pd.Series:
-    """Each child's latest-starting episode (the one the 1000/1011 tests read)."""
+    """Each child's latest-starting episode (its end is the end of care rules 1011 and 1016 read)."""
     ep = t["la_episodes"]
     order = ep.sort_values(["child_id", "DECOM"], kind="stable")
     return (~order["child_id"].duplicated(keep="last")).reindex(ep.index)
