@@ -27,6 +27,7 @@ from statreturns.generate.faults import (
     register,
 )
 from statreturns.generate.faults_903 import Rows, _care_leaver_rows, _oc2_rows, _year_episodes
+from statreturns.ssda903.build import continuously_looked_after
 
 SHORT_BREAKS = ["V3", "V4"]
 WEEK = pd.Timedelta(days=7)
@@ -152,14 +153,110 @@ def _recorded_as_died(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -
     ep.loc[_final_episode(t) & ep["child_id"].isin(chosen), "REC"] = "E2"
 
 
-# The year's care leavers are few (7, 7 and 2 at 1200 children on seeds 3-5, of whom 0-2 draw a fault), so one
-# kind besides faults_903's care_leaver_codes_garbled is all the test councils can show. It is one mistake: a
-# death recorded against the wrong young person, in both places (the final episode ceased E2, in touch DIED),
-# the activity cleared and the accommodation left. That is 1000 (died in care, OC3 given), 344 (died with an
-# accommodation coded), 153 (items partly given) and 132 (a blank activity is not a valid code).
+def _cohort_oc3(extra: Callable[[Tables, Scope, pd.DataFrame], pd.Series], looked_after: bool | None = None) -> Rows:
+    """OC3 rows of the year's care leavers (the rows the build reports) meeting ``extra``; with
+    ``looked_after`` only those looked after in the year (True) or not (False)."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        oc3 = t["oc3"]
+        mask = _care_leaver_rows(t, s) & extra(t, s, oc3)
+        if looked_after is not None:
+            in_year = set(t["children"]["child_id"].to_numpy()[s.in_903])
+            mask &= oc3["child_id"].isin(in_year) == looked_after
+        return mask
+    return rows
+
+
+def _in_touch(t: Tables, s: Scope, f: pd.DataFrame) -> pd.Series:
+    return (f["IN_TOUCH"] == "YES") & (f["ACTIV"].astype("string") != "0") & (f["ACCOM"].astype("string") != "0")
+
+
+def _under_18_at_start(t: Tables, s: Scope, f: pd.DataFrame) -> pd.Series:
+    """In touch, under 18 on 1 April (a week clear of the 18th birthday)."""
+    return _in_touch(t, s, f) & (_dob(t, f) + pd.DateOffset(years=18) > s.start + WEEK)
+
+
+def _final_in_year(t: Tables, s: Scope) -> pd.Series:
+    """Each child's final episode, ended in the year with a reason (so it is the return's latest)."""
+    ep = t["la_episodes"]
+    return _final_episode(t) & ep["DEC"].between(s.start, s.end) & ep["REC"].notna() & (ep["REC"] != "X1")
+
+
+def _final_episode_rows(oc3_rows: Rows) -> Rows:
+    """The final episode, ended in the year, of a care leaver with an OC3 row among ``oc3_rows``."""
+    def rows(t: Tables, s: Scope) -> pd.Series:
+        ids = set(t["oc3"].loc[oc3_rows(t, s), "child_id"])
+        return _final_in_year(t, s) & t["la_episodes"]["child_id"].isin(ids)
+    return rows
+
+
+def _stays_12_months_if_x1(t: Tables, s: Scope) -> set:
+    """Care leavers whose final episode, keyed X1 instead of its reason, makes them look looked after
+    for the whole year, with OC2 items the build then returns (rule 215's case)."""
+    ep = t["la_episodes"].copy()
+    final = _final_in_year(t, s)
+    ep.loc[final, "REC"] = "X1"
+    eps = _year_episodes({**t, "la_episodes": ep}, s)
+    stays = continuously_looked_after(eps, s.start, s.end) & set(ep.loc[final, "child_id"])
+    oc2 = t["oc2"]
+    return stays & set(oc2.loc[oc2["CONVICTED"].notna() | oc2["IMMUNISATIONS"].notna(), "child_id"])
+
+
+def _set_final(code: str, rows: Rows):
+    def apply(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
+        ep = t["la_episodes"]
+        ep.loc[rows(t, s) & ep["child_id"].isin(ids), "REC"] = code
+    return apply
+
+
+def _final_kind(name: str, rules: tuple[str, ...], rows: Rows, code: str) -> FaultKind:
+    return FaultKind(name, "la_episodes", (), rules, lambda t, s: _children_with(t, "la_episodes", rows(t, s)),
+                     _set_final(code, rows))
+
+
+def _x1_rows(t: Tables, s: Scope) -> pd.Series:
+    ep = t["la_episodes"]
+    return _final_in_year(t, s) & ep["child_id"].isin(_stays_12_months_if_x1(t, s)) & ep["child_id"].isin(
+        set(t["oc3"].loc[_care_leaver_rows(t, s), "child_id"]))
+
+
+def _last_year_final_rows(t: Tables, s: Scope) -> pd.Series:
+    """The final episode, ended last year, of a care leaver not looked after this year and under 20 on 31
+    March (rule 1001 assesses only them)."""
+    ep = t["la_episodes"]
+    last_start, last_end = s.start - pd.DateOffset(years=1), s.start - pd.Timedelta(days=1)
+    leavers = _cohort_oc3(lambda t, s, f: _dob(t, f) + pd.DateOffset(years=20) > s.end + WEEK, looked_after=False)
+    ids = set(t["oc3"].loc[leavers(t, s), "child_id"])
+    return (_final_episode(t) & ep["DEC"].between(last_start, last_end) & ep["REC"].notna() & (ep["REC"] != "X1")
+            & ep["child_id"].isin(ids))
+
+
+_ANY: Callable[[Tables, Scope, pd.DataFrame], pd.Series] = lambda t, s, f: f["child_id"].notna()  # noqa: E731
+
+# The year's care leavers (about 40 at 1200 children: those who left care in the year and those who left
+# before it) can take one kind each. The death is one mistake: recorded against the wrong young person, in
+# both places (the final episode ceased E2, in touch DIED), the activity cleared and the accommodation
+# left. That is 1000 (died in care, OC3 given), 344 (died with an accommodation coded), 153 (items partly
+# given) and 132 (a blank activity is not a valid code).
 _OC3_KINDS = (
     FaultKind("care_leaver_recorded_as_died", "oc3", (), ("1000", "344", "153", "132"),
               lambda t, s: _children_with(t, "oc3", _leaver_rows(t, s)), _recorded_as_died),
+    # In touch, but the activity keyed 0 (the code for "died or returned home").
+    _edit_kind("care_leaver_in_touch_activity_keyed_0", "oc3", (), ("345",), _cohort_oc3(_in_touch),
+               _set_values({"ACTIV": "0"})),
+    # A 17-year-old's accommodation keyed as a foyer (T1), which the DfE does not allow under 18.
+    _edit_kind("care_leaver_under_18_in_a_foyer", "oc3", (), ("347",), _cohort_oc3(_under_18_at_start),
+               _set_values({"ACCOM": "T1"})),
+    # The final episode's reason keyed E3 (care transferred to another LA) instead of how care ended.
+    _final_kind("care_leaver_final_episode_keyed_transferred", ("1011",), _final_episode_rows(
+        _cohort_oc3(_ANY, looked_after=True)), "E3"),
+    # The final episode's reason keyed X1 ("episode ceases, new one begins"): no new episode follows (388)
+    # and care seems to go on all year, so the build returns the OC2 items beside the OC3 ones (215, and
+    # 187: OC3 for a child looked after for 12 months).
+    _final_kind("care_leaver_final_episode_keyed_x1", ("215", "388", "187"), _x1_rows, "X1"),
+    # A care leaver who left last year: the final episode's reason keyed E12 (adopted) for E13 or E17, so
+    # the two years' episodes no longer show a relevant child (1001; this year's episodes, none, show
+    # nothing for 390, 601).
+    _final_kind("care_leaver_final_episode_last_year_keyed_adopted", ("1001",), _last_year_final_rows, "E12"),
 )
 
 
@@ -268,16 +365,8 @@ KINDS_OUTCOMES: tuple[FaultKind, ...] = (*_OC2_KINDS, *_OC3_KINDS, *_SW_KINDS)
 for _k in KINDS_OUTCOMES:
     register(_k)
 
-# Reachable, but no kind yet: each needs a care leaver in the year's OC3, and the test councils have room for
-# one care-leaver kind only (see _OC3_KINDS). 345 (in touch, activity or accommodation 0), 347 (a foyer under
-# 18), 1011 (final episode ceased E3), 215 (OC2 items beside OC3: a final episode keyed X1, with 388) and 1001
-# (not a relevant child: e.g. the episodes after 14 keyed as short breaks).
-LEFT_FOR_LACK_OF_CARE_LEAVERS = ("345", "347", "1011", "215", "1001")
-
 _OC3_COHORT = ("the build returns OC3 rows only for young people whose 17th to 21st birthday falls in the year "
-               "after their care ended ({}), the test this rule makes")
-_IN_YEAR = ("the build returns header, UASC and OC3 rows only for children with an episode in the year, so a care "
-            "leaver not looked after in the year (or with no episode at all) is never in the return")
+               "after their care ended, judged on the whole history as at 31 March ({}), the test this rule makes")
 UNREACHABLE.update({
     **{("ssda903", code): "the build returns OC2 rows only for the children it finds looked after continuously for "
                           "12 months, by the same test as the rule (build.continuously_looked_after)"
@@ -288,7 +377,17 @@ UNREACHABLE.update({
     ("ssda903", "391"): _OC3_COHORT.format("aged 17 to 21 on 31 March, from the same date of birth"),
     ("ssda903", "1007"): _OC3_COHORT.format("no episode open and every episode ended before the birthday"),
     ("ssda903", "1016"): _OC3_COHORT.format("every episode ended before the birthday"),
-    **{("ssda903", code): _IN_YEAR for code in ("628", "1002", "1010", "1014")},
+    ("ssda903", "628"): "the build leaves MOTHER and MC_DOB blank for a care leaver not looked after in the year "
+                        "(the DfE does not ask it of them)",
+    ("ssda903", "1014"): "the build returns UASC rows only for children looked after in the year, so a care leaver "
+                         "not looked after in it has none",
+    ("ssda903", "1010"): "both years' returns come from one history: an episode open on last year's 31 March (as "
+                         "the system stood then) is open or ends after 1 April, so it is in this year's episodes too",
+    ("ssda903", "1002"): "the build returns OC3 only for young people whose history shows 13 weeks' care after 14, "
+                         "so no slip gives an OC3 row without episodes; the two years of episodes the rule reads miss "
+                         "them only for a care leaver of 20 or 21 whose care ended before last year's return, a "
+                         "correct record (the DfE's note on the rule: a false positive), which the generator does "
+                         "not give an OC3 record",
     **{("ssda903", code): "the SSD reader quarantines an involvement whose date does not parse, and the build "
                           "writes every date it keeps as dd/mm/yyyy" for code in ("SW04STG1", "SW05STG1")},
     ("ssda903", "SW06STG2"): "the build keeps only worker episodes begun by 31 March (later ones are not yet "
