@@ -65,8 +65,15 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     april = ((adult.astype("datetime64[M]") - 3).astype("datetime64[Y]").astype("datetime64[M]") + 3).astype(
         "datetime64[D]")
     end_limit = np.where(is_leaver, np.maximum(end_limit, np.minimum(np.minimum(april, adult - DAY), ref)), end_limit)
+    # Some 17-year-olds left care in the year, after their 16th birthday and before their 17th: care leavers
+    # at 17 this year. (Not before the year: 1014 then drops a UASC child's UASC row, and 205A asks why.)
+    young_leaver = is_leaver & (adult > ref) & (rng.random(n) < 0.3)
+    left_at = np.maximum(birthday(dob, 17) - rng.integers(1, 150, n) * DAY, birthday(dob, 16) + 30 * DAY)
+    left_at = np.maximum(left_at, np.datetime64(f"{cfg.year - 1}-04-01"))
+    end_limit = np.where(young_leaver, left_at, end_limit)
     first = np.maximum(dob + 1 * DAY, end_limit - rng.integers(30, 3 * 365, n) * DAY)
     first = np.where(is_leaver, np.minimum(first, adult - rng.integers(200, 700, n) * DAY), first)
+    first = np.where(young_leaver, np.minimum(first, end_limit - rng.integers(150, 700, n) * DAY), first)
     count = np.minimum(1 + rng.poisson(1.2, n), 6)
     idx = np.repeat(np.arange(n), count)
     m = len(idx)
@@ -194,7 +201,8 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     # her (628 wants MOTHER blank, 612 then MC_DOB blank, 624 last year's MC_DOB kept).
     mother = (kids["MOTHER"].astype("string") == "1").fillna(False).to_numpy(dtype=bool)
     gone_mother = mother & (end_limit < np.datetime64(f"{cfg.year - 1}-04-01"))
-    tables["oc3"] = _oc3(rng, kids, is_leaver & (adult <= ref) & (birthday(dob, 20) > ref) & ~gone_mother)
+    tables["oc3"] = _oc3(rng, kids, ((is_leaver & (adult <= ref) & (birthday(dob, 20) > ref)) | young_leaver)
+                         & ~gone_mother)
     tables["previous_permanence"] = _previous_permanence(rng, tables["la_episodes"], ref)
     tables["sw_episodes"] = _social_workers(rng, tables["la_episodes"], ref)
     tables["dolo"] = pd.DataFrame({"child_id": pd.Series(dtype="object"), "DOLO_START": as_dates(np.array([], "M8[D]")),
