@@ -31,7 +31,9 @@ class Scope:
 
     year: int
     in_cin: np.ndarray
-    in_903: np.ndarray
+    in_903: np.ndarray  # looked after in the year (an episode in it)
+    # Care leavers in the year's 903 (OC3) not looked after in it: a Header and OC3 row, no episodes.
+    leavers: np.ndarray | None = None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -75,7 +77,11 @@ def scope(tables: Tables, year: int) -> Scope:
     cin = ep.loc[(ep["CINreferralDate"] <= end) & ~(ep["CINclosureDate"] < start), "child_id"]
     la = tables["la_episodes"]
     lac = la.loc[(la["DECOM"] <= end) & ~(la["DEC"] < start), "child_id"]
-    return Scope(year, ids.isin(set(cin)).to_numpy(), ids.isin(set(lac)).to_numpy())
+    from statreturns.ssda903.build import as_at, care_leavers
+
+    leavers = care_leavers(as_at(tables, end)["la_episodes"], tables["children"], end) & set(tables["oc3"]["child_id"])
+    return Scope(year, ids.isin(set(cin)).to_numpy(), ids.isin(set(lac)).to_numpy(),
+                 (ids.isin(leavers) & ~ids.isin(set(lac))).to_numpy())
 
 
 def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
@@ -113,7 +119,7 @@ def inject(tables: Tables, rate: float, seed: int, year: int = 2026,
     names = np.array([k.name for k in chosen_kinds] + [""], dtype=object)[kind_idx]
     chosen = pd.DataFrame({"child_id": ids[faulted], "kind": names[faulted]})
     in_cin = dict(zip(ids, where.in_cin, strict=True))
-    in_903 = dict(zip(ids, where.in_903, strict=True))
+    in_903 = dict(zip(ids, where.in_903 | where.leavers, strict=True))
     renamed: dict = {}
     for name, group in chosen.groupby("kind", sort=True):
         renamed.update(KINDS[name].apply(out, set(group["child_id"]), rng, where) or {})

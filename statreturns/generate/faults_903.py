@@ -23,7 +23,7 @@ from statreturns.generate.faults import (
     _set,
     register,
 )
-from statreturns.ssda903.build import _care_leavers, _within, as_at, continuously_looked_after
+from statreturns.ssda903.build import _within, as_at, care_leavers, continuously_looked_after
 
 Rows = Callable[[Tables, Scope], pd.Series]
 
@@ -84,7 +84,7 @@ def _sdq_rows(column: str) -> Rows:
 
 def _care_leaver_rows(t: Tables, s: Scope) -> pd.Series:
     """OC3 rows of the year's care-leaver cohort (the rows the build reports)."""
-    return t["oc3"]["child_id"].isin(_care_leavers(_year_episodes(t, s), t["children"], s.end))
+    return t["oc3"]["child_id"].isin(care_leavers(as_at(t, s.end)["la_episodes"], t["children"], s.end))
 
 
 def _last_sw_ended(margin: int) -> Rows:

@@ -60,8 +60,20 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     # then starts that year, 1016), and all were looked after long enough to be relevant children (1001).
     early = is_leaver & (rng.random(n) < 0.5)
     end_limit = np.where(early, np.minimum(end_limit, adult - rng.integers(1, 60, n) * DAY), end_limit)
+    # ...but not before the 1 April that starts the year of the 18th birthday, so the year after it (the
+    # 19th birthday's) the DfE tool's two years of episodes still see their care (1001, 1002).
+    april = ((adult.astype("datetime64[M]") - 3).astype("datetime64[Y]").astype("datetime64[M]") + 3).astype(
+        "datetime64[D]")
+    end_limit = np.where(is_leaver, np.maximum(end_limit, np.minimum(np.minimum(april, adult - DAY), ref)), end_limit)
+    # Some 17-year-olds left care in the year, after their 16th birthday and before their 17th: care leavers
+    # at 17 this year. (Not before the year: 1014 then drops a UASC child's UASC row, and 205A asks why.)
+    young_leaver = is_leaver & (adult > ref) & (rng.random(n) < 0.3)
+    left_at = np.maximum(birthday(dob, 17) - rng.integers(1, 150, n) * DAY, birthday(dob, 16) + 30 * DAY)
+    left_at = np.maximum(left_at, np.datetime64(f"{cfg.year - 1}-04-01"))
+    end_limit = np.where(young_leaver, left_at, end_limit)
     first = np.maximum(dob + 1 * DAY, end_limit - rng.integers(30, 3 * 365, n) * DAY)
     first = np.where(is_leaver, np.minimum(first, adult - rng.integers(200, 700, n) * DAY), first)
+    first = np.where(young_leaver, np.minimum(first, end_limit - rng.integers(150, 700, n) * DAY), first)
     count = np.minimum(1 + rng.poisson(1.2, n), 6)
     idx = np.repeat(np.arange(n), count)
     m = len(idx)
@@ -75,7 +87,9 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     decom = first[idx] + start_off * DAY
     dec = decom + dur * DAY
     limit = end_limit[idx]
-    valid = decom < limit
+    # A care leaver's last placement lasts at least 120 nights (so the episodes of the last two years
+    # show 13 weeks of care after 14 however early in the year care ended: 1001).
+    valid = decom < np.where(is_leaver[idx] & (rank > 0), limit - 120 * DAY, limit)
     dec = np.minimum(dec, limit)
     # Drop episodes that would start after the limit; the last kept one becomes the last.
     decom, dec, idx, rank = decom[valid], dec[valid], idx[valid], rank[valid]
@@ -179,7 +193,16 @@ def looked_after(rng: np.random.Generator, cfg: Config, children: pd.DataFrame, 
     eps = tables["la_episodes"]
     eps.loc[eps["child_id"].isin(tables["uasc"]["child_id"]), "HOME_POST"] = None
     tables["oc2"] = _oc2(rng, tables["la_episodes"], kids, dob, ref)
-    tables["oc3"] = _oc3(rng, kids, is_leaver & (adult <= ref))
+    # OC3 records for the young people the year's return asks of (a 17th to 21st birthday in it), up to
+    # 19: a 20- or 21-year-old's care ended before last year's return, and the DfE tool reads only two
+    # years of episodes, so rule 1002 (no episodes) would report each of them (the DfE's note on the rule
+    # says so); the build returns them when an extract holds them (tests/ssda903/test_build_care_leavers.py).
+    # A young mother whose care ended before the year gets none either: the DfE rules cannot all hold for
+    # her (628 wants MOTHER blank, 612 then MC_DOB blank, 624 last year's MC_DOB kept).
+    mother = (kids["MOTHER"].astype("string") == "1").fillna(False).to_numpy(dtype=bool)
+    gone_mother = mother & (end_limit < np.datetime64(f"{cfg.year - 1}-04-01"))
+    tables["oc3"] = _oc3(rng, kids, ((is_leaver & (adult <= ref) & (birthday(dob, 20) > ref)) | young_leaver)
+                         & ~gone_mother)
     tables["previous_permanence"] = _previous_permanence(rng, tables["la_episodes"], ref)
     tables["sw_episodes"] = _social_workers(rng, tables["la_episodes"], ref)
     tables["dolo"] = pd.DataFrame({"child_id": pd.Series(dtype="object"), "DOLO_START": as_dates(np.array([], "M8[D]")),

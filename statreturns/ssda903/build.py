@@ -2,7 +2,8 @@
 
 Scope (DfE guide): every child looked after at any time in the year, with the episodes that were open
 in it; reviews and missing periods in the year; OC2 for children looked after continuously for twelve
-months at 31 March; OC3 for care leavers with a 17th to 21st birthday in the year; AD1 for children
+months at 31 March; OC3 for care leavers with a 17th to 21st birthday in the year (looked after in it or not: see
+``care_leavers``); AD1 for children
 adopted in the year; previous permanence for children who started to be looked after in the year.
 """
 
@@ -66,18 +67,53 @@ def continuously_looked_after(eps: pd.DataFrame, start: pd.Timestamp, end: pd.Ti
     return set(eps.loc[overlap, "child_id"]) - set(eps.loc[overlap & breaks, "child_id"])
 
 
-def _care_leavers(eps: pd.DataFrame, children: pd.DataFrame, end: pd.Timestamp) -> set:
-    """Young people whose 17th to 21st birthday falls in the year after their care ended (OC3's cohort:
-    not while still looked after, 1007; not a birthday on or before leaving, 1016)."""
+SHORT_BREAKS = ("V3", "V4")
+RELEVANT_DAYS = 91  # 13 weeks
+
+
+def _nights_after(history: pd.DataFrame, since: pd.Series, end: pd.Timestamp) -> pd.Series:
+    """Nights in care per child after ``since`` (per child), short breaks left out, open episodes to ``end``."""
+    care = history.loc[~history["LS"].isin(SHORT_BREAKS)]
+    from_ = care["child_id"].map(since)
+    begin = care["DECOM"].where(care["DECOM"] >= from_, from_)
+    nights = (care["DEC"].fillna(end) - begin).dt.days.clip(lower=0)
+    return nights.groupby(care["child_id"]).sum()
+
+
+def care_leavers(history: pd.DataFrame, children: pd.DataFrame, end: pd.Timestamp) -> set:
+    """OC3's cohort for the year ending ``end``: young people with a 17th to 21st birthday in the year whose
+    care ended before that birthday and who are care leavers, judged on the whole looked-after ``history``
+    as it stood on ``end`` (``as_at``), whether or not they were looked after in the year.
+
+    Not looked after on the birthday (1007): no episode open on ``end`` and the latest end of care before
+    the birthday; one leaving care on the birthday is returned a year later (1016).
+
+    A care leaver, as the DfE reads the Children (Leaving Care) Act 2000 (a "relevant" or "former relevant"
+    child): looked after for at least 13 weeks in total after the 14th birthday, some of that time after
+    the 16th birthday. Readings taken where the text leaves it open, the same as rule 1001's: time is
+    counted in nights (DEC - DECOM; an open episode to ``end``), so 13 weeks is 91 nights (90 is not
+    enough); "after the 16th birthday" is at least one night after it, so care ending on the 16th birthday
+    is not; short breaks (LS V3, V4) do not count. How care ended (adopted, died) is not judged here: the
+    extract's OC3 record is returned and rules 1000 and 1001 report one that should not be there.
+    """
     dob = children.set_index("child_id")["PersonBirthDate"].dropna()
+    dob = dob.loc[~dob.index.duplicated()]
     age = end.year - dob.dt.year - ((dob.dt.month > end.month) | ((dob.dt.month == end.month)
                                                                  & (dob.dt.day > end.day)))
-    bday = pd.Series(_plus_years(dob.to_numpy(dtype="datetime64[ns]"), age.to_numpy(dtype="int64")), index=dob.index)
-    still = eps.loc[eps["DEC"].isna(), "child_id"]
-    left = eps.loc[eps["DEC"].notna()].groupby("child_id")["DEC"].max().drop(still, errors="ignore")
-    b = bday.reindex(left.index)
-    a = age.reindex(left.index)
-    return set(left.index[((a >= 17) & (a <= 21) & (left < b)).to_numpy()])
+    dob, age = dob.loc[age.between(17, 21)], age.loc[age.between(17, 21)]
+    history = history.loc[history["child_id"].isin(dob.index)]
+    if history.empty:
+        return set()
+    still = set(history.loc[history["DEC"].isna(), "child_id"])
+    left = history.loc[history["DEC"].notna()].groupby("child_id")["DEC"].max()
+    left = left.loc[~left.index.isin(still)]
+    birthday = pd.Series(_plus_years(dob.to_numpy(dtype="datetime64[ns]"), age.to_numpy(dtype="int64")),
+                         index=dob.index)
+    ended_before = left.index[(left < birthday.reindex(left.index)).to_numpy()]
+    after_14 = _nights_after(history, dob + pd.DateOffset(years=14), end)
+    after_16 = _nights_after(history, dob + pd.DateOffset(years=16), end)
+    relevant = after_14.index[((after_14 >= RELEVANT_DAYS) & (after_16.reindex(after_14.index) >= 1)).to_numpy()]
+    return set(ended_before.intersection(relevant))
 
 
 def _plus_years(dates: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -95,12 +131,15 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     start = pd.Timestamp(year=year - 1, month=4, day=1)
     end = pd.Timestamp(year=year, month=3, day=31)
     tables = as_at(tables, end)
-    eps = tables["la_episodes"]
-    eps = eps.loc[_within(eps, "DECOM", "DEC", start, end).to_numpy()].sort_values(["child_id", "DECOM"],
-                                                                                   kind="stable")
+    history = tables["la_episodes"]
+    eps = history.loc[_within(history, "DECOM", "DEC", start, end).to_numpy()]
+    eps = eps.sort_values(["child_id", "DECOM"], kind="stable")
     in_care = set(eps["child_id"])
     children = tables["children"]
-    kids = children.loc[children["child_id"].isin(in_care)].sort_values("child_id", kind="stable")
+    # Care leavers of the year with an OC3 record: a Header row (and no episodes when not looked after in
+    # the year) for each.
+    leavers = care_leavers(history, children, end) & set(tables["oc3"]["child_id"])
+    kids = children.loc[children["child_id"].isin(in_care | leavers)].sort_values("child_id", kind="stable")
     dob = kids.set_index("child_id")["PersonBirthDate"]
     out: dict[str, pd.DataFrame] = {}
     unknown = kids["UPNunknown"].where(kids["UPNunknown"].isin(["UN1", "UN2", "UN3", "UN4", "UN5"]))
@@ -109,13 +148,17 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
         "DOB": _uk(kids["PersonBirthDate"]), "ETHNIC": kids["Ethnicity"], "UPN": kids["UPN"].fillna(unknown),
         "MOTHER": kids["MOTHER"].where(kids["Sex"] == "F"), "MC_DOB": _uk(kids["MC_DOB"]),
     })
+    # Motherhood is not asked of a care leaver not looked after in the year (rule 628): left blank.
+    out["Header"].loc[~kids["child_id"].isin(in_care).to_numpy(), ["MOTHER", "MC_DOB"]] = None
     out["Episodes"] = eps.rename(columns={"child_id": "CHILD"}).assign(DECOM=_uk(eps["DECOM"]), DEC=_uk(eps["DEC"]))
     if year < 2026:  # Z1 ("other placement") was split into Z11-Z14 from 2025-26
         out["Episodes"]["PLACE"] = out["Episodes"]["PLACE"].replace({z: "Z1" for z in ("Z11", "Z12", "Z13", "Z14")})
 
-    def per_child(name: str, date_cols: list[str], keep) -> pd.DataFrame:
+    def per_child(name: str, date_cols: list[str], keep, who: set = in_care) -> pd.DataFrame:
+        """``name``'s rows of the children ``who`` (by default those looked after in the year); so a care
+        leaver not looked after in the year has no UASC row either (UASC is not asked of them, 1014)."""
         frame = tables[name]
-        frame = frame.loc[keep(frame).to_numpy() & frame["child_id"].isin(in_care).to_numpy()]
+        frame = frame.loc[keep(frame).to_numpy() & frame["child_id"].isin(who).to_numpy()]
         # reindex, not map: map on an empty frame gives float64 and the DOB dtype is lost (issue #17)
         frame = frame.assign(DOB=_uk(pd.Series(dob.reindex(frame["child_id"]).to_numpy(), index=frame.index)))
         for col in date_cols:
@@ -137,7 +180,7 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     out["OC2"].loc[seventeen_at_start, ["SDQ_SCORE", "SDQ_REASON"]] = None
     out["OC2"].loc[under(10), "CONVICTED"] = None
     out["OC2"].loc[~under(5), "HEALTH_CHECK"] = None  # health promotion is for the under-fives (546)
-    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].isin(_care_leavers(eps, children, end)))
+    out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].notna(), leavers)
     out["AD1"] = per_child("ad1", ["DATE_INT", "DATE_MATCH"], lambda f: f["adoption_order_date"].between(start, end))
     out["PlacedAdoption"] = per_child("placed_for_adoption", ["DATE_PLACED", "DATE_PLACED_CEASED"],
                                       lambda f: f["DATE_PLACED"] <= end)
