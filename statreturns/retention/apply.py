@@ -1,7 +1,9 @@
 """Apply an approved plan: one transaction per batch, resumable, then the derived files and landing.
 
-Each batch re-checks its fingerprint, changes the warehouse, marks itself done and appends its audit
-entries in the same transaction, so a crash leaves every batch done or not done and a rerun carries on.
+Every pending batch's fingerprint is checked before any change. Then each batch re-checks its fingerprint
+(on SQLite only if another connection committed since that check, which PRAGMA data_version tells),
+changes the warehouse with one statement per table, marks itself done and appends its audit entries in the
+same transaction, so a crash leaves every batch done or not done and a rerun carries on.
 Files are purged after the batches (the purge is idempotent, so a rerun repeats it safely). At the end
 the plan's detail file loses the keys of the records it destroyed or anonymised.
 """
