@@ -4,7 +4,8 @@
                                               [--as-of 2110-01-01] [--batch-size 5000]
 
 The warehouse is filled in chunks: one synthetic draw of --chunk children is written repeatedly with its
-keys made unique per chunk, so memory stays flat. Prints timings and peak memory; asserts nothing.
+keys made unique per chunk, so memory stays flat. Prints timings (wall, and this process's CPU: on
+PostgreSQL the server's work is not in it), the load average and peak memory; asserts nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ ID_COLUMNS = ("child_id", "episode_id", "assessment_id", "plan_id", "s47_id", "c
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load() -> str:
+    """The 1-minute load average: other jobs on a shared machine stretch the wall times."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def _sql_ready(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,22 +92,22 @@ def main() -> None:
         rows = fill(engine, args.children, args.chunk)
         print(f"children: {args.children:,}  warehouse rows: {rows:,}  fill: {time.perf_counter() - started:.1f}s  "
               f"({engine.dialect.name})")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = plan.make_plan(engine, run_dir, default_path("council"), date.fromisoformat(args.as_of), "bench",
                                 batch_size=args.batch_size)
-        took_plan = time.perf_counter() - started
+        took_plan, cpu_plan = time.perf_counter() - started, time.process_time() - cpu
         items = sum(sum(c.values()) for c in result.counts.values())
-        print(f"plan: {took_plan:.1f}s  items: {items:,}  batches: {result.batches}  peak memory so far: "
-              f"{peak_mb():,.0f} MB")
+        print(f"plan: {took_plan:.1f}s (this process's CPU {cpu_plan:.1f}s)  items: {items:,}  "
+              f"batches: {result.batches}  peak memory so far: {peak_mb():,.0f} MB  load: {load()}")
         for series, counts in sorted(result.counts.items()):
             print(f"  {series}: {counts}")
         plan.approve(engine, result.plan_id, "bench")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         applied = apply_plan(engine, run_dir, result.plan_id, "bench")
-        took_apply = time.perf_counter() - started
+        took_apply, cpu_apply = time.perf_counter() - started, time.process_time() - cpu
         changed = sum(n for tables in applied.counts.values() for t, n in tables.items() if t != "flagged")
-        print(f"apply: {took_apply:.1f}s  batches: {applied.batches_applied}  rows changed: {changed:,}  "
-              f"rows/s: {changed / took_apply:,.0f}")
+        print(f"apply: {took_apply:.1f}s (this process's CPU {cpu_apply:.1f}s)  batches: {applied.batches_applied}  "
+              f"rows changed: {changed:,}  rows/s: {changed / took_apply:,.0f}  load: {load()}")
         started = time.perf_counter()
         verdict = audit.verify(engine)
         print(f"verify: {time.perf_counter() - started:.1f}s  entries: {verdict.entries:,}  ok: {verdict.ok}")

@@ -7,7 +7,6 @@ holds the key, and month-of-birth or postcode sector is minimisation, not anonym
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -16,6 +15,9 @@ import pandas as pd
 PSEUDONYM_PREFIX = "ps_"
 KEY_ENV = "STATRETURNS_PSEUDONYM_KEY"
 METHODS_NEED_KEY = ("hmac",)
+# Computed in Python once per distinct value and written back through a mapping table: the keyed HMAC
+# (the key is a secret and never goes to the database) and postcodes (a pattern SQLite cannot match).
+MAPPED = ("hmac", "postcode_sector", "postcode_district")
 _POSTCODE = r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])[A-Z]{2}$"
 
 
@@ -32,16 +34,14 @@ def pseudonym_key() -> bytes:
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed HMAC-SHA256 pseudonyms (first 128 bits, hex), prefixed so they are never hashed twice."""
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and pd.isna(v)):
-            return None
-        text = str(v)
-        if text.startswith(PSEUDONYM_PREFIX):
-            return text
-        return PSEUDONYM_PREFIX + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-
     uniq = pd.unique(values.astype(object))
-    lookup = pd.Series([one(v) for v in uniq], index=pd.Index(uniq, dtype=object), dtype=object)
+    missing = pd.isna(uniq)
+    texts = [str(v) for v in uniq]
+    digest = hmac.digest  # one C call per distinct value
+    new = [None if gone else t if t.startswith(PSEUDONYM_PREFIX)
+           else PSEUDONYM_PREFIX + digest(key, t.encode("utf-8"), "sha256")[:16].hex()
+           for t, gone in zip(texts, missing, strict=True)]
+    lookup = pd.Series(new, index=pd.Index(uniq, dtype=object), dtype=object)
     return pd.Series(lookup.reindex(values.astype(object)).to_numpy(), index=values.index, dtype=object)
 
 
@@ -83,3 +83,18 @@ def anonymise_frame(frame: pd.DataFrame, methods: dict[str, str], key: bytes | N
         if col in out.columns:
             out[col] = apply_method(out[col], method, key)
     return out
+
+
+def sql_method(dialect: str, column: str, method: str) -> str | None:
+    """The SQL expression that applies a method the database can compute itself to ``column`` (the same
+    result as ``apply_method``); None for ``keep`` and the ``MAPPED`` methods."""
+    col = f'"{column}"'
+    if method in ("null", "drop"):
+        return "NULL"
+    if method in ("month", "year"):
+        if dialect == "postgresql":
+            return f"CAST(date_trunc('{method}', CAST({col} AS TIMESTAMP)) AS DATE)"
+        return f"date({col}, 'start of {method}')"
+    if method == "keep" or method in MAPPED:
+        return None
+    raise ValueError(f"unknown anonymisation method {method!r}")

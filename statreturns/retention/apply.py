@@ -1,7 +1,9 @@
 """Apply an approved plan: one transaction per batch, resumable, then the derived files and landing.
 
-Each batch re-checks its fingerprint, changes the warehouse, marks itself done and appends its audit
-entries in the same transaction, so a crash leaves every batch done or not done and a rerun carries on.
+Every pending batch's fingerprint is checked before any change. Then each batch re-checks its fingerprint
+(on SQLite only if another connection committed since that check, which PRAGMA data_version tells),
+changes the warehouse with one statement per table, marks itself done and appends its audit entries in the
+same transaction, so a crash leaves every batch done or not done and a rerun carries on.
 Files are purged after the batches (the purge is idempotent, so a rerun repeats it safely). At the end
 the plan's detail file loses the keys of the records it destroyed or anonymised.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,9 +23,16 @@ import sqlalchemy as sa
 from schemas import canonical
 from statreturns.files import write_bytes_atomic
 from statreturns.retention import anchor, audit, data, holds, store
-from statreturns.retention.anonymise import PSEUDONYM_PREFIX, anonymise_frame, pseudonym_key
+from statreturns.retention.anonymise import MAPPED, PSEUDONYM_PREFIX, apply_method, pseudonym_key, sql_method
 from statreturns.retention.files import Purge, PurgeReport, purge
-from statreturns.retention.plan import batch_fingerprint, files_hash, plan_row, plans_dir, read_detail
+from statreturns.retention.plan import (
+    batch_fingerprint,
+    files_hash,
+    plan_row,
+    plans_dir,
+    present_tables,
+    read_detail,
+)
 from statreturns.retention.schedule import Schedule, load
 
 # Test seams for the crash tests: exit hard after N committed batches, or inside batch N before its commit.
@@ -61,16 +71,42 @@ def _load(run_dir: Path, plan_id: str, row) -> tuple[dict, Schedule, pd.DataFram
     return summary, sched, detail[detail["batch"] >= 0]
 
 
-def _check(engine: sa.Engine, summary: dict, sched: Schedule, items: pd.DataFrame, pending: list[int]) -> None:
+def _check(conn: sa.Connection, summary: dict, sched: Schedule, items: pd.DataFrame, pending: list[int],
+           present: set[str]) -> int | None:
+    """Refuse before any change if holds or any pending batch's records changed since planning.
+
+    Returns SQLite's data version read in the same read transaction (None on PostgreSQL): while it stays
+    the same, no other connection has committed anything, so a batch need not be fingerprinted again.
+    """
     as_of = date.fromisoformat(summary["as_of"])
-    active = holds.active(holds.table(engine), as_of)
-    if holds.fingerprint(active) != summary["holds"] or holds.held(items, active).any():
-        raise ApplyRefused(f"plan {summary['plan_id']}: legal holds changed since planning; plan again")
-    with engine.connect() as conn:
+    with _transaction(conn, write=False):
+        version = _data_version(conn)
+        active = holds.active(holds.table(conn.engine), as_of)
+        if holds.fingerprint(active) != summary["holds"] or holds.held(items, active).any():
+            raise ApplyRefused(f"plan {summary['plan_id']}: legal holds changed since planning; plan again")
+        by_batch = dict(tuple(items.groupby("batch")))
         for b in pending:
-            if batch_fingerprint(conn, sched, items[items["batch"] == b]) != summary["batches"][b]:
+            if batch_fingerprint(conn, sched, by_batch[b], present) != summary["batches"][b]:
                 raise ApplyRefused(f"plan {summary['plan_id']}: records in batch {b} changed since planning; "
                                    "plan again")
+    return version
+
+
+def _data_version(conn: sa.Connection) -> int | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.exec_driver_sql("PRAGMA data_version").scalar())
+
+
+@contextmanager
+def _transaction(conn: sa.Connection, write: bool):
+    """A transaction on the connection. On SQLite it is begun at once (the driver would begin it only at
+    the first change), IMMEDIATE for a batch: no other connection can commit between its check and its
+    changes."""
+    with conn.begin():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        yield
 
 
 def _delete_files(conn: sa.Connection, run_dir: Path, table: str, key: str, keys: list[str],
@@ -95,9 +131,10 @@ def _delete_files(conn: sa.Connection, run_dir: Path, table: str, key: str, keys
 
 
 def _apply_batch(conn: sa.Connection, run_dir: Path, sched: Schedule, items: pd.DataFrame,
-                 key: bytes | None) -> tuple[dict[str, dict[str, int]], list[dict]]:
+                 key: bytes | None, present: set[str]) -> tuple[dict[str, dict[str, int]], list[dict]]:
     counts: dict[str, dict[str, int]] = {}
     entries = []
+    mapped: dict[str, set[str]] = {}  # method -> values already in the batch's mapping table
     groups = sorted(items.groupby(["series", "blocked_tables"], sort=True),
                     key=lambda g: (ORDER[sched.get(g[0][0]).action], g[0]))
     for (sid, blocked), group in groups:  # destroy before anonymise: a pseudonymised key is not found again
@@ -107,47 +144,91 @@ def _apply_batch(conn: sa.Connection, run_dir: Path, sched: Schedule, items: pd.
         done = counts.setdefault(sid, {})
         if s.action in ("review", "transfer"):
             done["flagged"] = done.get("flagged", 0) + len(keys)
+        where = data.keys_sql(conn, s.key)
+        params = {"keys": data.keys_param(conn, keys)}
         for rec in s.records:
-            if s.action in ("review", "transfer") or rec.table in skip or not data.exists(conn, rec.table):
+            if s.action in ("review", "transfer") or rec.table in skip or rec.table not in present:
                 continue
-            tbl = sa.table(data.table_name(rec.table), *[sa.column(c) for c in canonical.columns(rec.table)])
-            in_keys = sa.column(s.key).in_(sa.bindparam("keys", expanding=True))
+            name = data.table_name(rec.table)
             cols = sorted(rec.covered())
             if s.action == "destroy" and s.key in rec.covered():
-                n = conn.execute(sa.delete(tbl).where(in_keys), {"keys": keys}).rowcount
+                n = conn.execute(sa.text(f'DELETE FROM "{name}" WHERE {where}'), params).rowcount
             elif s.action == "destroy":
                 file_cols = [c for c in s.files if c in cols]
                 if file_cols:
                     done["files"] = done.get("files", 0) + _delete_files(conn, run_dir, rec.table, s.key, keys,
                                                                          file_cols)
-                n = conn.execute(sa.update(tbl).where(in_keys).values({c: None for c in cols}),
-                                 {"keys": keys}).rowcount
+                blank = ", ".join(f'"{c}" = NULL' for c in cols)
+                n = conn.execute(sa.text(f'UPDATE "{name}" SET {blank} WHERE {where}'), params).rowcount
             else:
-                rows = data.rows_for(conn, rec.table, s.key, keys)
-                new = anonymise_frame(rows, s.methods.get(rec.table, {}), key)
-                conn.execute(sa.delete(tbl).where(in_keys), {"keys": keys})
-                if len(new):
-                    records = new.astype(object).where(new.notna(), None).to_dict("records")
-                    data.raw_execute(conn, sa.insert(tbl).values({c: sa.bindparam(c) for c in new.columns}),
-                                     many=records)
-                n = len(new)
+                n = _anonymise(conn, rec.table, where, params, s.methods.get(rec.table, {}), key, mapped)
             done[rec.table] = done.get(rec.table, 0) + int(n)
         if s.action in ("destroy", "anonymise") and s.subject not in skip and any(
                 r.table == s.subject and s.key in r.covered() for r in s.records):
-            _forget(conn, keys)
+            _forget(conn, params)
         rows = group["row"]
         entries.append({"event": "apply_batch", "plan_id": None, "series": sid, "action": s.action,
                         "internal_key": f"plan rows {int(rows.min())}-{int(rows.max())} ({len(rows)} items)",
                         "counts": done})
+    if mapped and conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM retention_map")  # PostgreSQL drops it at commit
     return counts, entries
 
 
-def _forget(conn: sa.Connection, keys: list[str]) -> None:
-    """Remove the subject from the sharing index and from ended holds (active holds never reach here)."""
-    conn.execute(sa.delete(store.shared).where(store.shared.c.subject.in_(sa.bindparam("k", expanding=True))),
-                 {"k": keys})
-    conn.execute(sa.update(store.holds).where(store.holds.c.subject.in_(sa.bindparam("k", expanding=True)))
-                 .values(subject=None), {"k": keys})
+def _anonymise(conn: sa.Connection, table: str, where: str, params: dict, methods: dict[str, str],
+               key: bytes | None, mapped: dict[str, set[str]]) -> int:
+    """One UPDATE of the table's rows for these keys: nulls and truncated dates in SQL, pseudonyms and
+    cut postcodes through the batch's mapping table (old value -> new, computed per distinct value)."""
+    name = data.table_name(table)
+    columns = set(canonical.columns(table))
+    sets = []
+    for col, method in sorted(methods.items()):
+        if col not in columns:
+            continue
+        expr = sql_method(conn.dialect.name, col, method)
+        if expr is None and method in MAPPED:
+            _extend_map(conn, name, col, method, where, params, key, mapped)
+            expr = (f"(SELECT m.new FROM retention_map AS m WHERE m.method = '{method}' "
+                    f'AND m.old = "{name}"."{col}")')
+        if expr is not None:
+            sets.append(f'"{col}" = {expr}')
+    if not sets:
+        return int(conn.execute(sa.text(f'SELECT count(*) FROM "{name}" WHERE {where}'), params).scalar())
+    return conn.execute(sa.text(f'UPDATE "{name}" SET {", ".join(sets)} WHERE {where}'), params).rowcount
+
+
+def _extend_map(conn: sa.Connection, name: str, col: str, method: str, where: str, params: dict,
+                key: bytes | None, mapped: dict[str, set[str]]) -> None:
+    """Add the column's distinct values for these keys (those not mapped yet) to the mapping table."""
+    if not mapped:
+        tail = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS retention_map (method TEXT NOT NULL, "
+                             f"old TEXT NOT NULL, new TEXT, PRIMARY KEY (method, old)){tail}")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("DELETE FROM retention_map")
+    known = mapped.setdefault(method, set())
+    q = sa.text(f'SELECT DISTINCT "{col}" FROM "{name}" WHERE {where} AND "{col}" IS NOT NULL')
+    old = [str(v) for (v,) in data.raw_execute(conn, q.bindparams(**params)) if str(v) not in known]
+    if not old:
+        return
+    new = apply_method(pd.Series(old, dtype=object), method, key)
+    new = [None if v is None or pd.isna(v) else str(v) for v in new]
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("INSERT INTO retention_map (method, old, new) SELECT :method, o, n "
+                             "FROM unnest(CAST(:old AS TEXT[]), CAST(:new AS TEXT[])) AS u(o, n)"),
+                     {"method": method, "old": old, "new": new})
+    else:
+        conn.execute(sa.text("INSERT INTO retention_map (method, old, new) SELECT :method, key, value "
+                             "FROM json_each(:map)"), {"method": method, "map": json.dumps(dict(zip(old, new, strict=True)))})
+    known.update(old)
+
+
+def _forget(conn: sa.Connection, params: dict) -> None:
+    """Remove the subject (``params``: its keys) from the sharing index and from ended holds (active holds
+    never reach here)."""
+    conn.execute(sa.text(f"DELETE FROM retention_shared WHERE {data.keys_sql(conn, 'subject')}"), params)
+    conn.execute(sa.text(f"UPDATE retention_holds SET subject = NULL WHERE {data.keys_sql(conn, 'subject')}"),
+                 params)
 
 
 def _purge_spec(sched: Schedule, items: pd.DataFrame) -> Purge:
@@ -233,29 +314,35 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
         done = {r.batch for r in conn.execute(sa.select(store.batches.c.batch)
                                               .where(store.batches.c.plan_id == plan_id))}
     pending = [b for b in range(len(summary["batches"])) if b not in done]
-    _check(engine, summary, sched, items, pending)
     crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
     crash_in = int(os.environ.get(CRASH_IN_ENV, "0") or 0)
-    for i, b in enumerate(pending, start=1):
-        batch = items[items["batch"] == b]
-        with engine.begin() as conn:
-            _secure_delete(conn)
-            if batch_fingerprint(conn, sched, batch) != summary["batches"][b]:
-                raise ApplyRefused(f"plan {plan_id}: records in batch {b} changed during apply; plan again")
-            counts, entries = _apply_batch(conn, run_dir, sched, batch, key)
-            conn.execute(store.batches.insert().values(plan_id=plan_id, batch=b, done_at=audit.now()))
-            for e in entries:
-                e.update(plan_id=plan_id, actor=actor, as_of=summary["as_of"])
-            audit.append(conn, entries)
-            if crash_in == i:
-                os._exit(78)
-        for sid, tables in counts.items():
-            mine = result.counts.setdefault(sid, {})
-            for t, n in tables.items():
-                mine[t] = mine.get(t, 0) + n
-        result.batches_applied += 1
-        if crash_after and i >= crash_after:
-            os._exit(77)
+    by_batch = dict(tuple(items.groupby("batch")))
+    with engine.connect() as conn:
+        present = present_tables(conn, sched)
+        conn.rollback()  # end the read the catalogue queries began, so each batch has its own transaction
+        version = _check(conn, summary, sched, items, pending, present)
+        for i, b in enumerate(pending, start=1):
+            batch = by_batch[b]
+            with _transaction(conn, write=True):
+                _secure_delete(conn)
+                # unchanged data version: nothing committed by anyone else since the check above
+                if (version is None or _data_version(conn) != version) and batch_fingerprint(
+                        conn, sched, batch, present) != summary["batches"][b]:
+                    raise ApplyRefused(f"plan {plan_id}: records in batch {b} changed during apply; plan again")
+                counts, entries = _apply_batch(conn, run_dir, sched, batch, key, present)
+                conn.execute(store.batches.insert().values(plan_id=plan_id, batch=b, done_at=audit.now()))
+                for e in entries:
+                    e.update(plan_id=plan_id, actor=actor, as_of=summary["as_of"])
+                audit.append(conn, entries)
+                if crash_in == i:
+                    os._exit(78)
+            for sid, tables in counts.items():
+                mine = result.counts.setdefault(sid, {})
+                for t, n in tables.items():
+                    mine[t] = mine.get(t, 0) + n
+            result.batches_applied += 1
+            if crash_after and i >= crash_after:
+                os._exit(77)
     what = _purge_spec(sched, items)
     result.files = purge(run_dir, what, la)
     result.landing, result.landing_available = _landing(engine, run_dir, what, plan_id)

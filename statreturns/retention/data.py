@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -28,9 +31,32 @@ def ensure_index(engine: sa.Engine, table: str, key: str) -> None:
                              f'ON "{table_name(table)}" ("{key}")'))
 
 
+_READS: ContextVar[dict | None] = ContextVar("retention_reads", default=None)
+
+
+@contextmanager
+def reads_remembered() -> Iterator[None]:
+    """Within the block, ``read_columns`` reads each (table, columns) once (the plan reads a child's date of
+    birth for several series); the data must not change meanwhile."""
+    token = _READS.set({})
+    try:
+        yield
+    finally:
+        _READS.reset(token)
+
+
 def read_columns(engine: sa.Engine, table: str, cols: Iterable[str]) -> pd.DataFrame:
     """Some columns of a canonical table: text as object, dates as datetime64, empty if the table is absent."""
     cols = list(dict.fromkeys(cols))
+    memo = _READS.get()
+    if memo is not None:
+        if (table, *cols) not in memo:
+            _READS.set(None)
+            try:
+                memo[(table, *cols)] = read_columns(engine, table, cols)
+            finally:
+                _READS.set(memo)
+        return memo[(table, *cols)].copy(deep=False)
     if not exists(engine, table):
         return pd.DataFrame({c: pd.Series(dtype=_dtype(table, c)) for c in cols})
     q = sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
@@ -87,16 +113,42 @@ def raw_execute(conn: sa.Connection, stmt: sa.Executable, many: list[dict] | Non
         cursor.close()
 
 
+def keys_sql(conn: sa.Connection, column: str) -> str:
+    """A condition true where ``column`` is one of the keys bound as ``:keys`` (see ``keys_param``).
+
+    One bound value whatever the number of keys (a JSON array on SQLite, a text array on PostgreSQL), so
+    a batch is one statement per table however large it is, and the statement text is the same each time.
+    """
+    if conn.dialect.name == "postgresql":
+        return f'"{column}" = ANY(CAST(:keys AS TEXT[]))'
+    return f'"{column}" IN (SELECT value FROM json_each(:keys))'
+
+
+def keys_param(conn: sa.Connection, keys: Iterable[str]) -> object:
+    values = [str(k) for k in keys]
+    return values if conn.dialect.name == "postgresql" else json.dumps(values)
+
+
 def rows_digest(conn: sa.Connection, table: str, key: str, keys: list[str]) -> tuple[int, str]:
     """Row count and order-independent SHA-256 of every column of the rows whose key is in ``keys``.
 
-    One statement per table and batch; the rows are hashed as the driver returns them (each row's repr,
-    sorted), without building a frame, so it costs little more than reading them.
+    One statement per table and batch. The database renders each row as one line of quoted values and
+    sorts the lines; PostgreSQL also hashes them, SQLite (no hash function) hands back one string per row.
+    The digest is only ever compared with one made by the same database.
     """
     cols = canonical.columns(table)
-    q = (sa.select(*[sa.column(c) for c in cols]).select_from(sa.table(table_name(table)))
-         .where(sa.column(key).in_(sa.bindparam("keys", list(keys), expanding=True))))
-    lines = sorted(map(repr, raw_execute(conn, q)))
+    where = keys_sql(conn, key)
+    params = {"keys": keys_param(conn, keys)}
+    if conn.dialect.name == "postgresql":
+        line = " || '|' || ".join(f'quote_nullable("{c}")' for c in cols)
+        agg = "string_agg(r, E'\\n' ORDER BY r COLLATE \"C\")"
+        q = sa.text(f"SELECT count(*), encode(sha256(convert_to(coalesce({agg}, ''), 'UTF8')), 'hex') "
+                    f'FROM (SELECT {line} AS r FROM "{table_name(table)}" WHERE {where}) AS s')
+        n, digest = conn.execute(q, params).one()
+        return int(n), str(digest)
+    line = " || '|' || ".join(f'quote("{c}")' for c in cols)
+    q = sa.text(f'SELECT {line} FROM "{table_name(table)}" WHERE {where} ORDER BY 1')
+    lines = [r for (r,) in raw_execute(conn, q.bindparams(**params))]
     return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 

@@ -180,8 +180,9 @@ def due_items(engine: sa.Engine, sched: Schedule, as_of: date, series_ids: list[
     Conflicts are resolved against every series of the schedule, chosen or not.
     """
     cut = pd.Timestamp(as_of)
-    claimed = _claimed(engine, sched)
-    dues = {s.id: series_due(engine, s, claimed.get(s.subject)) for s in sched.series}
+    with data.reads_remembered():
+        claimed = _claimed(engine, sched)
+        dues = {s.id: series_due(engine, s, claimed.get(s.subject)) for s in sched.series}
     order = {s.id: i for i, s in enumerate(sched.series)}
     out = []
     for s in sched.series:

@@ -53,15 +53,22 @@ def acted_tables(sched: Schedule, items: pd.DataFrame) -> dict[str, tuple[str, l
     return {t: (k, sorted(set(v))) for t, (k, v) in sorted(out.items())}
 
 
-def batch_fingerprint(conn: sa.Connection, sched: Schedule, items: pd.DataFrame) -> str:
+def batch_fingerprint(conn: sa.Connection, sched: Schedule, items: pd.DataFrame,
+                      present: set[str] | None = None) -> str:
+    """``present``: the tables that exist, when the caller knows (else asked of the database per table)."""
     parts = []
     for table, (key, keys) in acted_tables(sched, items).items():
-        if data.exists(conn, table):
+        if (table in present) if present is not None else data.exists(conn, table):
             n, digest = data.rows_digest(conn, table, key, keys)
             parts.append(f"{table}:{n}:{digest}")
     items_part = items[["series", "action", "key", "blocked_tables"]].astype(str)
     parts.append(data.fingerprint(items_part))
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def present_tables(conn: sa.Connection, sched: Schedule) -> set[str]:
+    """The schedule's tables that exist in the warehouse."""
+    return {t for s in sched.series for t in s.tables() if data.exists(conn, t)}
 
 
 def _assign_batches(items: pd.DataFrame, batch_size: int) -> pd.DataFrame:
@@ -72,6 +79,13 @@ def _assign_batches(items: pd.DataFrame, batch_size: int) -> pd.DataFrame:
     items.loc[due, "batch"] = codes // batch_size
     items.insert(0, "row", range(len(items)))
     return items
+
+
+def _batches(items: pd.DataFrame, n_batches: int):
+    """(batch, its items) for batches 0..n-1, splitting the items once rather than filtering per batch."""
+    groups = dict(tuple(items[items["batch"] >= 0].groupby("batch", sort=True)))
+    for b in range(n_batches):
+        yield b, groups.get(b, items.iloc[0:0])
 
 
 def counts_by_series(items: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -116,7 +130,8 @@ def make_plan(engine: sa.Engine, run_dir: Path, schedule_path: Path, as_of: date
     items = _assign_batches(due_items(engine, sched, as_of, series_ids, active), batch_size)
     n_batches = int(items["batch"].max()) + 1 if (items["batch"] >= 0).any() else 0
     with engine.connect() as conn:
-        fps = [batch_fingerprint(conn, sched, items[items["batch"] == b]) for b in range(n_batches)]
+        present = present_tables(conn, sched)
+        fps = [batch_fingerprint(conn, sched, batch, present) for _, batch in _batches(items, n_batches)]
     counts = counts_by_series(items)
     content = {"schedule": sched.name, "schedule_sha256": sched.digest, "as_of": as_of.isoformat(),
                "series": series_ids, "holds": holds.fingerprint(active), "batches": fps}
