@@ -240,7 +240,9 @@ def _end_plans_at_adoption(t: dict[str, pd.DataFrame], year: int) -> None:
     rev = t["cp_reviews"]
     end_of = cpp.set_index("cpp_id")["CPPendDate"]
     plan_end = pd.Series(end_of.reindex(rev["cpp_id"]).to_numpy(), index=rev.index)
-    kept = rev["cpp_id"].isin(set(cpp["cpp_id"])) & (plan_end.isna() | (rev["CPPreviewDate"] <= plan_end))
+    # A review keyed without a date (a fault) is left as it is: it cannot be said to fall after the end.
+    kept = rev["cpp_id"].isin(set(cpp["cpp_id"])) & (plan_end.isna() | rev["CPPreviewDate"].isna()
+                                                     | (rev["CPPreviewDate"] <= plan_end))
     t["cp_reviews"] = rev[kept].reset_index(drop=True)
 
 

@@ -330,8 +330,7 @@ def _started_care(t: Tables, s: Scope) -> pd.Series:
 
 
 def _grown_up_rows(t: Tables, s: Scope) -> pd.Series:
-    """Children who could take an adult's date of birth with no other rule noticing: in the 903 and not the
-    CIN census, started care in the year and left it by 31 March (an open episode past 18 is 359's), not
+    """Children who could take an adult's date of birth with no other rule noticing: in the 903, started care in the year and left it by 31 March (an open episode past 18 is 359's), not
     unaccompanied (the UASC end date is the 18th birthday), with a real UPN or an unknown code other than
     UN1 (209 is for UN1 at school age), no review in the year noted as under 4 (PN0, 440), and no care
     ending in a special guardianship order or adoption (407 and 386 ask those before 18)."""
@@ -342,7 +341,8 @@ def _grown_up_rows(t: Tables, s: Scope) -> pd.Series:
     upn = c["UPN"].notna() | c["UPNunknown"].isin(["UN2", "UN3", "UN5"])
     ended = ep.loc[ep["REC"].isin(["E45", "E46", "E47", "E48", "E11", "E12"]), "child_id"]
     left_out = set(still) | set(pn0) | set(t["uasc"]["child_id"]) | set(ended)
-    return pd.Series(s.in_903 & ~s.in_cin, index=c.index) & started & upn & ~c["child_id"].isin(left_out)
+    # In the CIN census too (the cross step covers every looked-after child's care): no census rule notices.
+    return pd.Series(s.in_903, index=c.index) & started & upn & ~c["child_id"].isin(left_out)
 
 
 def _born_18_years_before(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:

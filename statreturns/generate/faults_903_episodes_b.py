@@ -393,7 +393,9 @@ KINDS_EPISODES_B: tuple[FaultKind, ...] = (
                & _aged_at_dec(t, 18, True) & _no_adoption_record(t), _set("REC", "E11")),
     _edit_kind("adopted_without_adoption_placement", "la_episodes", (), ("390", "601"),
                lambda t, s: _care_ends_after(lambda f: ~f["PLACE"].isin(ADOPTION_PLACE))(t, s)
-               & _aged_at_dec(t, 18, False) & _no_adoption_record(t), _set("REC", "E11")),
+               & _aged_at_dec(t, 18, False) & _no_adoption_record(t)
+               # a care leaver's OC3 record beside an adoption would also show 1001
+               & ~t["la_episodes"]["child_id"].isin(set(t["oc3"]["child_id"])), _set("REC", "E11")),
     # The home address's postcode (the child's, so every episode's HOME_POST) left blank: no postcodes
     # (392b), hence no distance (392a) and none valid (164).
     _edit_kind("home_postcode_left_blank", "children", (), ("392b", "392a", "164"),

@@ -45,13 +45,6 @@ def _in_both_years(t: Tables, s: Scope) -> set:
     return set(_year_episodes(t, s)["child_id"]) & set(_year_episodes(t, _last_year(s))["child_id"])
 
 
-def _not_in_cin(extra: Callable[[pd.DataFrame], pd.Series] | None = None) -> Rows:
-    """Header rows (``children``) of children in the year's 903 but not in its CIN census."""
-    def rows(t: Tables, s: Scope) -> pd.Series:
-        return _header(extra)(t, s) & pd.Series(~s.in_cin, index=t["children"].index)
-    return rows
-
-
 def _no_age_items(t: Tables, s: Scope) -> pd.Series:
     """Children (rows of ``children``) with nothing in the year's return that asks an age of them: no review
     (participation codes), no placement for a given age (K3, R5, S1), no care ended to independent living
@@ -123,41 +116,30 @@ def _drop_last_character(frame: pd.DataFrame, rows: pd.Series, rng: np.random.Ge
     frame.loc[rows, "UPN"] = frame.loc[rows, "UPN"].str[:-1]
 
 
-def _shared_upn(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
-    """The chosen children in pairs (a triple when their number is odd): the first one's UPN is keyed on
-    the others' records too, so every chosen child shares a UPN with another (the kind is drawn for two
-    children at a time, ``at_least``)."""
-    c = t["children"]
-    chosen = np.sort(c.loc[c["child_id"].isin(ids), "child_id"].to_numpy())
-    group = np.minimum(np.arange(len(chosen)) // 2, max(len(chosen) // 2 - 1, 0))
-    upn = c.set_index("child_id")["UPN"]
-    first = pd.Series(chosen).groupby(group).transform("first")
-    c.loc[c["child_id"].isin(ids), "UPN"] = c.loc[c["child_id"].isin(ids), "child_id"].map(
-        dict(zip(chosen, upn.reindex(first).to_numpy(), strict=True)))
-
-
 _school_age = lambda s: pd.Timestamp(year=s.year - 2, month=8, day=31)  # noqa: E731 - 209's cut-off
 _year_start = lambda s: s.start  # noqa: E731
 _has_upn = lambda f: f["UPN"].notna()  # noqa: E731
 
 _HEADER = (
-    _edit_kind("date_of_birth_left_blank", "children", (), ("102",),
-               _not_in_cin(lambda f: f["PersonBirthDate"].notna()), _set("PersonBirthDate", None)),
+    # Since the generator gives every looked-after child a CIN episode over their care (the cross step), the
+    # date of birth and UPN kinds reach children in both returns and name the census rules they trigger too.
+    _edit_kind("date_of_birth_left_blank", "children", ("8525Q",), ("102",),
+               _header(lambda f: f["PersonBirthDate"].notna()), _set("PersonBirthDate", None)),
     # Every episode of the year's return then starts before birth (302). Children with an item asked from an
     # age are left out: it would break that item's rule too.
-    FaultKind("date_of_birth_after_the_year", "children", (), ("301", "302"),
-              lambda t, s: (_not_in_cin(lambda f: f["PersonBirthDate"].notna())(t, s) & _no_age_items(t, s)).to_numpy(),
+    # Not a mother or an unaccompanied child: their age rules (620, 621; 231) would come too.
+    FaultKind("date_of_birth_after_the_year", "children", ("8520", "8606"), ("301", "302"),
+              lambda t, s: (_header(lambda f: f["PersonBirthDate"].notna() & (f["MOTHER"].astype("string") != "1").fillna(True))(t, s)
+                            & _no_age_items(t, s)
+                            & ~t["children"]["child_id"].isin(set(t["uasc"]["child_id"]))).to_numpy(),
               _born_next_year),
-    _edit_kind("date_of_birth_in_the_wrong_century", "children", (), ("351", "359"),
-               _both(_not_in_cin(_has_upn), _in_care_all_year), _years_back("PersonBirthDate", 100)),
-    _edit_kind("upn_last_character_dropped", "children", (), ("168",), _not_in_cin(_has_upn), _drop_last_character),
+    _edit_kind("date_of_birth_in_the_wrong_century", "children", ("8775Q",), ("351", "359"),
+               _both(_header(_has_upn), _in_care_all_year), _years_back("PersonBirthDate", 100)),
+    _edit_kind("upn_last_character_dropped", "children", (), ("168",), _header(_has_upn), _drop_last_character),
     # The UPN is not on the record and the reason keyed is UN1 (under school age): one edit of the record.
-    FaultKind("upn_unknown_un1_at_school_age", "children", (), ("209",),
-              lambda t, s: _both(_not_in_cin(_has_upn), _aged(4, False, _school_age))(t, s).to_numpy(),
+    FaultKind("upn_unknown_un1_at_school_age", "children", ("8770Q",), ("209",),
+              lambda t, s: _both(_header(_has_upn), _aged(4, False, _school_age))(t, s).to_numpy(),
               _set_all("children", lambda t, s: t["children"]["UPN"].notna(), {"UPN": None, "UPNunknown": "UN1"})),
-    FaultKind("upn_of_another_child", "children", (), ("444",),
-              lambda t, s: _not_in_cin(_has_upn)(t, s).to_numpy(), _shared_upn, at_least=2,
-              together=2),
     # A girl recorded as a mother has no first child's date of birth, so 611 always comes too.
     _edit_kind("mother_flag_on_a_young_girl", "children", (), ("620", "611"),
                _both(_header(_girls), _aged(11, True, _year_start)), _set("MOTHER", "1")),
