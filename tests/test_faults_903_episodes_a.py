@@ -6,12 +6,8 @@ finding at all. (tests/test_faults.py runs every kind together.)"""
 import pandas as pd
 import pytest
 
-from statreturns.generate import Config, generate, inject, write_sources_file
-from statreturns.generate.audit import findings, providers, read_back
 from statreturns.generate.faults_903_episodes_a import KINDS_EPISODES_A
-from statreturns.generate.ofsted import write_provider_list
-from statreturns.school import write_pupils
-from statreturns.ssd import write_ssd
+from tests.fault_groups import group_council
 
 NAMES = [k.name for k in KINDS_EPISODES_A]
 SEEDS = [3, 4]
@@ -25,13 +21,7 @@ def runs(tmp_path_factory):
     def get(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         if seed not in done:
             out = tmp_path_factory.mktemp(f"faults903_episodes_a_{seed}")
-            cfg = Config(children=1200, seed=seed, fault_rate=0.6)  # the rarest kinds fit 1-3 children
-            tables, faults = inject(generate(cfg), cfg.fault_rate, cfg.seed, cfg.year, kinds=NAMES)
-            write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
-            write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
-            write_provider_list(tables["la_episodes"], out / "ofsted" / "providers.xlsx")
-            write_sources_file(out / "sources.yaml", ".")
-            done[seed] = faults, findings(read_back(out), cfg.year, "356", providers(out))
+            done[seed] = group_council(out, NAMES, seed, 0.6)  # the rarest kinds fit 1-3 children
         return done[seed]
 
     return get

@@ -1,0 +1,92 @@
+"""The SSDA903 fault kinds, one rule group at a time (faults_903 and faults_903_{adoption,header,
+episodes_b}), each group injected alone and read back through the pipeline's own path: each kind names
+903 rules and is drawn, every expected (rule, child) is found, a kind's children get no other 903 finding
+in the year, and a child without a fault gets no 903 finding in either year. tests/test_faults.py runs every
+kind together; the episodes_a, outcomes and CIN groups have their own files (they check more)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+
+from statreturns.generate.faults import FaultKind
+from statreturns.generate.faults_903 import _KINDS_903
+from statreturns.generate.faults_903_adoption import KINDS_ADOPTION
+from statreturns.generate.faults_903_episodes_b import KINDS_EPISODES_B
+from statreturns.generate.faults_903_header import KINDS_HEADER
+from tests.fault_groups import extra, group_council, missed, stray
+
+SEEDS = (3, 4)
+
+
+@dataclass(frozen=True)
+class Group:
+    kinds: tuple[FaultKind, ...]
+    rate: float  # the share of children faulted: the rarest kinds fit only a few children
+    every_seed: bool  # each kind drawn on every seed, not only on some
+
+
+GROUPS = {
+    "faults_903": Group(_KINDS_903, 0.25, True),
+    "adoption": Group(KINDS_ADOPTION, 0.6, True),  # adoptions are few, but each seed has enough
+    "header": Group(KINDS_HEADER, 0.6, False),  # a missing period open at last 31 March fits 2-4 children
+    "episodes_b": Group(KINDS_EPISODES_B, 0.6, False),  # care ended at 18 in the year: a dozen a council
+}
+
+
+@pytest.fixture(scope="module")
+def councils(tmp_path_factory):
+    """Each (group, seed) council, generated once: the faults and the 903 findings."""
+    done: dict[tuple[str, int], tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def get(group: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if (group, seed) not in done:
+            g = GROUPS[group]
+            faults, found = group_council(tmp_path_factory.mktemp(f"faults_{group}_{seed}"),
+                                          [k.name for k in g.kinds], seed, g.rate)
+            done[group, seed] = faults, found.loc[found["return"] == "ssda903"]
+        return done[group, seed]
+
+    return get
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_each_kind_names_903_rules_and_is_drawn(group, councils):
+    g = GROUPS[group]
+    names = {k.name for k in g.kinds}
+    assert all(k.lac_rules for k in g.kinds)
+    drawn = [set(councils(group, seed)[0]["kind"]) for seed in SEEDS]
+    if g.every_seed:
+        assert all(d == names for d in drawn), [sorted(names - d) for d in drawn]
+    else:
+        assert set().union(*drawn) == names, sorted(names - set().union(*drawn))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("group", GROUPS)
+def test_each_kind_triggers_exactly_its_rules(group, seed, councils):
+    faults, found = councils(group, seed)
+    rules = {r for k in GROUPS[group].kinds for r in k.lac_rules}
+    lost = missed(faults, found, rules)
+    assert lost.empty, lost.to_string()  # kinds and counts only
+    more = extra(faults, found)
+    assert more.empty, more.to_string()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("group", GROUPS)
+def test_no_903_finding_on_a_child_without_a_fault(group, seed, councils):
+    faults, found = councils(group, seed)
+    left = stray(faults, found)
+    assert left.empty, left.to_string()
+
+
+def test_unreachable_rules_are_not_claimed_by_a_kind():
+    from statreturns.generate.faults import KINDS, UNREACHABLE
+
+    for name in ("cin", "ssda903"):
+        claimed = {r for k in KINDS.values() for r in (k.cin_rules if name == "cin" else k.lac_rules)}
+        unreachable = {code for (ret, code) in UNREACHABLE if ret == name}
+        assert unreachable and not unreachable & claimed, name
