@@ -26,11 +26,14 @@ class Group:
     kinds: tuple[FaultKind, ...]
     rate: float  # the share of children faulted: the rarest kinds fit only a few children
     every_seed: bool  # each kind drawn on every seed, not only on some
+    children: int = 1200
 
 
 GROUPS = {
     "faults_903": Group(_KINDS_903, 0.25, True),
-    "adoption": Group(KINDS_ADOPTION, 0.6, True),  # adoptions are few, but each seed has enough
+    # About a dozen children adopted a year in 1200, shared by thirteen kinds on their AD1/decision rows
+    # (each kind takes two at a time): a bigger council, and not each kind on every seed.
+    "adoption": Group(KINDS_ADOPTION, 0.6, False, 3000),
     "header": Group(KINDS_HEADER, 0.6, False),  # a missing period open at last 31 March fits 2-4 children
     "episodes_b": Group(KINDS_EPISODES_B, 0.6, False),  # care ended at 18 in the year: a dozen a council
 }
@@ -45,7 +48,7 @@ def councils(tmp_path_factory):
         if (group, seed) not in done:
             g = GROUPS[group]
             faults, found = group_council(tmp_path_factory.mktemp(f"faults_{group}_{seed}"),
-                                          [k.name for k in g.kinds], seed, g.rate)
+                                          [k.name for k in g.kinds], seed, g.rate, g.children)
             done[group, seed] = faults, found.loc[found["return"] == "ssda903"]
         return done[group, seed]
 
