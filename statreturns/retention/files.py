@@ -97,6 +97,11 @@ def _edit(frame: pd.DataFrame, purge: Purge, stem: str) -> tuple[pd.DataFrame, i
                         changed += int(hit.sum())
     if not known:
         return None
+    if {"table", "child_id"} <= set(frame.columns):
+        # A findings file (issues.csv) names a school roll row's pupil in its child_id column (cross checks).
+        pupils = (frame["table"] == "school_pupils").to_numpy() & unneutralise(frame["child_id"].astype(object)).isin(
+            purge.rows.get("pupil_id", set()) | purge.by_table.get("school_pupils", set())).to_numpy()
+        drop |= pupils
     return frame[~drop], changed + int(drop.sum())
 
 
