@@ -297,10 +297,10 @@ def _in_care_since_last_year(t: Tables, m: pd.DataFrame, s: Scope) -> pd.Series:
 
 
 def _twice_never_closed(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
-    _append_copy(_BEFORE_LAST_YEAR_END, MIS_START=lambda f: f["MIS_START"] + pd.Timedelta(days=1), MIS_END=lambda f: None)(
+    _append_copy(_BEFORE_LAST_YEAR_END, MIS_START=lambda f: f["MIS_START"] + pd.Timedelta(days=1), MIS_END=lambda f: pd.NaT)(
         t, ids, rng, s)
     m = t["missing"]
-    m.loc[m["child_id"].isin(ids) & _BEFORE_LAST_YEAR_END(t, s), "MIS_END"] = None
+    m.loc[m["child_id"].isin(ids) & _BEFORE_LAST_YEAR_END(t, s), "MIS_END"] = pd.NaT
 
 
 def _last_years_missing(t: Tables, s: Scope) -> pd.Series:
