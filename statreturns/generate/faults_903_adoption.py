@@ -497,10 +497,9 @@ def _earlier_decision_then_all_reversed(t: Tables, ids: set, rng: np.random.Gene
 
 KINDS_REVERSED = (
     # Two decisions, each shown as reversed, for a child adopted in the year: 558 (more than one ceased
-    # decision, none in force). The SSD extract carries a child's AD1 items on each of their permanence rows,
-    # so a second decision row repeats the AD1, and the pipeline's read-back then holds no AD1 for the child
-    # (seen on seeds 3 and 4): 601 (adopted with no AD1) always with it, and not 525 (which needs the AD1).
-    FaultKind("adopted_child_every_decision_reversed", "placed_for_adoption", (), ("558", "601"),
+    # decision, none in force) and 525 (adopted, with AD1 items, under a reversed decision). The SSD extract
+    # carries the child's AD1 on one permanence row (the latest decision), so the AD1 survives the read-back.
+    FaultKind("adopted_child_every_decision_reversed", "placed_for_adoption", (), ("558", "525"),
               _room_for_earlier_decision, _earlier_decision_then_all_reversed),
 )
 for _k in KINDS_REVERSED:
