@@ -6,8 +6,9 @@ reads it. Simple tables map column for column (``SIMPLE``); the rest need a join
 a function each. Dates are written as ISO ``yyyy-mm-dd`` and read in ISO or ``dd/mm/yyyy``; yes/no
 items as ``Y``/``N``.
 
-Reading never drops a row silently: a row without its key, with a date that does not parse, or that
-points at a person who is not in ``ssd_person`` goes to the quarantine with its file, line and reason.
+Reading never drops a row silently: a row without its key, with a date that does not parse, that
+points at a person who is not in ``ssd_person``, or a permanence row with neither a decision's nor an
+adoption's date goes to the quarantine with its file, line and reason.
 """
 
 from __future__ import annotations
