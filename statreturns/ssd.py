@@ -6,8 +6,9 @@ reads it. Simple tables map column for column (``SIMPLE``); the rest need a join
 a function each. Dates are written as ISO ``yyyy-mm-dd`` and read in ISO or ``dd/mm/yyyy``; yes/no
 items as ``Y``/``N``.
 
-Reading never drops a row silently: a row without its key, with a date that does not parse, or that
-points at a person who is not in ``ssd_person`` goes to the quarantine with its file, line and reason.
+Reading never drops a row silently: a row without its key, with a date that does not parse, that
+points at a person who is not in ``ssd_person``, or a permanence row with neither a decision's nor an
+adoption's date goes to the quarantine with its file, line and reason.
 """
 
 from __future__ import annotations
@@ -213,8 +214,17 @@ def _oc2_to_ssd(oc2: pd.DataFrame) -> pd.DataFrame:
     return _with_row_id(frame, "clah_health_check_id", "H")
 
 
+AD1_COLUMNS = ["DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR", "adoption_order_date"]
+
+
 def _permanence_to_ssd(ad1: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
-    merged = placed.merge(ad1, on="child_id", how="outer")
+    """One row per decision to place for adoption, and one for an adopted child with no decision; a child's
+    AD1 goes on one row only (``_ad1_row``), so reading back finds one AD1 per child."""
+    merged = placed.merge(ad1, on="child_id", how="outer", indicator=True)
+    both = (merged["_merge"] == "both").to_numpy()
+    others = both & ~_ad1_row(merged, both)
+    if others.any():
+        merged.loc[others, AD1_COLUMNS] = None
     frame = pd.DataFrame({
         "perm_person_id": merged["child_id"], "perm_adm_decision_date": merged["DATE_INT"],
         "perm_matched_date": merged["DATE_MATCH"], "perm_placed_for_adoption_date": merged["DATE_PLACED"],
@@ -226,6 +236,17 @@ def _permanence_to_ssd(ad1: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
         "perm_permanence_order_type": np.where(merged["adoption_order_date"].notna(), "ADOPTION", None),
     })
     return _with_row_id(frame, "perm_table_id", "PM")
+
+
+def _ad1_row(merged: pd.DataFrame, both: np.ndarray) -> np.ndarray:
+    """Per adopted child with decisions (``both``), the decision that led to the adoption: the latest not
+    reversed, else the latest (undated decisions count as the earliest)."""
+    rows = merged.loc[both, ["child_id", "DATE_PLACED", "DATE_PLACED_CEASED"]].assign(
+        _open=lambda f: f["DATE_PLACED_CEASED"].isna(), _pos=np.flatnonzero(both))
+    rows = rows.sort_values(["child_id", "_open", "DATE_PLACED", "_pos"], kind="stable", na_position="first")
+    chosen = np.zeros(len(merged), dtype=bool)
+    chosen[rows.drop_duplicates("child_id", keep="last")["_pos"].to_numpy()] = True
+    return chosen
 
 
 def write_ssd(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
@@ -317,7 +338,7 @@ def read_ssd_frames(raw: dict[str, pd.DataFrame], source: str = "ssd", codes: Co
     tables["la_episodes"] = _episodes_from_ssd(raw, tables["children"])
     tables["la_reviews"] = _reviews_from_ssd(raw)
     tables["oc2"] = _oc2_from_ssd(raw)
-    tables["ad1"], tables["placed_for_adoption"] = _permanence_from_ssd(raw)
+    tables["ad1"], tables["placed_for_adoption"] = _permanence_from_ssd(raw, q)
     tables["dolo"] = canonical.empty("dolo")
     out = {name: _finish(name, frame, q, codes.get(name, {})) for name, frame in tables.items()}
     out = _orphans(out, q)
@@ -448,26 +469,49 @@ def _oc2_from_ssd(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out.assign(_file="ssd_cla_health", _line=pd.NA)
 
 
-def _permanence_from_ssd(raw: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _permanence_from_ssd(raw: dict[str, pd.DataFrame], q: _Quarantine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """AD1 from a row with an adoption order or matched date, a decision (PlacedAdoption) from a row with a
+    placed-for-adoption date; a row may be both. A row that is neither is quarantined: the 903 has no record
+    of a decision without its date (a reversal with no decision, rule 563) or of an adoption without one."""
     p = raw.get("ssd_permanence")
     if p is None:
         return canonical.empty("ad1"), canonical.empty("placed_for_adoption")
     line = p.index.to_numpy() + 2
-    adopted = p["perm_permanence_order_date"].notna() | p["perm_matched_date"].notna()
+    adopted = (p["perm_permanence_order_date"].notna() | p["perm_matched_date"].notna()).to_numpy()
+    placed_rows = p["perm_placed_for_adoption_date"].notna().to_numpy()
+    neither = ~adopted & ~placed_rows
+    reversed_only = neither & (p["perm_decision_reversed_date"].notna()
+                               | p["perm_decision_reversed_reason"].notna()).to_numpy()
+    q.add("ssd_permanence", p.index[reversed_only], "placed_for_adoption", "decision_reversed_without_its_date")
+    q.add("ssd_permanence", p.index[neither & ~reversed_only], "placed_for_adoption",
+          "no_placed_for_adoption_or_adoption_date")
     ad1 = pd.DataFrame({
         "child_id": p["perm_person_id"], "DATE_INT": p["perm_adm_decision_date"],
         "DATE_MATCH": p["perm_matched_date"], "FOSTER_CARE": p["perm_adopted_by_carer_flag"],
         "NB_ADOPTR": p["perm_number_of_adopters"], "SEX_ADOPTR": p["perm_adopter_sex"],
         "LS_ADOPTR": p["perm_adopter_legal_status"], "adoption_order_date": p["perm_permanence_order_date"],
         "_file": "ssd_permanence", "_line": line,
-    }).loc[adopted.to_numpy()]
-    placed_rows = p["perm_placed_for_adoption_date"].notna()
+    }).loc[adopted]
     placed = pd.DataFrame({
         "child_id": p["perm_person_id"], "DATE_PLACED": p["perm_placed_for_adoption_date"],
         "DATE_PLACED_CEASED": p["perm_decision_reversed_date"],
         "REASON_PLACED_CEASED": p["perm_decision_reversed_reason"], "_file": "ssd_permanence", "_line": line,
-    }).loc[placed_rows.to_numpy()]
+    }).loc[placed_rows]
     return ad1.reset_index(drop=True), placed.reset_index(drop=True)
+
+
+def _one_ad1_per_child(frame: pd.DataFrame, q: _Quarantine) -> pd.DataFrame:
+    """An extract may repeat a child's AD1 on each of their permanence rows: identical copies (dates
+    parsed, codes mapped) are one record, the first row's; copies that differ are all quarantined, as
+    there is no telling which is right."""
+    keyed = frame["child_id"].notna()
+    if not (keyed & frame["child_id"].duplicated()).any():
+        return frame
+    distinct = frame.loc[keyed].groupby("child_id", sort=False)[AD1_COLUMNS].nunique(dropna=False)
+    differ = frame["child_id"].isin(distinct.index[(distinct > 1).any(axis=1).to_numpy()])
+    _quarantine_rows(q, frame, differ.to_numpy(), "ad1", pd.Series("ad1_copies_differ", index=frame.index))
+    kept = frame.loc[~differ.to_numpy()]
+    return kept.loc[~(kept["child_id"].notna() & kept["child_id"].duplicated()).to_numpy()]
 
 
 class _Quarantine:
@@ -526,6 +570,8 @@ def _finish(name: str, frame: pd.DataFrame, q: _Quarantine, codes: dict[str, dic
     flagged = bad != ""
     _quarantine_rows(q, frame, flagged, name, bad.str.rstrip(";"))
     frame = frame.loc[~flagged.to_numpy()]
+    if name == "ad1":
+        frame = _one_ad1_per_child(frame, q)
     checked = check(canonical.MODELS[name], frame.drop(columns=["_file", "_line"]), name)
     if len(checked.quarantined):
         _quarantine_rows(q, frame, frame.index.isin(checked.quarantined.index), name,

@@ -147,12 +147,23 @@ def _reversed_in_year(reason: object, ceased_offset: Callable[[np.random.Generat
     return rows
 
 
-def _reversal_keyed_a_year_early(t: Tables, ids: list, rng: np.random.Generator, s: Scope) -> list[pd.DataFrame]:
-    # Decided last year, reversed this year: the reversal's year keyed one too low, still after the decision.
-    n = len(ids)
-    placed = s.start - _days(rng, 200, 330, n)
-    ceased = placed + _days(rng, 10, 140, n)
-    return [_decision(ids, placed, ceased, "RD1")]
+def _reversal_reason_without_date(t: Tables, ids: list, rng: np.random.Generator, s: Scope) -> list[pd.DataFrame]:
+    # Decided last year and reversed: the reason keyed, the date of the reversal left blank.
+    return [_decision(ids, s.start - _days(rng, 200, 330, len(ids)), None, "RD1")]
+
+
+def _new_to_care_later(t: Tables, s: Scope) -> np.ndarray:
+    """Children new to care in the year whose care began at least three days after it did."""
+    first = _per_child(t, "DECOM", "min")
+    late = set(first.index[(first >= s.start + 3 * DAY).to_numpy()])
+    return _new_to_care(t, s) & _of(t, late)
+
+
+def _reversed_before_care(t: Tables, ids: list, rng: np.random.Generator, s: Scope) -> list[pd.DataFrame]:
+    # A decision made and reversed in the year before care began (the dates of an earlier plan keyed here).
+    gap = (_per_child(t, "DECOM", "min").reindex(ids).to_numpy() - s.start.to_datetime64()) // np.timedelta64(1, "D")
+    placed = s.start + pd.to_timedelta(rng.integers(0, gap - 1), unit="D")
+    return [_decision(ids, placed, placed + DAY, "RD1")]
 
 
 def _decision_after_care_ended(t: Tables, ids: list, rng: np.random.Generator, s: Scope) -> list[pd.DataFrame]:
@@ -296,10 +307,14 @@ KINDS_ADOPTION: tuple[FaultKind, ...] = (
               _add_decisions(_reversed_in_year("RD9", lambda rng, n: _days(rng, 20, 150, n)))),
     FaultKind("decision_reversed_before_it_was_made", "placed_for_adoption", (), ("522",), _settled,
               _add_decisions(_reversed_in_year("RD1", lambda rng, n: -_days(rng, 1, 9, n)))),
-    # Last year's view holds the reversal (its date is in last year), so this year's row repeats a decision
-    # shown as reversed (561) and is not newer than it (584); the reversal is before this year (118).
-    FaultKind("decision_reversal_keyed_a_year_early", "placed_for_adoption", (), ("118", "561", "584"),
-              _long_stayers, _add_decisions(_reversal_keyed_a_year_early)),
+    # A reversal's reason without its date (119): the decision is in this year's return again (the build
+    # leaves out only decisions reversed before the year, by date), repeating one last year's return shows
+    # reversed (561, which takes the reason as a reversal) and not newer than it (584).
+    FaultKind("decision_reversal_reason_without_date", "placed_for_adoption", (), ("119", "561", "584"),
+              _long_stayers, _add_decisions(_reversal_reason_without_date)),
+    # Reversed before care began (118), and so decided before it too (1003).
+    FaultKind("decision_reversed_before_care_started", "placed_for_adoption", (), ("118", "1003"),
+              _new_to_care_later, _add_decisions(_reversed_before_care)),
     FaultKind("decision_after_care_ended", "placed_for_adoption", (), ("117",), _left_care,
               _add_decisions(_decision_after_care_ended)),
     FaultKind("new_decision_before_earlier_reversed", "placed_for_adoption", (), ("579",), _settled,
@@ -497,10 +512,9 @@ def _earlier_decision_then_all_reversed(t: Tables, ids: set, rng: np.random.Gene
 
 KINDS_REVERSED = (
     # Two decisions, each shown as reversed, for a child adopted in the year: 558 (more than one ceased
-    # decision, none in force). The SSD extract carries a child's AD1 items on each of their permanence rows,
-    # so a second decision row repeats the AD1, and the pipeline's read-back then holds no AD1 for the child
-    # (seen on seeds 3 and 4): 601 (adopted with no AD1) always with it, and not 525 (which needs the AD1).
-    FaultKind("adopted_child_every_decision_reversed", "placed_for_adoption", (), ("558", "601"),
+    # decision, none in force) and 525 (adopted, with AD1 items, under a reversed decision). The SSD extract
+    # carries the child's AD1 on one permanence row (the latest decision), so the AD1 survives the read-back.
+    FaultKind("adopted_child_every_decision_reversed", "placed_for_adoption", (), ("558", "525"),
               _room_for_earlier_decision, _earlier_decision_then_all_reversed),
 )
 for _k in KINDS_REVERSED:

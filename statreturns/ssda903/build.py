@@ -4,7 +4,8 @@ Scope (DfE guide): every child looked after at any time in the year, with the ep
 in it; reviews and missing periods in the year; OC2 for children looked after continuously for twelve
 months at 31 March; OC3 for care leavers with a 17th to 21st birthday in the year (looked after in it or not: see
 ``care_leavers``); AD1 for children
-adopted in the year; previous permanence for children who started to be looked after in the year.
+adopted in the year; PlacedAdoption for decisions in force at some time in the year (``in_force_in_year``);
+previous permanence for children who started to be looked after in the year.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def as_at(tables: dict[str, pd.DataFrame], end: pd.Timestamp) -> dict[str, pd.Da
         children.loc[later_birth, "MOTHER"] = "0"
         out["children"] = children
     return out
+
+
+def in_force_in_year(decisions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """The decisions to place for adoption a year's PlacedAdoption returns: made by its end and not reversed
+    before it began. One reversed in an earlier year was returned that year and is not returned again (rule
+    118: no reversal dated before the year; 561 and 584 compare this year's decisions with last year's)."""
+    return (decisions["DATE_PLACED"] <= end) & ~(decisions["DATE_PLACED_CEASED"] < start)
 
 
 def continuously_looked_after(eps: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> set:
@@ -183,7 +191,7 @@ def build_903_frames(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd
     out["OC3"] = per_child("oc3", [], lambda f: f["child_id"].notna(), leavers)
     out["AD1"] = per_child("ad1", ["DATE_INT", "DATE_MATCH"], lambda f: f["adoption_order_date"].between(start, end))
     out["PlacedAdoption"] = per_child("placed_for_adoption", ["DATE_PLACED", "DATE_PLACED_CEASED"],
-                                      lambda f: f["DATE_PLACED"] <= end)
+                                      lambda f: in_force_in_year(f, start, end))
     starters = set(eps.loc[(eps["RNE"] == "S") & (eps["DECOM"] >= start), "child_id"])
     out["PrevPerm"] = per_child("previous_permanence", [], lambda f: f["child_id"].isin(starters))
     out["SWEpisodes"] = per_child("sw_episodes", ["SW_DECOM", "SW_DEC"], lambda f: _within(f, "SW_DECOM", "SW_DEC",
