@@ -122,6 +122,16 @@ def _failing_labels(result: pd.Series | pd.Index, frame: pd.DataFrame) -> pd.Ind
     return frame.index[mask.to_numpy()]
 
 
+def _failing_positions(result: pd.Series | pd.Index, frame: pd.DataFrame) -> np.ndarray:
+    """Row positions (0-based, in ``frame``'s order) of the rows a rule's result says fail."""
+    index = frame.index
+    # Most rules return a plain boolean mask on the table's own index: its positions, without reindexing.
+    if (isinstance(result, pd.Series) and result.dtype == bool and index.is_unique
+            and result.index.equals(index)):
+        return np.flatnonzero(result.to_numpy())
+    return index.get_indexer(_failing_labels(result, frame))
+
+
 @dataclass
 class RunResult:
     issues: pd.DataFrame
@@ -157,8 +167,9 @@ def run_rules(
     year = tables.year
     skip_reasons = skip_reasons or {}
     parts: list[pd.DataFrame] = []
-    found: list[tuple[Rule, pd.Series, np.ndarray]] = []
+    found: list[tuple[Rule, np.ndarray, np.ndarray]] = []
     status_rows: list[tuple] = []
+    children = _ChildIds(ruleset.child_column)
     for rule in ruleset.select(year, sets):
         missing = [name for name in rule.needs if not tables.has(name)]
         if missing:
@@ -167,13 +178,13 @@ def run_rules(
             continue
         frame = tables[rule.table]
         try:
-            labels = _failing_labels(rule.func(tables), frame)
+            positions = _failing_positions(rule.func(tables), frame)
         except Exception as exc:  # noqa: BLE001 - a failing rule is reported, never allowed to stop the others
             status_rows.append((ruleset.name, year, rule.code, rule.severity, "failed", type(exc).__name__, 0))
             continue
-        status_rows.append((ruleset.name, year, rule.code, rule.severity, "ran", "", len(labels)))
-        if len(labels):
-            found.append(_finding_parts(ruleset, rule, frame, labels))
+        status_rows.append((ruleset.name, year, rule.code, rule.severity, "ran", "", len(positions)))
+        if len(positions):
+            found.append(_finding_parts(rule, children.of(rule, frame), positions))
     if found:
         parts.append(_findings(ruleset, found, year))
     if extra_issues is not None and len(extra_issues):
@@ -184,19 +195,34 @@ def run_rules(
     return RunResult(issues=issues, rule_status=status)
 
 
-def _finding_parts(ruleset: RuleSet, rule: Rule, frame: pd.DataFrame, labels: pd.Index) -> tuple:
+class _ChildIds:
+    """Each table's child ids as text ("" where missing), made once per table and column for all its rules."""
+
+    def __init__(self, default_column: str) -> None:
+        self.default_column = default_column
+        self.made: dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]] = {}
+
+    def of(self, rule: Rule, frame: pd.DataFrame) -> np.ndarray | None:
+        """None where the rule's findings name no child (a return-level rule, or no such column)."""
+        column = rule.child_column or self.default_column
+        if rule.level == "return" or column not in frame.columns:
+            return None
+        key = (id(frame), column)
+        if key not in self.made:  # the frame is kept with its ids, so its id() is not reused meanwhile
+            ids = frame[column].astype("str").fillna("").to_numpy(dtype=object)
+            self.made[key] = (frame, ids)
+        return self.made[key][1]
+
+
+def _finding_parts(rule: Rule, child_ids: np.ndarray | None, positions: np.ndarray) -> tuple:
     """One rule's findings: the rule, each finding's child id (text) and row (0-based, "" per return)."""
-    n = len(labels)
-    child_col = rule.child_column or ruleset.child_column
-    if rule.level == "return" or child_col not in frame.columns:
-        child = pd.Series([""] * n, dtype="str")
-    else:
-        child = frame.loc[labels, child_col].astype("str").fillna("").reset_index(drop=True)
-    rows = frame.index.get_indexer(labels) if rule.level == "row" else [""] * n
-    return rule, child, np.asarray(pd.array(rows, dtype="object"))
+    n = len(positions)
+    child = np.full(n, "", dtype=object) if child_ids is None else child_ids[positions]
+    rows = positions.astype(object) if rule.level == "row" else np.full(n, "", dtype=object)
+    return rule, child, rows
 
 
-def _findings(ruleset: RuleSet, found: list[tuple[Rule, pd.Series, np.ndarray]], year: int) -> pd.DataFrame:
+def _findings(ruleset: RuleSet, found: list[tuple[Rule, np.ndarray, np.ndarray]], year: int) -> pd.DataFrame:
     """All rules' findings as one frame, built once (a frame per rule costs more than its findings)."""
     counts = [len(child) for _, child, _ in found]
 
@@ -211,7 +237,7 @@ def _findings(ruleset: RuleSet, found: list[tuple[Rule, pd.Series, np.ndarray]],
             "severity": each(lambda r: r.severity),
             "table": each(lambda r: r.table),
             "field": each(lambda r: ";".join(r.fields)),
-            "child_id": pd.concat([child for _, child, _ in found], ignore_index=True),
+            "child_id": pd.Series(np.concatenate([child for _, child, _ in found]), dtype="str"),
             "row": pd.array(np.concatenate([rows for _, _, rows in found]), dtype="object"),
             "message": each(lambda r: r.message),
         }
@@ -239,6 +265,12 @@ def counts_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     """Counts per rule code and severity: the only shape of findings that may go to Dagster."""
     if issues.empty:
         return pd.DataFrame({"rule_code": [], "severity": [], "message": [], "findings": [], "children": []})
-    grouped = issues.groupby(["rule_code", "severity", "message"], sort=True)
-    out = grouped.agg(findings=("row", "size"), children=("child_id", lambda s: s[s != ""].nunique()))
+    keys = ["rule_code", "severity", "message"]
+    findings = issues.groupby(keys, sort=True).size()
+    # Distinct named children per group: one row per (group, child), counted as a size (a Python
+    # function per group, as agg(nunique) runs, costs more than all the findings).
+    child = issues["child_id"]
+    named = issues.loc[child.notna().to_numpy() & (child != "").to_numpy(), [*keys, "child_id"]]
+    children = named.drop_duplicates().groupby(keys, sort=True).size()
+    out = pd.DataFrame({"findings": findings, "children": children.reindex(findings.index, fill_value=0)})
     return out.reset_index().sort_values(["severity", "findings"], ascending=[True, False], kind="stable")
