@@ -150,6 +150,11 @@ class RunResult:
         return self.rule_status.loc[self.rule_status["status"] == "failed", "rule_code"].tolist()
 
 
+# Each rule with findings: the rule, its failing rows (positions), and (table, child id column) unless
+# its findings name no child.
+Found = list[tuple[Rule, np.ndarray, "tuple[pd.DataFrame, str] | None"]]
+
+
 def run_rules(
     ruleset: RuleSet,
     tables: Tables,
@@ -167,9 +172,8 @@ def run_rules(
     year = tables.year
     skip_reasons = skip_reasons or {}
     parts: list[pd.DataFrame] = []
-    found: list[tuple[Rule, np.ndarray, np.ndarray]] = []
+    found: Found = []
     status_rows: list[tuple] = []
-    children = _ChildIds(ruleset.child_column)
     for rule in ruleset.select(year, sets):
         missing = [name for name in rule.needs if not tables.has(name)]
         if missing:
@@ -184,7 +188,9 @@ def run_rules(
             continue
         status_rows.append((ruleset.name, year, rule.code, rule.severity, "ran", "", len(positions)))
         if len(positions):
-            found.append(_finding_parts(rule, children.of(rule, frame), positions))
+            column = rule.child_column or ruleset.child_column
+            named = rule.level == "row" and column in frame.columns  # else the findings name no child
+            found.append((rule, positions, (frame, column) if named else None))
     if found:
         parts.append(_findings(ruleset, found, year))
     if extra_issues is not None and len(extra_issues):
@@ -195,40 +201,38 @@ def run_rules(
     return RunResult(issues=issues, rule_status=status)
 
 
-class _ChildIds:
-    """Each table's child ids as text ("" where missing), made once per table and column for all its rules."""
-
-    def __init__(self, default_column: str) -> None:
-        self.default_column = default_column
-        self.made: dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]] = {}
-
-    def of(self, rule: Rule, frame: pd.DataFrame) -> np.ndarray | None:
-        """None where the rule's findings name no child (a return-level rule, or no such column)."""
-        column = rule.child_column or self.default_column
-        if rule.level == "return" or column not in frame.columns:
-            return None
-        key = (id(frame), column)
-        if key not in self.made:  # the frame is kept with its ids, so its id() is not reused meanwhile
-            ids = frame[column].astype("str").fillna("").to_numpy(dtype=object)
-            self.made[key] = (frame, ids)
-        return self.made[key][1]
-
-
-def _finding_parts(rule: Rule, child_ids: np.ndarray | None, positions: np.ndarray) -> tuple:
-    """One rule's findings: the rule, each finding's child id (text) and row (0-based, "" per return)."""
-    n = len(positions)
-    child = np.full(n, "", dtype=object) if child_ids is None else child_ids[positions]
-    rows = positions.astype(object) if rule.level == "row" else np.full(n, "", dtype=object)
-    return rule, child, rows
+def _child_ids(found: Found) -> list[np.ndarray]:
+    """Each finding's child id as text ("" where missing, or where the rule names no child). The failing
+    rows of each table are converted once for all its rules: one call per rule costs more than its
+    findings, and converting the whole column costs more on a big return."""
+    wanted: dict[tuple[int, str], tuple[pd.DataFrame, str, list[np.ndarray]]] = {}
+    for _, positions, source in found:
+        if source is not None:  # keyed by id(): the frames are held by ``found`` meanwhile
+            wanted.setdefault((id(source[0]), source[1]), (*source, []))[2].append(positions)
+    made = {}
+    for key, (frame, column, lists) in wanted.items():
+        rows = np.unique(np.concatenate(lists))
+        made[key] = rows, frame[column].take(rows).astype("str").fillna("").to_numpy(dtype=object)
+    ids = []
+    for _, positions, source in found:
+        if source is None:
+            ids.append(np.full(len(positions), "", dtype=object))
+        else:
+            rows, text = made[(id(source[0]), source[1])]
+            ids.append(text[np.searchsorted(rows, positions)])
+    return ids
 
 
-def _findings(ruleset: RuleSet, found: list[tuple[Rule, np.ndarray, np.ndarray]], year: int) -> pd.DataFrame:
-    """All rules' findings as one frame, built once (a frame per rule costs more than its findings)."""
-    counts = [len(child) for _, child, _ in found]
+def _findings(ruleset: RuleSet, found: Found, year: int) -> pd.DataFrame:
+    """All rules' findings as one frame, built once (a frame per rule costs more than its findings):
+    each finding's rule, child id (text) and row (0-based; "" for a return-level rule)."""
+    counts = [len(positions) for _, positions, _ in found]
 
     def each(value: Callable[[Rule], str]) -> pd.Series:
         return pd.Series(np.repeat(np.array([value(r) for r, _, _ in found], dtype=object), counts), dtype="str")
 
+    rows = [positions.astype(object) if rule.level == "row" else np.full(len(positions), "", dtype=object)
+            for rule, positions, _ in found]
     return pd.DataFrame(
         {
             "return": pd.Series([ruleset.name] * sum(counts), dtype="str"),
@@ -237,8 +241,8 @@ def _findings(ruleset: RuleSet, found: list[tuple[Rule, np.ndarray, np.ndarray]]
             "severity": each(lambda r: r.severity),
             "table": each(lambda r: r.table),
             "field": each(lambda r: ";".join(r.fields)),
-            "child_id": pd.Series(np.concatenate([child for _, child, _ in found]), dtype="str"),
-            "row": pd.array(np.concatenate([rows for _, _, rows in found]), dtype="object"),
+            "child_id": pd.Series(np.concatenate(_child_ids(found)), dtype="str"),
+            "row": pd.array(np.concatenate(rows), dtype="object"),
             "message": each(lambda r: r.message),
         }
     )
