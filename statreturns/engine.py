@@ -122,6 +122,16 @@ def _failing_labels(result: pd.Series | pd.Index, frame: pd.DataFrame) -> pd.Ind
     return frame.index[mask.to_numpy()]
 
 
+def _failing_positions(result: pd.Series | pd.Index, frame: pd.DataFrame) -> np.ndarray:
+    """Row positions (0-based, in ``frame``'s order) of the rows a rule's result says fail."""
+    index = frame.index
+    # Most rules return a plain boolean mask on the table's own index: its positions, without reindexing.
+    if (isinstance(result, pd.Series) and result.dtype == bool and index.is_unique
+            and result.index.equals(index)):
+        return np.flatnonzero(result.to_numpy())
+    return index.get_indexer(_failing_labels(result, frame))
+
+
 @dataclass
 class RunResult:
     issues: pd.DataFrame
@@ -138,6 +148,11 @@ class RunResult:
     @property
     def failed_rules(self) -> list[str]:
         return self.rule_status.loc[self.rule_status["status"] == "failed", "rule_code"].tolist()
+
+
+# Each rule with findings: the rule, its failing rows (positions), and (table, child id column) unless
+# its findings name no child.
+Found = list[tuple[Rule, np.ndarray, "tuple[pd.DataFrame, str] | None"]]
 
 
 def run_rules(
@@ -157,7 +172,7 @@ def run_rules(
     year = tables.year
     skip_reasons = skip_reasons or {}
     parts: list[pd.DataFrame] = []
-    found: list[tuple[Rule, pd.Series, np.ndarray]] = []
+    found: Found = []
     status_rows: list[tuple] = []
     for rule in ruleset.select(year, sets):
         missing = [name for name in rule.needs if not tables.has(name)]
@@ -167,13 +182,15 @@ def run_rules(
             continue
         frame = tables[rule.table]
         try:
-            labels = _failing_labels(rule.func(tables), frame)
+            positions = _failing_positions(rule.func(tables), frame)
         except Exception as exc:  # noqa: BLE001 - a failing rule is reported, never allowed to stop the others
             status_rows.append((ruleset.name, year, rule.code, rule.severity, "failed", type(exc).__name__, 0))
             continue
-        status_rows.append((ruleset.name, year, rule.code, rule.severity, "ran", "", len(labels)))
-        if len(labels):
-            found.append(_finding_parts(ruleset, rule, frame, labels))
+        status_rows.append((ruleset.name, year, rule.code, rule.severity, "ran", "", len(positions)))
+        if len(positions):
+            column = rule.child_column or ruleset.child_column
+            named = rule.level == "row" and column in frame.columns  # else the findings name no child
+            found.append((rule, positions, (frame, column) if named else None))
     if found:
         parts.append(_findings(ruleset, found, year))
     if extra_issues is not None and len(extra_issues):
@@ -184,25 +201,38 @@ def run_rules(
     return RunResult(issues=issues, rule_status=status)
 
 
-def _finding_parts(ruleset: RuleSet, rule: Rule, frame: pd.DataFrame, labels: pd.Index) -> tuple:
-    """One rule's findings: the rule, each finding's child id (text) and row (0-based, "" per return)."""
-    n = len(labels)
-    child_col = rule.child_column or ruleset.child_column
-    if rule.level == "return" or child_col not in frame.columns:
-        child = pd.Series([""] * n, dtype="str")
-    else:
-        child = frame.loc[labels, child_col].astype("str").fillna("").reset_index(drop=True)
-    rows = frame.index.get_indexer(labels) if rule.level == "row" else [""] * n
-    return rule, child, np.asarray(pd.array(rows, dtype="object"))
+def _child_ids(found: Found) -> list[np.ndarray]:
+    """Each finding's child id as text ("" where missing, or where the rule names no child). The failing
+    rows of each table are converted once for all its rules: one call per rule costs more than its
+    findings, and converting the whole column costs more on a big return."""
+    wanted: dict[tuple[int, str], tuple[pd.DataFrame, str, list[np.ndarray]]] = {}
+    for _, positions, source in found:
+        if source is not None:  # keyed by id(): the frames are held by ``found`` meanwhile
+            wanted.setdefault((id(source[0]), source[1]), (*source, []))[2].append(positions)
+    made = {}
+    for key, (frame, column, lists) in wanted.items():
+        rows = np.unique(np.concatenate(lists))
+        made[key] = rows, frame[column].take(rows).astype("str").fillna("").to_numpy(dtype=object)
+    ids = []
+    for _, positions, source in found:
+        if source is None:
+            ids.append(np.full(len(positions), "", dtype=object))
+        else:
+            rows, text = made[(id(source[0]), source[1])]
+            ids.append(text[np.searchsorted(rows, positions)])
+    return ids
 
 
-def _findings(ruleset: RuleSet, found: list[tuple[Rule, pd.Series, np.ndarray]], year: int) -> pd.DataFrame:
-    """All rules' findings as one frame, built once (a frame per rule costs more than its findings)."""
-    counts = [len(child) for _, child, _ in found]
+def _findings(ruleset: RuleSet, found: Found, year: int) -> pd.DataFrame:
+    """All rules' findings as one frame, built once (a frame per rule costs more than its findings):
+    each finding's rule, child id (text) and row (0-based; "" for a return-level rule)."""
+    counts = [len(positions) for _, positions, _ in found]
 
     def each(value: Callable[[Rule], str]) -> pd.Series:
         return pd.Series(np.repeat(np.array([value(r) for r, _, _ in found], dtype=object), counts), dtype="str")
 
+    rows = [positions.astype(object) if rule.level == "row" else np.full(len(positions), "", dtype=object)
+            for rule, positions, _ in found]
     return pd.DataFrame(
         {
             "return": pd.Series([ruleset.name] * sum(counts), dtype="str"),
@@ -211,8 +241,8 @@ def _findings(ruleset: RuleSet, found: list[tuple[Rule, pd.Series, np.ndarray]],
             "severity": each(lambda r: r.severity),
             "table": each(lambda r: r.table),
             "field": each(lambda r: ";".join(r.fields)),
-            "child_id": pd.concat([child for _, child, _ in found], ignore_index=True),
-            "row": pd.array(np.concatenate([rows for _, _, rows in found]), dtype="object"),
+            "child_id": pd.Series(np.concatenate(_child_ids(found)), dtype="str"),
+            "row": pd.array(np.concatenate(rows), dtype="object"),
             "message": each(lambda r: r.message),
         }
     )
@@ -239,6 +269,12 @@ def counts_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     """Counts per rule code and severity: the only shape of findings that may go to Dagster."""
     if issues.empty:
         return pd.DataFrame({"rule_code": [], "severity": [], "message": [], "findings": [], "children": []})
-    grouped = issues.groupby(["rule_code", "severity", "message"], sort=True)
-    out = grouped.agg(findings=("row", "size"), children=("child_id", lambda s: s[s != ""].nunique()))
+    keys = ["rule_code", "severity", "message"]
+    findings = issues.groupby(keys, sort=True).size()
+    # Distinct named children per group: one row per (group, child), counted as a size (a Python
+    # function per group, as agg(nunique) runs, costs more than all the findings).
+    child = issues["child_id"]
+    named = issues.loc[child.notna().to_numpy() & (child != "").to_numpy(), [*keys, "child_id"]]
+    children = named.drop_duplicates().groupby(keys, sort=True).size()
+    out = pd.DataFrame({"findings": findings, "children": children.reindex(findings.index, fill_value=0)})
     return out.reset_index().sort_values(["severity", "findings"], ascending=[True, False], kind="stable")

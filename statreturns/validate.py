@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from statreturns.cin.tables import build_tables as build_cin_tables
-from statreturns.cin.tables import date_issues
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, counts_by_rule, run_rules
 from statreturns.files import write_people_csv
-from statreturns.ssda903.tables import build_tables as build_903_tables
 
 
 def no_draft_rules(year: int) -> str | None:
@@ -35,6 +32,8 @@ def validate_cin(raw: dict[str, pd.DataFrame], year: int, *, draft: bool = False
     status as skipped, saying why (``no_draft_rules``), instead of leaving them out silently.
     """
     from schemas.rules.cin import CIN
+    from statreturns.cin.tables import build_tables as build_cin_tables
+    from statreturns.cin.tables import date_issues
 
     tables = build_cin_tables(raw, year, include_draft=draft)
     sets = ("core", "draft") if draft else ("core",)
@@ -82,6 +81,7 @@ def validate_903(raw: dict[str, pd.DataFrame], year: int, *, previous: dict[str,
                  la_code: str | None = None, extra: bool = False,
                  extra_frames: dict[str, pd.DataFrame] | None = None) -> RunResult:
     from schemas.rules.ssda903 import LAC
+    from statreturns.ssda903.tables import build_tables as build_903_tables
 
     tables = build_903_tables(raw, year, la_code=la_code, previous=previous, extra_frames=extra_frames)
     sets = ("core", "extra") if extra else ("core",)
@@ -124,18 +124,21 @@ def write_issue_files(result: RunResult, out: Path) -> dict[str, Path]:
         "issues_csv": write_people_csv(issues, out / "issues.csv"),
         "rules_csv": write_people_csv(result.rule_status, out / "rules.csv"),
     }
-    paths["issues_xlsx"] = write_issues_xlsx(result, out / "issues.xlsx")
+    paths["issues_xlsx"] = write_issues_xlsx(result, out / "issues.xlsx", ordered=issues)
     return paths
 
 
-def write_issues_xlsx(result: RunResult, path: Path) -> Path:
+def write_issues_xlsx(result: RunResult, path: Path, *, ordered: pd.DataFrame | None = None) -> Path:
     """A workbook a caseworker can filter: findings, counts by rule, and rule status (header frozen and
     filtered, messages wide). Data are written as text or numbers, never as formulas; findings beyond
-    Excel's row limit continue on further sheets (see statreturns.workbook)."""
+    Excel's row limit continue on further sheets (see statreturns.workbook). ``ordered``: the findings
+    already in ``file_order`` with ISSUE_COLUMNS, when the caller has them."""
     from statreturns.files import open_atomic
     from statreturns.workbook import Sheet, write_workbook
 
-    findings = file_order(result.issues)[ISSUE_COLUMNS].rename(columns=str.title)
+    if ordered is None:
+        ordered = file_order(result.issues)[ISSUE_COLUMNS]
+    findings = ordered.rename(columns=str.title)
     sheets = [Sheet(name, frame, widths={c: 60 for c in frame.columns if str(c).lower() == "message"})
               for name, frame in (("Findings", findings), ("Counts by rule", counts_by_rule(result.issues)),
                                   ("Rules run", result.rule_status))]
