@@ -3,9 +3,9 @@
 Dagster's SQLite run and event-log storages build a new engine for every query (NullPool, disposed
 after use). Building it costs more CPU than the query: ~1.1 ms of ~2.3 ms a connection, and a
 partition's run makes ~650 of them (every event is stored, asset events twice). These subclasses
-keep each file's engine, still with NullPool: every query opens and closes the file exactly as
-before, with the same locking and the same files on disk, so a home written with them opens with
-Dagster's default storage and back. deploy/dagster.yaml names this class.
+keep each file's engine, and its connections open until the instance is disposed (see _engine):
+the same files, tables and locking (SQLite's, per transaction), so a home written with them opens
+with Dagster's default storage and back. deploy/dagster.yaml names this class.
 
 Dagster also checks (and on a new file stamps) each database's Alembic revision through a new
 ScriptDirectory every time, which reads Dagster's ~90 migration scripts again: nine times for a
@@ -35,7 +35,6 @@ from dagster._core.storage.sqlite_storage import (
     _schedule_directory,
 )
 from sqlalchemy import Connection, Engine, create_engine
-from sqlalchemy.pool import NullPool
 
 _from_config = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
 _SCRIPTS: dict[tuple[str, ...], ScriptDirectory] = {}  # a config's settings -> the directory they make
@@ -58,6 +57,17 @@ def _cached_script_directory(cls: type[ScriptDirectory], config: Config) -> Scri
 ScriptDirectory.from_config = classmethod(_cached_script_directory)  # type: ignore[method-assign]
 
 
+def _engine(conn_string: str, **connect_args: object) -> Engine:
+    """An engine that keeps its SQLite connections open (SQLAlchemy's default pool for a file).
+
+    Dagster opens and closes the file for every query; in WAL mode (Dagster's journal for these files)
+    the close of a file's last connection checkpoints the log into the database and deletes it: two
+    more fsyncs and a new -wal file for every event stored, most of a run's Dagster bookkeeping time.
+    Kept open, the log is checkpointed as SQLite does by itself (every 1,000 pages) and when the
+    instance is disposed, which closes the connections (before the runner forks, see pipelines.runner)."""
+    return create_engine(conn_string, connect_args=connect_args)
+
+
 class _Engines(dict[str, Engine]):
     """Connection string -> its engine, made on first use."""
 
@@ -66,9 +76,14 @@ class _Engines(dict[str, Engine]):
         self.connect_args = connect_args
 
     def __missing__(self, conn_string: str) -> Engine:
-        engine = create_engine(conn_string, poolclass=NullPool, connect_args=self.connect_args)
+        engine = _engine(conn_string, **self.connect_args)
         self[conn_string] = engine
         return engine
+
+    def dispose(self) -> None:
+        for engine in self.values():
+            engine.dispose()
+        self.clear()
 
 
 class EventLogStorage(SqliteEventLogStorage):
@@ -92,6 +107,10 @@ class EventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def dispose(self) -> None:
+        self._engines.dispose()
+        super().dispose()
+
 
 class RunStorage(SqliteRunStorage):
     """Dagster's SQLite run storage; its engine kept."""
@@ -100,9 +119,15 @@ class RunStorage(SqliteRunStorage):
     def connect(self) -> Iterator[Connection]:
         engine = self.__dict__.get("_statreturns_engine")
         if engine is None:
-            engine = self.__dict__["_statreturns_engine"] = create_engine(self._conn_string, poolclass=NullPool)
+            engine = self.__dict__["_statreturns_engine"] = _engine(self._conn_string)
         with engine.connect() as conn, conn.begin():
             yield conn
+
+    def dispose(self) -> None:
+        engine = self.__dict__.pop("_statreturns_engine", None)
+        if engine is not None:
+            engine.dispose()
+        super().dispose()
 
 
 class SqliteStorage(DagsterSqliteStorage):
