@@ -34,7 +34,7 @@ from dagster._core.storage.sqlite_storage import (
     _runs_directory,
     _schedule_directory,
 )
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 
 _from_config = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
 _SCRIPTS: dict[tuple[str, ...], ScriptDirectory] = {}  # a config's settings -> the directory they make
@@ -65,7 +65,17 @@ def _engine(conn_string: str, **connect_args: object) -> Engine:
     more fsyncs and a new -wal file for every event stored, most of a run's Dagster bookkeeping time.
     Kept open, the log is checkpointed as SQLite does by itself (every 1,000 pages) and when the
     instance is disposed, which closes the connections (before the runner forks, see pipelines.runner)."""
-    return create_engine(conn_string, connect_args=connect_args)
+    engine = create_engine(conn_string, connect_args=connect_args)
+    event.listen(engine, "connect", _synchronous_normal)
+    return engine
+
+
+def _synchronous_normal(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy's listener
+    """WAL's usual setting: a commit appends to the log without an fsync; the log is synced at each
+    checkpoint. The file is never corrupted; a power cut may lose the last events, which is Dagster's
+    bookkeeping of a run (the outputs and the warehouse are written elsewhere, durably). Per connection,
+    so a home opened with Dagster's default storage keeps Dagster's own setting."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class _Engines(dict[str, Engine]):
