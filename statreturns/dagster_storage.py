@@ -15,6 +15,7 @@ ScriptDirectory is made once per process (see _cached_script_directory).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
@@ -114,8 +116,18 @@ class EventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
-                yield conn
+            with engine.connect() as conn:
+                sqlite = conn.connection.dbapi_connection
+                changes = sqlite.total_changes
+                with conn.begin():
+                    yield conn
+                wrote = sqlite.total_changes != changes
+            if wrote and shard != INDEX_SHARD_NAME:
+                # Dagster's UI follows a live run by watching its shard's .db file for changes; with the
+                # connection kept open, new events sit in the -wal file until a checkpoint, so the .db
+                # is touched instead (after the commit; never after a read, or a watcher's read would
+                # wake the watcher again).
+                os.utime(self.path_for_shard(shard))
 
     def dispose(self) -> None:
         self._engines.dispose()
