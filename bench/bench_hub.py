@@ -21,6 +21,7 @@ import contextlib
 import csv
 import hashlib
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -63,6 +64,10 @@ def _tree_rss(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def _issues_digest(run_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted((run_dir / "outputs").rglob("issues.csv")):
@@ -103,6 +108,7 @@ def _run(executor: str, args: argparse.Namespace, root: Path, base_env: dict[str
     workers = _start_workers(args.workers, env, root) if executor == "celery" else []
     try:
         peak = 0
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines: list[str] = []
@@ -113,6 +119,8 @@ def _run(executor: str, args: argparse.Namespace, root: Path, base_env: dict[str
             time.sleep(0.5)
         reader.join()
         took = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     finally:
         _stop(workers)
         if executor == "celery":
@@ -124,6 +132,8 @@ def _run(executor: str, args: argparse.Namespace, root: Path, base_env: dict[str
     print(f"hub run, executor {executor}: {len(summaries)} partitions ({n_las} LAs, collection year {args.year}) "
           f"in {took:.1f}s with parallel_runs={args.parallel_runs}"
           + (f", {args.workers} workers" if workers else "") + f"; exit code {proc.returncode}")
+    print(f"  CPU of the run command and the processes it started: {cpu:.1f}s (user + system"
+          + (", workers not counted)" if workers else ")") + f"; load average {_load()}")
     print(f"  {total:,} children in the extracts: {total / took:,.0f} children/s; "
           f"{took / max(len(summaries), 1):.1f}s per LA")
     print(f"  peak memory of the process tree: {peak / 2**30:.2f} GB")

@@ -170,9 +170,14 @@ _POOL_INSTANCE = None  # each pool process's own Dagster instance, opened after 
 
 def _open_instance() -> None:
     global _POOL_INSTANCE  # noqa: PLW0603 - one per pool process, for every partition it runs
+    from multiprocessing.util import Finalize
+
     from dagster import DagsterInstance
 
     _POOL_INSTANCE = DagsterInstance.get()
+    # Closed when the pool process exits (its storage keeps SQLite connections open: see
+    # statreturns.dagster_storage), so each file's log is checkpointed and its -wal file removed.
+    Finalize(_POOL_INSTANCE, _POOL_INSTANCE.dispose, exitpriority=10)
 
 
 def _one_partition(part: Partition, run_dir: str, run_config: dict | None) -> Outcome:

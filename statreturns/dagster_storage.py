@@ -3,31 +3,81 @@
 Dagster's SQLite run and event-log storages build a new engine for every query (NullPool, disposed
 after use). Building it costs more CPU than the query: ~1.1 ms of ~2.3 ms a connection, and a
 partition's run makes ~650 of them (every event is stored, asset events twice). These subclasses
-keep each file's engine, still with NullPool: every query opens and closes the file exactly as
-before, with the same locking and the same files on disk, so a home written with them opens with
-Dagster's default storage and back. deploy/dagster.yaml names this class.
+keep each file's engine, and its connections open until the instance is disposed (see _engine):
+the same files, tables and locking (SQLite's, per transaction), so a home written with them opens
+with Dagster's default storage and back. deploy/dagster.yaml names this class.
+
+Dagster also checks (and on a new file stamps) each database's Alembic revision through a new
+ScriptDirectory every time, which reads Dagster's ~90 migration scripts again: nine times for a
+fresh home's first run, twice for every later run's event-log shard (~0.1 CPU-s each). Here the
+ScriptDirectory is made once per process (see _cached_script_directory).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sql import ALEMBIC_SCRIPTS_LOCATION
 from dagster._core.storage.sqlite_storage import (
     DagsterSqliteStorage,
     _event_logs_directory,
     _runs_directory,
     _schedule_directory,
 )
-from sqlalchemy import Connection, Engine, create_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Connection, Engine, create_engine, event
+
+_from_config = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+_SCRIPTS: dict[tuple[str, ...], ScriptDirectory] = {}  # a config's settings -> the directory they make
+
+
+def _cached_script_directory(cls: type[ScriptDirectory], config: Config) -> ScriptDirectory:
+    """ScriptDirectory.from_config, made once per process for Dagster's own migration scripts (installed
+    files, unchanged while the process runs; its run, event-log and schedule storages name the same
+    location with the same settings). Any other location is read afresh, as Alembic does."""
+    if config.get_main_option("script_location") != ALEMBIC_SCRIPTS_LOCATION:
+        return _from_config(cls, config)
+    settings = {k: v for k, v in (config.get_section(config.config_ini_section) or {}).items()
+                if k != "here"}  # the ini file's own folder: a default for interpolation, none of the settings
+    key = (ALEMBIC_SCRIPTS_LOCATION, repr(sorted(settings.items())), repr(config.messaging_opts))
+    if key not in _SCRIPTS:
+        _SCRIPTS[key] = _from_config(cls, config)
+    return _SCRIPTS[key]
+
+
+ScriptDirectory.from_config = classmethod(_cached_script_directory)  # type: ignore[method-assign]
+
+
+def _engine(conn_string: str, **connect_args: object) -> Engine:
+    """An engine that keeps its SQLite connections open (SQLAlchemy's default pool for a file).
+
+    Dagster opens and closes the file for every query; in WAL mode (Dagster's journal for these files)
+    the close of a file's last connection checkpoints the log into the database and deletes it: two
+    more fsyncs and a new -wal file for every event stored, most of a run's Dagster bookkeeping time.
+    Kept open, the log is checkpointed as SQLite does by itself (every 1,000 pages) and when the
+    instance is disposed, which closes the connections (before the runner forks, see pipelines.runner)."""
+    engine = create_engine(conn_string, connect_args=connect_args)
+    event.listen(engine, "connect", _synchronous_normal)
+    return engine
+
+
+def _synchronous_normal(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy's listener
+    """WAL's usual setting: a commit appends to the log without an fsync; the log is synced at each
+    checkpoint. The file is never corrupted; a power cut may lose the last events, which is Dagster's
+    bookkeeping of a run (the outputs and the warehouse are written elsewhere, durably). Per connection,
+    so a home opened with Dagster's default storage keeps Dagster's own setting."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class _Engines(dict[str, Engine]):
@@ -38,9 +88,14 @@ class _Engines(dict[str, Engine]):
         self.connect_args = connect_args
 
     def __missing__(self, conn_string: str) -> Engine:
-        engine = create_engine(conn_string, poolclass=NullPool, connect_args=self.connect_args)
+        engine = _engine(conn_string, **self.connect_args)
         self[conn_string] = engine
         return engine
+
+    def dispose(self) -> None:
+        for engine in self.values():
+            engine.dispose()
+        self.clear()
 
 
 class EventLogStorage(SqliteEventLogStorage):
@@ -61,8 +116,22 @@ class EventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
-                yield conn
+            with engine.connect() as conn:
+                sqlite = conn.connection.dbapi_connection
+                changes = sqlite.total_changes
+                with conn.begin():
+                    yield conn
+                wrote = sqlite.total_changes != changes
+            if wrote and shard != INDEX_SHARD_NAME:
+                # Dagster's UI follows a live run by watching its shard's .db file for changes; with the
+                # connection kept open, new events sit in the -wal file until a checkpoint, so the .db
+                # is touched instead (after the commit; never after a read, or a watcher's read would
+                # wake the watcher again).
+                os.utime(self.path_for_shard(shard))
+
+    def dispose(self) -> None:
+        self._engines.dispose()
+        super().dispose()
 
 
 class RunStorage(SqliteRunStorage):
@@ -72,9 +141,15 @@ class RunStorage(SqliteRunStorage):
     def connect(self) -> Iterator[Connection]:
         engine = self.__dict__.get("_statreturns_engine")
         if engine is None:
-            engine = self.__dict__["_statreturns_engine"] = create_engine(self._conn_string, poolclass=NullPool)
+            engine = self.__dict__["_statreturns_engine"] = _engine(self._conn_string)
         with engine.connect() as conn, conn.begin():
             yield conn
+
+    def dispose(self) -> None:
+        engine = self.__dict__.pop("_statreturns_engine", None)
+        if engine is not None:
+            engine.dispose()
+        super().dispose()
 
 
 class SqliteStorage(DagsterSqliteStorage):

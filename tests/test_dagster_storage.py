@@ -1,5 +1,6 @@
 """The instance storage deploy/dagster.yaml names: Dagster's SQLite files, one engine per file."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -38,3 +39,21 @@ def test_runs_recorded_with_it_open_with_dagsters_default_storage(tmp_path, monk
         assert not isinstance(instance.event_log_storage, EventLogStorage)
         assert instance.get_runs_count() == 2
         assert {run_id: len(instance.all_logs(run_id)) for run_id in events} == events
+
+
+def test_a_runs_shard_file_changes_when_its_events_are_written(tmp_path, monkeypatch):
+    """Dagster's UI follows a live run by watching the run's .db file (connections stay open, so the
+    events land in the -wal file first): a write touches the .db, a read does not."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with DagsterInstance.get() as instance:
+        run = _tiny.execute_in_process(instance=instance).dagster_run
+        shard = Path(instance.event_log_storage.path_for_shard(run.run_id))
+        old = shard.stat().st_mtime_ns - 10**9
+        os.utime(shard, ns=(old, old))
+        instance.all_logs(run.run_id)
+        assert shard.stat().st_mtime_ns == old
+        instance.report_engine_event("written after the run", run)
+        assert shard.stat().st_mtime_ns > old

@@ -19,6 +19,7 @@ quarantining the child would hide the whole record from the return).
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -125,10 +126,20 @@ def code_maps() -> dict[str, dict[str, str]]:
     return {name: {str(k): str(v) for k, v in m.items()} for name, m in doc.get("maps", {}).items()}
 
 
+_PARSED: dict[tuple[str, int, int], object] = {}  # (file, mtime, size) -> its YAML, parsed once per process
+
+
 def _read(path: Path) -> dict:
+    """The profile file's mapping (a copy: callers may change it). Each file is parsed once while it is
+    unchanged: a run loads the same profiles and code maps a dozen times (settings check, the code
+    location, each source), and PyYAML's pure-Python parser is the cost."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        if key not in _PARSED:
+            with path.open(encoding="utf-8") as fh:
+                _PARSED[key] = yaml.safe_load(fh)
+        doc = copy.deepcopy(_PARSED[key])
     except FileNotFoundError:
         raise IngestError(path.name, "no such profile") from None
     except yaml.YAMLError as exc:

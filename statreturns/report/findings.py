@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS
@@ -21,7 +23,10 @@ def clean_issues(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(issues: pd.DataFrame, rule_status: pd.DataFrame) -> dict[str, int]:
-    issues = clean_issues(issues)
+    return _summary(clean_issues(issues), rule_status)
+
+
+def _summary(issues: pd.DataFrame, rule_status: pd.DataFrame) -> dict[str, int]:
     status = rule_status.reindex(columns=RULE_STATUS_COLUMNS)["status"].value_counts()
     errors = issues["severity"] == "error"
     named = issues["child_id"] != ""
@@ -43,7 +48,10 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
     Errors first, then the rules with most findings: the order a data manager works through them.
     """
-    issues = clean_issues(issues)
+    return _by_rule(clean_issues(issues))
+
+
+def _by_rule(issues: pd.DataFrame) -> pd.DataFrame:
     if issues.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in BY_RULE_COLUMNS})
     keys = ["return", "rule_code", "severity", "message", "table", "field"]
@@ -56,7 +64,10 @@ def by_rule(issues: pd.DataFrame) -> pd.DataFrame:
 
 def by_child(issues: pd.DataFrame) -> pd.DataFrame:
     """Every finding, grouped by child (errors first within a child); findings about no child come last."""
-    issues = clean_issues(issues)
+    return _by_child(clean_issues(issues))
+
+
+def _by_child(issues: pd.DataFrame) -> pd.DataFrame:
     row = pd.to_numeric(issues["row"], errors="coerce").fillna(-1)
     out = issues.assign(_nochild=issues["child_id"] == "", _row=row).sort_values(
         ["_nochild", "child_id", "severity", "rule_code", "return", "table", "_row"], kind="stable")
@@ -79,3 +90,24 @@ def rules_not_run(rule_status: pd.DataFrame) -> pd.DataFrame:
     out = status.loc[status["status"] != "ran", NOT_RUN_COLUMNS]
     out = out.astype("object").where(out.notna(), "")
     return out.sort_values(["status", "return", "rule_code"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Regrouped:
+    """The findings of one run regrouped once, for every part of the report that shows them."""
+
+    issues: pd.DataFrame  # clean_issues
+    counts: dict[str, int]  # summary
+    by_rule: pd.DataFrame
+    by_child: pd.DataFrame
+    not_run: pd.DataFrame  # rules_not_run
+
+    def __repr__(self) -> str:  # counts only: the frames hold children's identifiers
+        return f"Regrouped(findings={len(self.issues)}, rules={len(self.by_rule)})"
+
+
+def regroup(issues: pd.DataFrame, rule_status: pd.DataFrame) -> Regrouped:
+    """summary, by_rule, by_child and rules_not_run of one run, the issues cleaned once for all of them."""
+    clean = clean_issues(issues)
+    return Regrouped(issues=clean, counts=_summary(clean, rule_status), by_rule=_by_rule(clean),
+                     by_child=_by_child(clean), not_run=rules_not_run(rule_status))

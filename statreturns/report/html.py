@@ -54,14 +54,13 @@ def _trend_groups(trend: pd.DataFrame) -> list[dict]:
 
 
 def render_html(run: ReportInput) -> str:
-    counts = findings.summary(run.issues, run.rule_status)
-    every_rule = findings.by_rule(run.issues)
+    found = run.regrouped
+    counts, every_rule, ordered = found.counts, found.by_rule, found.by_child
     cross = (every_rule["return"] == findings.CROSS).to_numpy()
     rules, cross_rules = every_rule[~cross], every_rule[cross]
-    ordered = findings.by_child(run.issues)
     now, before = year_label(run.year), year_label(run.year - 1)
     ran = set(run.rule_status.get("return", pd.Series(dtype="object")).dropna())
-    returns = sorted((ran | set(findings.clean_issues(run.issues)["return"])) - {"", findings.CROSS})
+    returns = sorted((ran | set(found.issues["return"])) - {"", findings.CROSS})
     context = {
         "css": Markup(CSS),  # our own constant; escaping would break its quoted font names
         "la_code": run.la_code,
@@ -78,8 +77,8 @@ def render_html(run: ReportInput) -> str:
         "cross_rules": _labelled(cross_rules).to_dict("records"),
         "child_rows": _child_rows(ordered),
         "n_children": int(ordered.loc[ordered["child_id"] != "", "child_id"].nunique()),
-        "trend": _trend_groups(measures.trend(run.tables, run.year)),
-        "not_run": _labelled(findings.rules_not_run(run.rule_status)).to_dict("records"),
+        "trend": _trend_groups(run.trend_table),
+        "not_run": _labelled(found.not_run).to_dict("records"),
         "plot_rules": plots.findings_by_rule(rules),
         "plot_need": plots.children_by_need(measures.children_by_need(run.tables, run.year), now, before),
         "plot_months": plots.episodes_by_month(measures.episodes_by_month(run.tables, run.year), now, before),

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from statreturns.report.findings import Regrouped
 
 
 @dataclass(frozen=True, repr=False)
@@ -21,6 +26,20 @@ class ReportInput:
     def __repr__(self) -> str:  # shapes only: the frames hold children's identifiers
         return (f"ReportInput(la_code={self.la_code!r}, year={self.year}, issues={len(self.issues)} rows, "
                 f"tables={len(self.tables)})")
+
+    # Computed once per input and shared by the HTML, the workbook and the pack's manifest (read only).
+    @cached_property
+    def regrouped(self) -> Regrouped:
+        from statreturns.report.findings import regroup
+
+        return regroup(self.issues, self.rule_status)
+
+    @cached_property
+    def trend_table(self) -> pd.DataFrame:
+        """statreturns.report.measures.trend of the tables for the year."""
+        from statreturns.report.measures import trend
+
+        return trend(self.tables, self.year)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from statreturns.files import sha256, write_bytes_atomic
-from statreturns.report import findings
 from statreturns.report.model import ReportInput, period
 
 MANIFEST = "manifest.json"
@@ -40,7 +39,7 @@ def _entries(return_files: list[Path], report_files: list[Path]) -> list[tuple[s
 
 
 def manifest(run: ReportInput, entries: list[tuple[str, str, Path]]) -> dict:
-    counts = findings.summary(run.issues, run.rule_status)
+    counts = run.regrouped.counts
     p = period(run.year)
     return {
         "la_code": run.la_code,
@@ -56,7 +55,7 @@ def manifest(run: ReportInput, entries: list[tuple[str, str, Path]]) -> dict:
 def build_submission_pack(run: ReportInput, return_files: list[Path], report_files: list[Path],
                           out_dir: Path) -> Path:
     """``out_dir/<LA>_<year>_submission_pack.zip``; raises SubmissionBlocked while any error remains."""
-    counts = findings.summary(run.issues, run.rule_status)
+    counts = run.regrouped.counts
     if counts["errors"]:
         raise SubmissionBlocked(
             f"submission blocked by DfE errors: errors={counts['errors']}, "

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from statreturns.files import write_bytes_atomic
-from statreturns.report import findings, measures
+from statreturns.report import findings
 from statreturns.report.html import RETURN_LABELS, generated_label
 from statreturns.report.model import ReportInput, period, year_label
 from statreturns.workbook import HEADER_SHADED, WRAP, Sheet, write_workbook
@@ -29,7 +29,7 @@ def _return_label(frame: pd.DataFrame) -> pd.Series:
 
 
 def summary_sheet(run: ReportInput) -> pd.DataFrame:
-    counts = findings.summary(run.issues, run.rule_status)
+    counts = run.regrouped.counts
     status = "Blocked: errors must be fixed" if counts["errors"] else "Ready: no errors remain"
     items = [
         ("Local authority", run.la_code),
@@ -50,7 +50,10 @@ def summary_sheet(run: ReportInput) -> pd.DataFrame:
 
 
 def by_rule_sheet(issues: pd.DataFrame) -> pd.DataFrame:
-    rules = findings.by_rule(issues)
+    return _by_rule_sheet(findings.by_rule(issues))
+
+
+def _by_rule_sheet(rules: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Return": _return_label(rules), "Rule": rules["rule_code"], "Severity": rules["severity"],
         "DfE message": rules["message"], "Table": rules["table"], "Field": rules["field"],
@@ -60,7 +63,10 @@ def by_rule_sheet(issues: pd.DataFrame) -> pd.DataFrame:
 
 def cross_sheet(issues: pd.DataFrame) -> pd.DataFrame:
     """The cross-return checks' findings by check (also in By rule and By child): queries, never blocking."""
-    rules = findings.by_rule(issues)
+    return _cross_sheet(findings.by_rule(issues))
+
+
+def _cross_sheet(rules: pd.DataFrame) -> pd.DataFrame:
     rules = rules[rules["return"] == findings.CROSS]
     return pd.DataFrame({
         "Check": rules["rule_code"], "What to do": rules["message"], "Table": rules["table"], "Field": rules["field"],
@@ -69,7 +75,10 @@ def cross_sheet(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_child_sheet(issues: pd.DataFrame) -> pd.DataFrame:
-    f = findings.by_child(issues)
+    return _by_child_sheet(findings.by_child(issues))
+
+
+def _by_child_sheet(f: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Child": f["child_id"], "Return": _return_label(f), "Severity": f["severity"], "Rule": f["rule_code"],
         "Table": f["table"], "Field": f["field"], "Row": pd.to_numeric(f["row"], errors="coerce").astype("Int64"),
@@ -78,7 +87,7 @@ def by_child_sheet(issues: pd.DataFrame) -> pd.DataFrame:
 
 
 def trend_sheet(run: ReportInput) -> pd.DataFrame:
-    t = measures.trend(run.tables, run.year)
+    t = run.trend_table
     return pd.DataFrame({
         "Measure": t["measure"], "Category": t["category"], year_label(run.year - 1): t["last_year"],
         year_label(run.year): t["this_year"], "Change": t["change"],
@@ -86,15 +95,19 @@ def trend_sheet(run: ReportInput) -> pd.DataFrame:
 
 
 def not_run_sheet(rule_status: pd.DataFrame) -> pd.DataFrame:
-    r = findings.rules_not_run(rule_status)
+    return _not_run_sheet(findings.rules_not_run(rule_status))
+
+
+def _not_run_sheet(r: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"Return": _return_label(r), "Rule": r["rule_code"], "Severity": r["severity"],
                          "Status": r["status"], "Reason": r["reason"]})
 
 
 def workbook_bytes(run: ReportInput) -> bytes:
-    frames = dict(zip(SHEETS, (summary_sheet(run), by_rule_sheet(run.issues), cross_sheet(run.issues),
-                               by_child_sheet(run.issues),
-                               trend_sheet(run), not_run_sheet(run.rule_status)), strict=True))
+    found = run.regrouped
+    frames = dict(zip(SHEETS, (summary_sheet(run), _by_rule_sheet(found.by_rule), _cross_sheet(found.by_rule),
+                               _by_child_sheet(found.by_child),
+                               trend_sheet(run), _not_run_sheet(found.not_run)), strict=True))
     created = run.generated_at
     if created.tzinfo is not None:
         created = created.astimezone(UTC).replace(tzinfo=None)
