@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from statreturns.dates import absent
@@ -32,24 +33,48 @@ def flag_is(s: pd.Series, value: bool) -> pd.Series:
     return s.eq(value).fillna(False).astype(bool)
 
 
+def _rows_in(t, source: str, key: str, table: str, *, skip_blank: bool) -> np.ndarray:
+    """For each row of ``table``, the position in ``source`` of the first row with the same ``key``
+    (-1 where none; blank keys in ``source`` left out with ``skip_blank``).
+
+    Shared through ``t.memo``: several rules look up the same table's child or episode, and hashing the
+    keys was most of the cost of each lookup.
+    """
+    def build() -> np.ndarray:
+        keys = t[source][key]
+        first = ~keys.duplicated().to_numpy()
+        if skip_blank:
+            first &= keys.notna().to_numpy()
+        at = np.flatnonzero(first)
+        found = pd.Index(keys.iloc[at]).get_indexer(pd.Index(t[table][key]))
+        return np.where(found >= 0, at[found], -1)
+
+    return t.memo(f"rows_in:{source}:{key}:{table}:{skip_blank}", build)
+
+
+def _looked_up(column: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """``column`` at ``positions``, missing (as reindex fills it) where -1."""
+    return column.array.take(positions, allow_fill=True).to_numpy()
+
+
 def child_value(t, table: str, column: str) -> pd.Series:
     """``column`` of each row's child (ChildIdentifiers, by LAchildID), aligned to ``t[table]``."""
     ids = t.ChildIdentifiers
-    ids = ids[ids[CHILD].notna()].drop_duplicates(CHILD).set_index(CHILD)[column]
-    # reindex rather than map: keeps the column's dtype even when a table is empty (NaT compares safely).
-    values = ids.reindex(pd.Index(t[table][CHILD]))
-    return pd.Series(values.to_numpy(), index=t[table].index, dtype=ids.dtype)
+    positions = _rows_in(t, "ChildIdentifiers", CHILD, table, skip_blank=True)
+    # Missing where the child has no ChildIdentifiers row; the column's dtype is kept even when a table
+    # is empty (NaT compares safely).
+    return pd.Series(_looked_up(ids[column], positions), index=t[table].index, dtype=ids[column].dtype)
 
 
 def episode_value(t, table: str, column: str) -> pd.Series:
     """``column`` of each row's CINdetails episode, aligned to ``t[table]``.
 
-    Reindexed, not mapped: ``Series.map`` raises TypeError when CINdetails is empty and the column is a
-    date, and a rule must not fail on a return with no episodes.
+    Looked up by position, not mapped: ``Series.map`` raises TypeError when CINdetails is empty and the
+    column is a date, and a rule must not fail on a return with no episodes.
     """
-    episodes = t["CINdetails"].drop_duplicates("CINdetailsID").set_index("CINdetailsID")[column]
-    keys = t[table]["CINdetailsID"]
-    return pd.Series(episodes.reindex(keys).to_numpy(), index=keys.index, name=column)
+    positions = _rows_in(t, "CINdetails", "CINdetailsID", table, skip_blank=False)
+    values = _looked_up(t["CINdetails"][column], positions)
+    return pd.Series(values, index=t[table]["CINdetailsID"].index, name=column)
 
 
 def first_row_if(frame: pd.DataFrame, condition: bool) -> pd.Series:
