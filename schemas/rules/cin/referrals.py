@@ -8,9 +8,20 @@ and makes no other rule fire.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from schemas.rules.cin.base import CHILD, YEARS, child_value, flag_is, present, rule, text
+from schemas.rules.cin.base import (
+    CHILD,
+    YEARS,
+    child_value,
+    flag_is,
+    join_positions,
+    plain_dates,
+    present,
+    rule,
+    text,
+)
 from statreturns.reference import code_list, minus_working_days
 
 EPISODE = "CINdetailsID"
@@ -53,6 +64,13 @@ def _starts_inside(spans: pd.DataFrame, group: str) -> pd.DataFrame:
     ``spans`` has columns ``group``, label, start, end; a missing end means a has no span.
     """
     spans = spans[spans[group].notna()]
+    if spans[group].dtype == object and plain_dates(spans["start"], spans["end"]):
+        # The rows of the self-merge below, found without building it (see join_positions).
+        i, j = join_positions(spans[group].to_numpy(), spans[group].to_numpy())
+        label, start, end = (spans[c].to_numpy() for c in ("label", "start", "end"))
+        hit = (label[i] != label[j]) & (start[j] >= start[i]) & (start[j] < end[i])
+        at = np.flatnonzero(hit)
+        return pd.DataFrame({"label": label[i][at], "label_b": label[j][at]}, index=at)
     pairs = spans.merge(spans[[group, "label", "start"]], on=group, suffixes=("", "_b"))
     pairs = pairs[pairs["label"] != pairs["label_b"]]
     inside = (pairs["start_b"] >= pairs["start"]) & (pairs["start_b"] < pairs["end"])
