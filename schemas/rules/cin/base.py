@@ -57,6 +57,13 @@ def _looked_up(column: pd.Series, positions: np.ndarray) -> np.ndarray:
     return column.array.take(positions, allow_fill=True).to_numpy()
 
 
+def episode_rows(t, table: str) -> np.ndarray:
+    """For each row of ``table``, the position in CINdetails of the first episode with its CINdetailsID;
+    -1 where there is none or the row's CINdetailsID is blank (as a groupby on it leaves those out)."""
+    positions = _rows_in(t, "CINdetails", "CINdetailsID", table, skip_blank=False)
+    return np.where(t[table]["CINdetailsID"].notna().to_numpy(), positions, -1)
+
+
 def child_value(t, table: str, column: str) -> pd.Series:
     """``column`` of each row's child (ChildIdentifiers, by LAchildID), aligned to ``t[table]``."""
     ids = t.ChildIdentifiers
