@@ -28,6 +28,11 @@ def text(s: pd.Series) -> pd.Series:
     return out.where(out != "")
 
 
+def table_text(t, table: str, column: str) -> pd.Series:
+    """``text`` of a whole table column, computed once per return: several rules read the same one."""
+    return t.memo(f"text:{table}:{column}", lambda: text(t[table][column]))
+
+
 def flag_is(s: pd.Series, value: bool) -> pd.Series:
     """True where a normalised yes/no column equals ``value`` (<NA> counts as neither)."""
     return s.eq(value).fillna(False).astype(bool)

@@ -20,6 +20,7 @@ from schemas.rules.cin.base import (
     plain_dates,
     present,
     rule,
+    table_text,
     text,
 )
 from statreturns.reference import code_list, minus_working_days
@@ -51,7 +52,7 @@ def _further_action(t) -> pd.Series:
 
 
 def _closed_after_assessment(t) -> pd.Series:
-    return text(t.CINdetails["ReasonForClosure"]).isin(CLOSED_AFTER_ASSESSMENT)
+    return table_text(t, "CINdetails", "ReasonForClosure").isin(CLOSED_AFTER_ASSESSMENT)
 
 
 def _open(t) -> pd.Series:
@@ -171,7 +172,7 @@ def old_nfa_referral(t) -> pd.Series:
 )
 def died_without_death_date(t) -> pd.Series:
     death = child_value(t, "CINdetails", "PersonDeathDate_raw")
-    return (text(t.CINdetails["ReasonForClosure"]) == "RC2") & ~present(death)
+    return (table_text(t, "CINdetails", "ReasonForClosure") == "RC2") & ~present(death)
 
 
 @rule(
@@ -254,7 +255,7 @@ def closure_before_referral(t) -> pd.Series:
     message="CIN Reason for closure code invalid (see Reason for Closure table in CIN Census code set)",
 )
 def closure_reason_invalid(t) -> pd.Series:
-    reason = text(t.CINdetails["ReasonForClosure"])
+    reason = table_text(t, "CINdetails", "ReasonForClosure")
     return reason.notna() & ~reason.isin(REASON_FOR_CLOSURE)
 
 
@@ -267,7 +268,7 @@ def closure_reason_invalid(t) -> pd.Series:
     message="Primary Need Code invalid (see Primary Need table in CIN census code set)",
 )
 def primary_need_invalid(t) -> pd.Series:
-    need = text(t.CINdetails["PrimaryNeedCode"])
+    need = table_text(t, "CINdetails", "PrimaryNeedCode")
     return need.notna() & ~need.isin(PRIMARY_NEED)
 
 
