@@ -129,12 +129,12 @@ def _leaves(names: _Names, block: etree._Element) -> dict[str, str | None]:
 
 def _row(values: dict[str, str | None], columns: list[str]) -> list[str | None]:
     """Stripped text of ``columns`` (see ``_strip``)."""
-    return [v and v.strip() or None for v in map(values.get, columns)]
+    return [(values.get(c) or "").strip() or None for c in columns]
 
 
 def _texts(names: _Names, block: etree._Element, wanted: str) -> list[str | None]:
     """Stripped text of each ``wanted`` child element of a list block (None where empty)."""
-    return [t and t.strip() or None for t in (el.text for el in block if names[el.tag] == wanted)]
+    return [(el.text or "").strip() or None for el in block if names[el.tag] == wanted]
 
 
 # Elements that hold other elements; every other element is read as a leaf value.
@@ -203,21 +203,17 @@ class _Collector:
         names, rows = self.names, self.rows
         values: dict[str, str | None] = {}
         key = (child_id, episode_id)
-        later: list[tuple[str, etree._Element]] = []
-        for el in block:
+        for el in block:  # sub-blocks fill their own tables, so they are read as they come
             name = names[el.tag]
-            if name in _BLOCKS:
-                later.append((name, el))
-            else:
+            if name not in _BLOCKS:
                 values[name] = el.text
-        rows["CINdetails"].append((*key, *_row(values, _LEAVES["CINdetails"])))
-        for name, sub in later:
-            if name == "Assessments":
-                self.assessment(key, sub)
+            elif name == "Assessments":
+                self.assessment(key, el)
             elif name == "ChildProtectionPlans":
-                self.plan(key, sub)
+                self.plan(key, el)
             elif name in _EPISODE_TABLES:
-                rows[_EPISODE_TABLES[name]].append((*key, *_row(_leaves(names, sub), _EPISODE_LEAVES[name])))
+                rows[_EPISODE_TABLES[name]].append((*key, *_row(_leaves(names, el), _EPISODE_LEAVES[name])))
+        rows["CINdetails"].append((*key, *_row(values, _LEAVES["CINdetails"])))
 
     def assessment(self, key: tuple[str | None, str], block: etree._Element) -> None:
         assessment_id = str(self.assessment_id)
