@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from statreturns import dates
@@ -80,6 +81,70 @@ def to_bool(raw: pd.Series) -> pd.Series:
     return out
 
 
+def _parse_iso(s: pd.Series) -> pd.Series:
+    return dates.parse(s, dates.ISO)
+
+
+def _convert_together(columns: list[pd.Series], *converts: Callable[[pd.Series], pd.Series]) -> list[list[pd.Series]]:
+    """``[convert(s) for convert in converts]`` for each of ``columns``, each distinct string converted once.
+
+    Codes, ids and dates repeat within and across tables, and the string work per cell was most of
+    the cost of building tables, so the columns are factorised together and each convert runs once, on
+    the distinct values (plus a last ``None`` slot, so blanks come out exactly as a whole-column
+    conversion gives them). Columns are converted one by one instead when they are not all strings
+    (blanks aside), so that values which hash alike but print differently (1, 1.0, True) stay apart.
+    """
+    if not columns:
+        return []
+    if any(s.dtype != object for s in columns):
+        return [[convert(s) for convert in converts] for s in columns]
+    codes, uniques = pd.factorize(np.concatenate([s.to_numpy() for s in columns]))
+    if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty"):
+        return [[convert(s) for convert in converts] for s in columns]
+    codes[codes < 0] = len(uniques)
+    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)
+    converted = [convert(distinct) for convert in converts]
+    taken = [c.to_numpy()[codes] for c in converted]
+    bounds = np.cumsum([0, *(len(s) for s in columns)])
+    return [[pd.Series(values[lo:hi], index=s.index, name=s.name, dtype=c.dtype)
+             for values, c in zip(taken, converted, strict=True)]
+            for s, lo, hi in zip(columns, bounds[:-1], bounds[1:], strict=True)]
+
+
+def _all_nat_unit(parsed: pd.Series) -> pd.Series:
+    """A date column with no valid date in seconds, as ``dates.parse`` of that column alone gives it."""
+    if parsed.dtype.kind == "M" and not parsed.notna().any():
+        return parsed.astype("datetime64[s]")
+    return parsed
+
+
+def _build_frames(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each table as ``build_tables`` gives it: ``dates.text`` on each text column, then
+    ``dates.parse_columns`` on the date columns (``<col>_raw`` after the columns), then ``<col>_bool``.
+
+    Same columns, order, values and dtypes as converting column by column; the string work is done
+    once for all tables (see ``_convert_together``).
+    """
+    texts = [(name, col) for name, f in raw.items() for col in f.columns
+             if col not in DATE_COLUMNS.get(name, []) and f[col].dtype == object]
+    when = [(name, col) for name, f in raw.items() for col in DATE_COLUMNS.get(name, [])]
+    text_out = _convert_together([raw[n][c] for n, c in texts], dates.text)
+    date_out = _convert_together([raw[n][c] for n, c in when], dates.text, _parse_iso)
+    done: dict[tuple[str, str], list[pd.Series]] = dict(zip(texts, text_out, strict=True))
+    done.update(zip(when, date_out, strict=True))
+    frames: dict[str, pd.DataFrame] = {}
+    for name, frame in raw.items():
+        columns = {col: done[(name, col)][-1] if (name, col) in done else frame[col] for col in frame.columns}
+        for col in DATE_COLUMNS.get(name, []):
+            columns[col] = _all_nat_unit(columns[col])
+        columns.update((f"{col}_raw", done[(name, col)][0]) for col in DATE_COLUMNS.get(name, []))
+        flags = BOOL_COLUMNS.get(name, [])
+        for col, (flag,) in zip(flags, _convert_together([columns[c] for c in flags], to_bool), strict=True):
+            columns[f"{col}_bool"] = flag
+        frames[name] = pd.DataFrame(columns, index=frame.index)
+    return frames
+
+
 def empty_raw(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS[name]})
 
@@ -123,7 +188,7 @@ def build_tables(raw: dict[str, pd.DataFrame], year: int, *, include_draft: bool
     not from the file's ReferenceDate, so a wrong ReferenceDate is reported by rule 100 rather than
     shifting every period rule.
     """
-    frames: dict[str, pd.DataFrame] = {}
+    prepared: dict[str, pd.DataFrame] = {}
     for name in COLUMNS:
         if name == "PreProceedings" and not include_draft:
             continue
@@ -134,14 +199,8 @@ def build_tables(raw: dict[str, pd.DataFrame], year: int, *, include_draft: bool
         for col in COLUMNS[name]:
             if col not in frame.columns:
                 frame[col] = None
-        date_columns = DATE_COLUMNS.get(name, [])
-        for col in frame.columns:
-            if col not in date_columns and frame[col].dtype == object:
-                frame[col] = dates.text(frame[col])
-        frame = dates.parse_columns(frame, date_columns, dates.ISO)
-        for col in BOOL_COLUMNS.get(name, []):
-            frame[f"{col}_bool"] = to_bool(frame[col])
-        frames[name] = frame
+        prepared[name] = frame
+    frames = _build_frames(prepared)
     ref = pd.Timestamp(year=year, month=3, day=31)
     return CinTables(
         year=year,

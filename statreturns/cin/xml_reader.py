@@ -112,30 +112,29 @@ class _Names(dict[object, str]):
         return name
 
 
-def _scan(names: _Names, block: etree._Element) -> tuple[dict[str, str | None], list[tuple[str, etree._Element]]]:
-    """Raw text of each leaf child by local name (the last wins if one repeats), and the sub-blocks.
+def _strip(value: str | None) -> str | None:
+    """Stripped text; None where absent, empty or white space only."""
+    return value and value.strip() or None
 
-    One pass per block: creating lxml element proxies is the main cost of this reader.
+
+def _leaves(names: _Names, block: etree._Element) -> dict[str, str | None]:
+    """Raw text of each child element of ``block`` by local name (the last wins if a name repeats).
+
+    Sub-blocks are in it too, under their own names, which no column shares: callers only look up
+    leaf columns. Creating lxml element proxies is the main cost of this reader, so each child element
+    is visited once, and per-element work is kept to a dict store.
     """
-    values: dict[str, str | None] = {}
-    subs: list[tuple[str, etree._Element]] = []
-    for el in block:
-        name = names[el.tag]
-        if name in _BLOCKS:
-            subs.append((name, el))
-        else:
-            values[name] = el.text
-    return values, subs
+    return {names[el.tag]: el.text for el in block}
 
 
-def _clean(values: dict[str, str | None], columns: list[str]) -> list[str | None]:
-    """Stripped text of ``columns``; None where absent, empty or white space only."""
-    return [v and v.strip() or None for v in map(values.get, columns)]
+def _row(values: dict[str, str | None], columns: list[str]) -> list[str | None]:
+    """Stripped text of ``columns`` (see ``_strip``)."""
+    return [(values.get(c) or "").strip() or None for c in columns]
 
 
 def _texts(names: _Names, block: etree._Element, wanted: str) -> list[str | None]:
     """Stripped text of each ``wanted`` child element of a list block (None where empty)."""
-    return [t and t.strip() or None for t in (el.text for el in block if names[el.tag] == wanted)]
+    return [(el.text or "").strip() or None for el in block if names[el.tag] == wanted]
 
 
 # Elements that hold other elements; every other element is read as a leaf value.
@@ -146,6 +145,8 @@ _BLOCKS = frozenset({
 })
 _EPISODE_TABLES = {"CINPlanDates": "CINplanDates", "Section47": "Section47",
                    "PreProceedingsandFGDM": "PreProceedings"}
+_CHILD_LEAVES = _LEAVES["ChildIdentifiers"]
+_EPISODE_LEAVES = {name: _LEAVES[table] for name, table in _EPISODE_TABLES.items()}
 
 
 class _Collector:
@@ -160,70 +161,89 @@ class _Collector:
 
     def header(self, el: etree._Element) -> None:
         values: dict[str, str | None] = {}
-        for name, block in _scan(self.names, el)[1]:
-            if name in ("CollectionDetails", "Source"):
+        for block in el:
+            if self.names[block.tag] in ("CollectionDetails", "Source"):
                 # Source may repeat (XSD maxOccurs unbounded): the first one wins.
-                for key, value in _scan(self.names, block)[0].items():
-                    values.setdefault(key, value)
-        self.rows["Header"].append(tuple(_clean(values, COLUMNS["Header"])))
+                for key, value in _leaves(self.names, block).items():
+                    if key not in _BLOCKS:
+                        values.setdefault(key, value)
+        self.rows["Header"].append(tuple(_row(values, COLUMNS["Header"])))
 
     def child(self, el: etree._Element) -> None:
         names = self.names
         identifiers: dict[str, str | None] = {}
-        blocks = _scan(names, el)[1]
-        for name, block in blocks:
-            if name == "ChildIdentifiers":
-                identifiers.update(_scan(names, block)[0])
-        child_id = _clean(identifiers, [CHILD])[0]
-        self.rows["ChildIdentifiers"].append((child_id, *_clean(identifiers, _LEAVES["ChildIdentifiers"])))
-        ethnicity: dict[str, str | None] = {}
-        for name, block in blocks:
+        characteristics: list[etree._Element] = []
+        episodes: list[etree._Element] = []
+        for block in el:
+            name = names[block.tag]
             if name == "CINdetails":
-                self.episode(child_id, block)
+                episodes.append(block)
+            elif name == "ChildIdentifiers":
+                identifiers.update(_leaves(names, block))
             elif name == "ChildCharacteristics":
-                values, subs = _scan(names, block)
-                ethnicity.update(values)
-                for sub_name, sub in subs:
-                    if sub_name == "Disabilities":
-                        self.rows["Disabilities"].extend((child_id, d) for d in _texts(names, sub, "Disability"))
-        self.rows["ChildCharacteristics"].append((child_id, *_clean(ethnicity, ["Ethnicity"])))
+                characteristics.append(block)
+        child_id = _strip(identifiers.get(CHILD))
+        self.rows["ChildIdentifiers"].append((child_id, *_row(identifiers, _CHILD_LEAVES)))
+        ethnicity: str | None = None
+        disabilities = self.rows["Disabilities"]
+        for block in characteristics:
+            for sub in block:
+                name = names[sub.tag]
+                if name == "Disabilities":
+                    disabilities.extend((child_id, d) for d in _texts(names, sub, "Disability"))
+                elif name == "Ethnicity":
+                    ethnicity = sub.text
+        self.rows["ChildCharacteristics"].append((child_id, _strip(ethnicity)))
+        for block in episodes:
+            self.episode(child_id, block)
 
     def episode(self, child_id: str | None, block: etree._Element) -> None:
         episode_id = str(self.episode_id)
         self.episode_id += 1
-        names = self.names
-        values, subs = _scan(names, block)
-        self.rows["CINdetails"].append((child_id, episode_id, *_clean(values, _LEAVES["CINdetails"])))
+        names, rows = self.names, self.rows
+        values: dict[str, str | None] = {}
         key = (child_id, episode_id)
-        for name, sub in subs:
-            if name == "Assessments":
-                self.assessment(key, sub)
+        for el in block:  # sub-blocks fill their own tables, so they are read as they come
+            name = names[el.tag]
+            if name not in _BLOCKS:
+                values[name] = el.text
+            elif name == "Assessments":
+                self.assessment(key, el)
             elif name == "ChildProtectionPlans":
-                self.plan(key, sub)
+                self.plan(key, el)
             elif name in _EPISODE_TABLES:
-                table = _EPISODE_TABLES[name]
-                self.rows[table].append((*key, *_clean(_scan(names, sub)[0], _LEAVES[table])))
+                rows[_EPISODE_TABLES[name]].append((*key, *_row(_leaves(names, el), _EPISODE_LEAVES[name])))
+        rows["CINdetails"].append((*key, *_row(values, _LEAVES["CINdetails"])))
 
     def assessment(self, key: tuple[str | None, str], block: etree._Element) -> None:
         assessment_id = str(self.assessment_id)
         self.assessment_id += 1
-        values, subs = _scan(self.names, block)
-        self.rows["Assessments"].append((*key, assessment_id, *_clean(values, _LEAVES["Assessments"])))
-        for name, sub in subs:
+        names = self.names
+        values: dict[str, str | None] = {}
+        factors = self.rows["AssessmentFactorsList"]
+        for el in block:
+            name = names[el.tag]
             if name == "FactorsIdentifiedAtAssessment":
-                self.rows["AssessmentFactorsList"].extend(
-                    (*key, assessment_id, f) for f in _texts(self.names, sub, "AssessmentFactors"))
+                factors.extend((*key, assessment_id, f) for f in _texts(names, el, "AssessmentFactors"))
+            elif name not in _BLOCKS:
+                values[name] = el.text
+        self.rows["Assessments"].append((*key, assessment_id, *_row(values, _LEAVES["Assessments"])))
 
     def plan(self, key: tuple[str | None, str], block: etree._Element) -> None:
         cpp_id = str(self.cpp_id)
         self.cpp_id += 1
-        values, subs = _scan(self.names, block)
-        self.rows["ChildProtectionPlans"].append((*key, cpp_id, *_clean(values, _LEAVES["ChildProtectionPlans"])))
-        for name, sub in subs:
+        names = self.names
+        values: dict[str, str | None] = {}
+        reviews = self.rows["Reviews"]
+        for el in block:
+            name = names[el.tag]
             if name == "Reviews":
                 # An empty <Reviews/> is kept as one review with no date, so that 8842Q can query it.
-                dates = _texts(self.names, sub, "CPPreviewDate") or [None]
-                self.rows["Reviews"].extend((*key, cpp_id, d) for d in dates)
+                dates = _texts(names, el, "CPPreviewDate") or [None]
+                reviews.extend((*key, cpp_id, d) for d in dates)
+            elif name not in _BLOCKS:
+                values[name] = el.text
+        self.rows["ChildProtectionPlans"].append((*key, cpp_id, *_row(values, _LEAVES["ChildProtectionPlans"])))
 
     def frames(self) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}

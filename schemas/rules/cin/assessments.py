@@ -31,11 +31,15 @@ NFA_CLOSURE_REASONS = frozenset({"RC8", "RC9"})
 
 
 def _factors(t) -> pd.DataFrame:
-    """AssessmentID and the stripped factor code of every non-blank factor row."""
-    f = t.AssessmentFactorsList
-    given = present(f["AssessmentFactors"])
-    return pd.DataFrame({"AssessmentID": f.loc[given, "AssessmentID"],
-                         "code": f.loc[given, "AssessmentFactors"].astype("str").str.strip()})
+    """AssessmentID and the stripped factor code of every non-blank factor row (built once per return:
+    eight rules read it)."""
+    def build() -> pd.DataFrame:
+        f = t.AssessmentFactorsList
+        given = present(f["AssessmentFactors"])
+        return pd.DataFrame({"AssessmentID": f.loc[given, "AssessmentID"],
+                             "code": f.loc[given, "AssessmentFactors"].astype("str").str.strip()})
+
+    return t.memo("assessment_factors", build)
 
 
 def _with_factor(t, codes: set[str] | frozenset[str]) -> pd.Series:

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.rules.cin.base import CHILD, YEARS, child_value, first_row_if, flag_is, present, rule, text
+from schemas.rules.cin.base import (
+    CHILD,
+    YEARS,
+    child_value,
+    first_row_if,
+    flag_is,
+    present,
+    rule,
+    table_text,
+    text,
+)
 from statreturns import upn as upns
 from statreturns.reference import code_list
 
@@ -59,7 +69,7 @@ def upn_check_letter(upn: pd.Series) -> pd.Series:
 
 def _upn13(t) -> pd.Series:
     """UPNs that are present and 13 characters long (others missing)."""
-    upn = text(t.ChildIdentifiers["UPN"])
+    upn = table_text(t, "ChildIdentifiers", "UPN")
     return upn.where(upn.str.len() == 13)
 
 
@@ -76,7 +86,7 @@ def _upn13(t) -> pd.Series:
 )
 def upn_check_letter_wrong(t) -> pd.Series:
     # Only UPNs whose characters 2-13 are all digits are checked (DfE text: "all-numeric tail").
-    upn = text(t.ChildIdentifiers["UPN"])
+    upn = table_text(t, "ChildIdentifiers", "UPN")
     expected = upn_check_letter(upn)
     return expected.notna() & (upn.str[0] != expected)
 
@@ -90,7 +100,7 @@ def upn_check_letter_wrong(t) -> pd.Series:
     message="More than one record with the same UPN.",
 )
 def upn_duplicated(t) -> pd.Series:
-    upn = text(t.ChildIdentifiers["UPN"])
+    upn = table_text(t, "ChildIdentifiers", "UPN")
     return upn.notna() & upn.duplicated(keep=False)
 
 
@@ -117,7 +127,7 @@ def upn_la_code(t) -> pd.Series:
 )
 def upn_digits(t) -> pd.Series:
     # A UPN too short to have characters 5-12 does not have them "all numeric", so it fails here too.
-    upn = text(t.ChildIdentifiers["UPN"])
+    upn = table_text(t, "ChildIdentifiers", "UPN")
     middle = upn.str.slice(4, 12)
     return upn.notna() & ~middle.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
 
@@ -146,7 +156,7 @@ def upn_last_character(t) -> pd.Series:
 )
 def former_upn_format(t) -> pd.Series:
     # The XSD upn type: a letter, 11 digits, then a digit or a letter (temporary UPNs are allowed).
-    former = text(t.ChildIdentifiers["FormerUPN"])
+    former = table_text(t, "ChildIdentifiers", "FormerUPN")
     return former.notna() & ~former.str.fullmatch(r"[A-Za-z]\d{11}[0-9A-Za-z]").fillna(False).astype(bool)
 
 
@@ -159,7 +169,7 @@ def former_upn_format(t) -> pd.Series:
     message="LA Child ID must not be longer than 20 characters",
 )
 def child_id_too_long(t) -> pd.Series:
-    return text(t.ChildIdentifiers[CHILD]).str.len() > 20
+    return table_text(t, "ChildIdentifiers", CHILD).str.len() > 20
 
 
 @rule(
@@ -171,7 +181,7 @@ def child_id_too_long(t) -> pd.Series:
     message="LA Child ID must not contain any non-alphanumeric characters",
 )
 def child_id_not_alphanumeric(t) -> pd.Series:
-    child = text(t.ChildIdentifiers[CHILD])
+    child = table_text(t, "ChildIdentifiers", CHILD)
     return child.notna() & ~child.str.fullmatch(r"[A-Za-z0-9]+").fillna(False).astype(bool)
 
 
@@ -192,7 +202,7 @@ def sex_not_recorded_share(t) -> pd.Series:
     # Reading taken: numerator = born children (no expected DOB) with Sex missing or U; denominator =
     # all child records in the return.
     ci = t.ChildIdentifiers
-    sex = text(ci["Sex"]).str.upper()
+    sex = table_text(t, "ChildIdentifiers", "Sex").str.upper()
     unborn = present(ci["ExpectedPersonBirthDate_raw"])
     not_recorded = (sex.isna() | (sex == "U")) & ~unborn
     return first_row_if(ci, len(ci) > 0 and not_recorded.sum() > 0.02 * len(ci))
@@ -201,7 +211,7 @@ def sex_not_recorded_share(t) -> pd.Series:
 def _real_disabilities(t) -> pd.DataFrame:
     """Disabilities rows with a valid code other than NONE."""
     d = t.Disabilities
-    code = text(d["Disability"])
+    code = table_text(t, "Disabilities", "Disability")
     keep = code.isin(DISABILITY - {"NONE"})
     return pd.DataFrame({CHILD: d.loc[keep, CHILD], "code": code[keep]})
 
@@ -282,7 +292,7 @@ def plan_ends_after_death(t) -> pd.Series:
     message="Sex must be provided and equal M, F, or U",
 )
 def sex_invalid(t) -> pd.Series:
-    return ~text(t.ChildIdentifiers["Sex"]).isin(SEX)
+    return ~table_text(t, "ChildIdentifiers", "Sex").isin(SEX)
 
 
 @rule(
@@ -294,7 +304,7 @@ def sex_invalid(t) -> pd.Series:
     message="Ethnicity is missing or invalid (see Ethnicity table)",
 )
 def ethnicity_invalid(t) -> pd.Series:
-    return ~text(t.ChildCharacteristics["Ethnicity"]).isin(ETHNICITY)
+    return ~table_text(t, "ChildCharacteristics", "Ethnicity").isin(ETHNICITY)
 
 
 @rule(
@@ -318,7 +328,7 @@ def child_id_missing(t) -> pd.Series:
     message="More than one child record with the same LA Child ID",
 )
 def child_id_duplicated(t) -> pd.Series:
-    child = text(t.ChildIdentifiers[CHILD])
+    child = table_text(t, "ChildIdentifiers", CHILD)
     return child.notna() & child.duplicated(keep=False)
 
 
@@ -397,7 +407,7 @@ def disability_missing_or_invalid(t) -> pd.Series:
     born = present(child_value(t, "ChildCharacteristics", "PersonBirthDate_raw"))
     further = child_in(cc, t.CINdetails.loc[flag_is(t.CINdetails["ReferralNFA_bool"], False), CHILD])
     d = t.Disabilities
-    bad = d.loc[~text(d["Disability"]).isin(DISABILITY), CHILD]
+    bad = d.loc[~table_text(t, "Disabilities", "Disability").isin(DISABILITY), CHILD]
     return born & further & (~child_in(cc, d[CHILD]) | child_in(cc, bad))
 
 
@@ -439,7 +449,7 @@ def child_without_episode(t) -> pd.Series:
 def unborn_sex_not_u(t) -> pd.Series:
     ci = t.ChildIdentifiers
     unborn = present(ci["ExpectedPersonBirthDate_raw"]) & ~present(ci["PersonBirthDate_raw"])
-    return unborn & (text(ci["Sex"]) != "U").fillna(True).astype(bool)
+    return unborn & (table_text(t, "ChildIdentifiers", "Sex") != "U").fillna(True).astype(bool)
 
 
 # ---- UPN unknown reasons and age ---------------------------------------------------------------------
@@ -460,7 +470,7 @@ def school_age_without_upn(t) -> pd.Series:
     ci = t.ChildIdentifiers
     school_age = ci["PersonBirthDate"] <= pd.Timestamp(year=t.year - 6, month=8, day=31)
     further = child_in(ci, t.CINdetails.loc[flag_is(t.CINdetails["ReferralNFA_bool"], False), CHILD])
-    reason_ok = text(ci["UPNunknown"]).str.upper().isin(UPN_UNKNOWN_SCHOOL_AGE)
+    reason_ok = table_text(t, "ChildIdentifiers", "UPNunknown").str.upper().isin(UPN_UNKNOWN_SCHOOL_AGE)
     return school_age & further & ~present(ci["UPN"]) & ~reason_ok
 
 
@@ -480,7 +490,7 @@ def un7_with_further_action(t) -> pd.Series:
     # all has nothing that contradicts it and is not reported.
     ci = t.ChildIdentifiers
     further = child_in(ci, t.CINdetails.loc[~flag_is(t.CINdetails["ReferralNFA_bool"], True), CHILD])
-    return (text(ci["UPNunknown"]).str.upper() == "UN7").fillna(False).astype(bool) & further
+    return (table_text(t, "ChildIdentifiers", "UPNunknown").str.upper() == "UN7").fillna(False).astype(bool) & further
 
 
 @rule(
@@ -515,7 +525,7 @@ def over_25(t) -> pd.Series:
 )
 def none_with_other_disability(t) -> pd.Series:
     d = t.Disabilities
-    code = text(d["Disability"])
+    code = table_text(t, "Disabilities", "Disability")
     mixed = child_in(d, d.loc[code == "NONE", CHILD]) & child_in(
         d, d.loc[code.notna() & (code != "NONE"), CHILD]
     )
@@ -532,5 +542,5 @@ def none_with_other_disability(t) -> pd.Series:
 )
 def disability_repeated(t) -> pd.Series:
     d = t.Disabilities
-    code = text(d["Disability"])
+    code = table_text(t, "Disabilities", "Disability")
     return code.notna() & pd.DataFrame({CHILD: d[CHILD], "code": code}).duplicated(keep=False)

@@ -9,16 +9,19 @@ Return-level 2883 reports the first ChildProtectionPlans row (it can only fail w
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from schemas.rules.cin.base import (
     YEARS,
+    episode_rows,
     episode_value,
     first_row_if,
     flag_is,
     inside_pairs,
     is_blank,
     outside_period,
+    plain_dates,
     rule,
     span_end,
     starts_inside,
@@ -40,9 +43,12 @@ def _in_period(t, dates: pd.Series) -> pd.Series:
 
 def _death_date(t, table: str) -> pd.Series:
     """The child's PersonDeathDate for each row of ``table`` (earliest if the child is listed twice)."""
-    deaths = t.ChildIdentifiers.groupby("LAchildID")["PersonDeathDate"].min()
-    keys = t[table]["LAchildID"]
-    return pd.Series(deaths.reindex(keys).to_numpy(), index=keys.index)
+    def build() -> pd.Series:
+        deaths = t.ChildIdentifiers.groupby("LAchildID")["PersonDeathDate"].min()
+        keys = t[table]["LAchildID"]
+        return pd.Series(deaths.reindex(keys).to_numpy(), index=keys.index)
+
+    return t.memo(f"death_date:{table}", build)  # two rules ask for the same table's
 
 
 def _cpp_value(t, column: str) -> pd.Series:
@@ -110,16 +116,33 @@ def review_during_cin_plan(t) -> pd.Index:
       message="Activity shown after a case has been closed")
 def activity_after_closure(t) -> pd.Series:
     activity = [
-        (t.CINdetails, "DateOfInitialCPC"),
-        (t.Assessments, "AssessmentActualStartDate"), (t.Assessments, "AssessmentAuthorisationDate"),
-        (t.Section47, "S47ActualStartDate"), (t.Section47, "DateOfInitialCPC"),
-        (_cpp(t), "CPPendDate"),
-        (t.CINplanDates, "CINPlanStartDate"), (t.CINplanDates, "CINPlanEndDate"),
+        ("CINdetails", "DateOfInitialCPC"),
+        ("Assessments", "AssessmentActualStartDate"), ("Assessments", "AssessmentAuthorisationDate"),
+        ("Section47", "S47ActualStartDate"), ("Section47", "DateOfInitialCPC"),
+        ("ChildProtectionPlans", "CPPendDate"),
+        ("CINplanDates", "CINPlanStartDate"), ("CINplanDates", "CINPlanEndDate"),
     ]
+    d = t.CINdetails
+    columns = [t[name][col] for name, col in activity]
+    if not all(plain_dates(c) and np.datetime_data(c.dtype)[0] in ("s", "ms", "us") for c in columns):
+        return _activity_after_closure_grouped(d, [(t[name], col) for name, col in activity])
+    # The latest activity date per episode (its first CINdetails row), as a groupby max would give it:
+    # NaT is the smallest int64, so it only stays where an episode has no dated activity.
+    latest = np.full(len(d), np.iinfo(np.int64).min)
+    for (name, _), column in zip(activity, columns, strict=True):
+        at = episode_rows(t, name)
+        dated = at >= 0
+        np.maximum.at(latest, at[dated], column.to_numpy().astype("datetime64[us]").view("int64")[dated])
+    own = episode_rows(t, "CINdetails")
+    per_row = np.where(own >= 0, latest[own], np.iinfo(np.int64).min).view("datetime64[us]")
+    return pd.Series(per_row, index=d.index) > d["CINclosureDate"]
+
+
+def _activity_after_closure_grouped(d: pd.DataFrame, activity: list[tuple[pd.DataFrame, str]]) -> pd.Series:
+    """``activity_after_closure`` through a groupby, for date columns that are not plain datetimes."""
     dates = pd.concat([frame[["CINdetailsID", col]].set_axis(["CINdetailsID", "date"], axis=1)
                        for frame, col in activity])
     latest = dates.groupby("CINdetailsID")["date"].max()
-    d = t.CINdetails
     latest_per_episode = pd.Series(latest.reindex(d["CINdetailsID"]).to_numpy(), index=d.index)
     return latest_per_episode > d["CINclosureDate"]
 

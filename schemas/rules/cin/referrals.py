@@ -8,9 +8,21 @@ and makes no other rule fire.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from schemas.rules.cin.base import CHILD, YEARS, child_value, flag_is, present, rule, text
+from schemas.rules.cin.base import (
+    CHILD,
+    YEARS,
+    child_value,
+    flag_is,
+    join_positions,
+    plain_dates,
+    present,
+    rule,
+    table_text,
+    text,
+)
 from statreturns.reference import code_list, minus_working_days
 
 EPISODE = "CINdetailsID"
@@ -40,7 +52,7 @@ def _further_action(t) -> pd.Series:
 
 
 def _closed_after_assessment(t) -> pd.Series:
-    return text(t.CINdetails["ReasonForClosure"]).isin(CLOSED_AFTER_ASSESSMENT)
+    return table_text(t, "CINdetails", "ReasonForClosure").isin(CLOSED_AFTER_ASSESSMENT)
 
 
 def _open(t) -> pd.Series:
@@ -53,6 +65,13 @@ def _starts_inside(spans: pd.DataFrame, group: str) -> pd.DataFrame:
     ``spans`` has columns ``group``, label, start, end; a missing end means a has no span.
     """
     spans = spans[spans[group].notna()]
+    if spans[group].dtype == object and plain_dates(spans["start"], spans["end"]):
+        # The rows of the self-merge below, found without building it (see join_positions).
+        i, j = join_positions(spans[group].to_numpy(), spans[group].to_numpy())
+        label, start, end = (spans[c].to_numpy() for c in ("label", "start", "end"))
+        hit = (label[i] != label[j]) & (start[j] >= start[i]) & (start[j] < end[i])
+        at = np.flatnonzero(hit)
+        return pd.DataFrame({"label": label[i][at], "label_b": label[j][at]}, index=at)
     pairs = spans.merge(spans[[group, "label", "start"]], on=group, suffixes=("", "_b"))
     pairs = pairs[pairs["label"] != pairs["label_b"]]
     inside = (pairs["start_b"] >= pairs["start"]) & (pairs["start_b"] < pairs["end"])
@@ -153,7 +172,7 @@ def old_nfa_referral(t) -> pd.Series:
 )
 def died_without_death_date(t) -> pd.Series:
     death = child_value(t, "CINdetails", "PersonDeathDate_raw")
-    return (text(t.CINdetails["ReasonForClosure"]) == "RC2") & ~present(death)
+    return (table_text(t, "CINdetails", "ReasonForClosure") == "RC2") & ~present(death)
 
 
 @rule(
@@ -236,7 +255,7 @@ def closure_before_referral(t) -> pd.Series:
     message="CIN Reason for closure code invalid (see Reason for Closure table in CIN Census code set)",
 )
 def closure_reason_invalid(t) -> pd.Series:
-    reason = text(t.CINdetails["ReasonForClosure"])
+    reason = table_text(t, "CINdetails", "ReasonForClosure")
     return reason.notna() & ~reason.isin(REASON_FOR_CLOSURE)
 
 
@@ -249,7 +268,7 @@ def closure_reason_invalid(t) -> pd.Series:
     message="Primary Need Code invalid (see Primary Need table in CIN census code set)",
 )
 def primary_need_invalid(t) -> pd.Series:
-    need = text(t.CINdetails["PrimaryNeedCode"])
+    need = table_text(t, "CINdetails", "PrimaryNeedCode")
     return need.notna() & ~need.isin(PRIMARY_NEED)
 
 
