@@ -143,11 +143,13 @@ class _BadRows:
         return "skip"
 
 
-def _parse(data: bytes, header: list[str], threads: bool) -> tuple[pa.Table, _BadRows]:
+def _parse(data: bytes, header: list[str]) -> tuple[pa.Table, _BadRows]:
+    """Single-threaded: bad rows' line numbers are only known so, and for files of a return's size
+    Arrow's threads cost more CPU than they save (more so on a busy machine)."""
     bad = _BadRows()
     table = pcsv.read_csv(
         pa.BufferReader(data),
-        read_options=pcsv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
+        read_options=pcsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
         parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=bad),
         convert_options=pcsv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()),
@@ -186,9 +188,7 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
 
 def read_table_file(data: bytes, header: list[str], file_name: str) -> tuple[pd.DataFrame, list[ReadProblem]]:
     """Parse one decoded file whose header is known; rows with the wrong field count are reported."""
-    table, bad = _parse(data, header, threads=True)
-    if bad.lines and any(n is None for n in bad.lines):
-        table, bad = _parse(data, header, threads=False)  # line numbers are only known single-threaded
+    table, bad = _parse(data, header)
     problems = [
         ReadProblem(file_name, line, f"row has the wrong number of fields (expected {len(header)}); "
                     "row not read")
