@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from statreturns.reference import data_path
 
@@ -303,6 +302,8 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
         "LA": _strings(frame["LA"]).dictionary_encode(),
         "LTLA": _strings(frame["LTLA"]).dictionary_encode(),
     })
+    import pyarrow.parquet as pq  # here and below: a run that finds the lookup arrays reads no Parquet
+
     with _atomic(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
 
@@ -373,6 +374,8 @@ def _read_cache(path: Path) -> PostcodeDirectory:
 
 
 def _read_lookup(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     columns = [name for name in pq.read_schema(path).names if name != "postcode"]
     table = pq.read_table(path, columns=columns)
     for name in ("easting", "northing"):
@@ -385,6 +388,8 @@ def _read_lookup(path: Path) -> pd.DataFrame:
 
 
 def _read_postcodes(path: Path) -> pd.Index:
+    import pyarrow.parquet as pq
+
     return pd.Index(pq.read_table(path, columns=["postcode"]).column("postcode").to_pandas(), name="postcode")
 
 
