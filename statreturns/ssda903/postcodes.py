@@ -441,10 +441,14 @@ def load_directory(cache_dir: str | Path | None = None) -> PostcodeDirectory:
 
 
 def ensure_cache() -> Path:
-    """The install step: build the cache unless the installation already has a current one; its path."""
+    """The install step: build the cache unless the installation already has a current one (writing
+    its lookup arrays if they are missing); its path."""
     name = f"postcodes-{_fingerprint()}.parquet"
     for folder in (INSTALLED_CACHE_DIR, user_cache_dir()):
         if (folder / name).exists():
+            if not _arrays_path(folder / name).exists():
+                with contextlib.suppress(OSError, pa.ArrowException, KeyError):
+                    _write_arrays(arrays_of(_read_lookup(folder / name)), _arrays_path(folder / name))
             return folder / name
     _build([INSTALLED_CACHE_DIR, user_cache_dir()], name)
     return next((f / name for f in (INSTALLED_CACHE_DIR, user_cache_dir()) if (f / name).exists()), Path(name))

@@ -207,3 +207,13 @@ def test_lookups_come_from_memory_mapped_arrays_beside_the_cache_and_a_broken_fi
     pd.testing.assert_frame_equal(derive(pd.DataFrame({"HOME_POST": probe, "PL_POST": probe.iloc[::-1].to_numpy()}),
                                          "206", fallback), expected)
     assert len(tiny_build) == 1
+
+
+def test_the_install_step_writes_missing_lookup_arrays_beside_a_current_cache(tmp_path, tiny_build, monkeypatch):
+    monkeypatch.setattr(postcodes, "INSTALLED_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(postcodes, "user_cache_dir", lambda: tmp_path / "home-cache")
+    cache = postcodes.ensure_cache()
+    arrays_file = postcodes._arrays_path(cache)
+    assert arrays_file.exists() and len(tiny_build) == 1
+    arrays_file.unlink()
+    assert postcodes.ensure_cache() == cache and arrays_file.exists() and len(tiny_build) == 1
