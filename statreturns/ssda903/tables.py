@@ -256,6 +256,61 @@ def _convert_shared(
     return out, codes_by_table
 
 
+def _convert_batched(
+    raw: dict[str, pd.DataFrame], done: dict[str, dict[str, list[pd.Series]]],
+) -> dict[str, dict[str, list[pd.Series]]]:
+    """Every other text, code and date column of every table (both years) converted as ``prepare``
+    would, each kind of conversion run once over the distinct values of all its columns together:
+    codes, flags and dates recur across columns and tables, and each conversion call has a fixed cost
+    that, paid per column, was most of the time of building tables.
+
+    Columns that are not all strings (blanks aside), and date columns with no valid date (whose parse
+    gives another dtype), are left to ``prepare``. Adds to and returns ``done`` (see ``_convert_shared``).
+    """
+    jobs: dict[str, list[tuple[str, str, np.ndarray, pd.Series]]] = {"upper": [], "keep": [], "date": []}
+    for name, frame in raw.items():
+        date_columns = DATE_COLUMNS.get(name.removesuffix("_last"), [])
+        for col in frame.columns:
+            if col in done[name] or (col not in date_columns and frame[col].dtype != object):
+                continue
+            split = _distinct(frame[col])
+            if split is None:
+                continue
+            kind = "date" if col in date_columns else "keep" if col in _KEEP_CASE else "upper"
+            jobs[kind].append((name, col, *split))
+    for kind, columns in jobs.items():
+        if not columns:
+            continue
+        split = _distinct(pd.concat([distinct for *_, distinct in columns], ignore_index=True))
+        assert split is not None  # strings and blanks only, as each part is
+        union_codes, union = split
+        if kind == "date":
+            converted = [dates.text(union), dates.parse(union, dates.UK)]
+        else:
+            converted = [dates.text(union, upper=kind == "upper")]
+        bounds = np.cumsum([0, *(len(distinct) for *_, distinct in columns)])
+        for (name, col, codes, _), a, b in zip(columns, bounds[:-1], bounds[1:], strict=True):
+            index = pd.RangeIndex(len(codes))  # prepare's frame: index reset
+            if kind == "date":
+                raw_text, parsed = (part.iloc[union_codes[a:b][codes]].set_axis(index) for part in converted)
+                if parsed.notna().any():
+                    done[name][col] = [raw_text, parsed]
+            elif col in CODE_COLUMNS:
+                done[name][col] = [_categorical(converted[0].to_numpy()[union_codes[a:b]], codes, index)]
+            else:
+                done[name][col] = [converted[0].iloc[union_codes[a:b][codes]].set_axis(index)]
+    return done
+
+
+def _categorical(text: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Rows' ``codes`` into the distinct values' upper-cased ``text`` (blank: None) as a categorical
+    with the categories in text order."""
+    categories = sorted({v for v in text if v is not None})
+    position = pd.Index(categories, dtype=object).get_indexer(text)  # -1 where blank
+    values = pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(categories))
+    return pd.Series(values, index=index)
+
+
 def child_codes(frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
     """Every table's CHILD as integer codes from one factorisation over all tables (-1 where blank).
 
@@ -328,6 +383,7 @@ def build_tables(
     given = {name: raw[name] for name in COLUMNS if name in raw}
     given |= {f"{name}_last": (previous or {})[name] for name in COLUMNS if name in (previous or {})}
     shared, codes = _convert_shared(given)
+    shared = _convert_batched(given, shared)
     for name in COLUMNS:
         if name in raw:
             frames[name] = prepare(name, raw[name], shared[name])

@@ -185,3 +185,35 @@ def test_the_installation_folder_first_then_the_user_folder_when_it_cannot_be_wr
     monkeypatch.setattr(postcodes, "INSTALLED_CACHE_DIR", tmp_path / "installed")
     assert postcodes.ensure_cache().parent == tmp_path / "home-cache"  # a current cache: nothing built
     assert len(tiny_build) == 1 and capsys.readouterr().err == ""
+
+
+def test_lookups_come_from_memory_mapped_arrays_beside_the_cache_and_a_broken_file_is_read_past(tmp_path,
+                                                                                               tiny_build):
+    first = postcodes.load_directory(tmp_path)
+    arrays_file = postcodes._arrays_path(tmp_path / f"postcodes-{postcodes._fingerprint()}.parquet")
+    assert arrays_file.exists()
+    probe = pd.Series(["n1 0aa", "AB12CD", "ZZ9 9ZZ", None], dtype=object)
+    expected = derive(pd.DataFrame({"HOME_POST": probe, "PL_POST": probe.iloc[::-1].to_numpy()}), "206", first)
+    postcodes._load.cache_clear()
+    mapped = postcodes.load_directory(tmp_path)
+    assert isinstance(mapped.arrays.key, np.memmap)
+    again = derive(pd.DataFrame({"HOME_POST": probe, "PL_POST": probe.iloc[::-1].to_numpy()}), "206", mapped)
+    pd.testing.assert_frame_equal(again, expected)
+    assert mapped.frame.index.tolist() == first.frame.index.tolist()
+    arrays_file.write_bytes(arrays_file.read_bytes()[:100])  # cut short: read from the Parquet file instead
+    postcodes._load.cache_clear()
+    fallback = postcodes.load_directory(tmp_path)
+    assert not isinstance(fallback.arrays.key, np.memmap)
+    pd.testing.assert_frame_equal(derive(pd.DataFrame({"HOME_POST": probe, "PL_POST": probe.iloc[::-1].to_numpy()}),
+                                         "206", fallback), expected)
+    assert len(tiny_build) == 1
+
+
+def test_the_install_step_writes_missing_lookup_arrays_beside_a_current_cache(tmp_path, tiny_build, monkeypatch):
+    monkeypatch.setattr(postcodes, "INSTALLED_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(postcodes, "user_cache_dir", lambda: tmp_path / "home-cache")
+    cache = postcodes.ensure_cache()
+    arrays_file = postcodes._arrays_path(cache)
+    assert arrays_file.exists() and len(tiny_build) == 1
+    arrays_file.unlink()
+    assert postcodes.ensure_cache() == cache and arrays_file.exists() and len(tiny_build) == 1

@@ -289,3 +289,24 @@ def test_same_child_is_groupby_cumcount_on_the_ordered_rows() -> None:
     assert before.any() and after.any() and not before.all()
     with pytest.raises(ValueError):
         before[0] = True
+
+
+def test_tables_converted_together_are_as_each_table_converted_alone() -> None:
+    from statreturns.ssda903.tables import prepare
+
+    header = pd.DataFrame({"CHILD": [" a1", "A2", None, "a1"], "DOB": ["01/01/2010", " 31/02/2011", "", "x"],
+                           "SEX": ["1", " 2", None, "1 "], "ETHNIC": ["wbri", "WBRI ", "", None],
+                           "UPN": ["a123", None, " b", ""], "MC_DOB": [None, "", " ", None]}, dtype=object)
+    episodes = pd.DataFrame({"CHILD": ["a1", "A2", "a3", None], "DECOM": ["01/04/2025", "02/04/2025 ", "bad", None],
+                             "DEC": [None, "01/04/2025", "", "29/02/2024"], "RNE": ["s", "P", " ", None],
+                             "PL_POST": ["ab1 2cd", " AB1 2CD", None, ""], "URN": [1, "x", None, "2"],
+                             "PLACE": ["u1", "U1", "Z11", None]}, dtype=object)
+    last = episodes.iloc[[2, 0]].set_index(pd.Index([7, 3]))
+    tables = build_tables({"Header": header, "Episodes": episodes}, 2026, previous={"Episodes": last})
+    for name, frame in (("Header", header), ("Episodes", episodes), ("Episodes_last", last)):
+        alone = prepare(name, frame)
+        built = tables[name][alone.columns]
+        for col in alone.columns:  # categories are shared across tables when built together
+            if isinstance(alone[col].dtype, pd.CategoricalDtype):
+                alone[col] = alone[col].cat.set_categories(built[col].cat.categories)
+        pd.testing.assert_frame_equal(built, alone, check_exact=True)
