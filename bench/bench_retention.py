@@ -5,7 +5,7 @@
 
 The warehouse is filled in chunks: one synthetic draw of --chunk children is written repeatedly with its
 keys made unique per chunk, so memory stays flat. Prints timings (wall, and this process's CPU: on
-PostgreSQL the server's work is not in it), the load average and peak memory; asserts nothing.
+PostgreSQL the server backends' CPU is read from /proc and printed beside it), the load average and peak memory; asserts nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from schemas import canonical
 from statreturns import warehouse
 from statreturns.generate import Config, generate
-from statreturns.retention import audit, plan
+from statreturns.retention import audit, plan, store
 from statreturns.retention.apply import apply_plan
 from statreturns.retention.schedule import default_path
 
@@ -50,8 +50,35 @@ def _sql_ready(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def server_cpu(engine: sa.Engine) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving this database (a server on this machine: read
+    from /proc); empty on SQLite, whose work is in this process's CPU."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        pids = [r for (r,) in conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))]
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def server_used(engine: sa.Engine, before: dict[int, float]) -> str:
+    if engine.dialect.name != "postgresql":
+        return ""
+    after = server_cpu(engine)
+    return f", server backends' CPU {sum(v - before.get(pid, 0.0) for pid, v in after.items()):.1f}s"
+
+
 def fill(engine: sa.Engine, children: int, chunk: int) -> int:
     base = generate(Config(children=min(chunk, children), seed=7))
+    store.metadata.drop_all(engine)  # a server database reused by an earlier run: its plans and audit log go
     warehouse.write_tables(engine, {k: v.iloc[0:0] for k, v in base.items()})  # typed, empty tables
     rows, done, i = 0, 0, 0
     while done < children:
@@ -92,21 +119,21 @@ def main() -> None:
         rows = fill(engine, args.children, args.chunk)
         print(f"children: {args.children:,}  warehouse rows: {rows:,}  fill: {time.perf_counter() - started:.1f}s  "
               f"({engine.dialect.name})")
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu, server = time.perf_counter(), time.process_time(), server_cpu(engine)
         result = plan.make_plan(engine, run_dir, default_path("council"), date.fromisoformat(args.as_of), "bench",
                                 batch_size=args.batch_size)
         took_plan, cpu_plan = time.perf_counter() - started, time.process_time() - cpu
         items = sum(sum(c.values()) for c in result.counts.values())
-        print(f"plan: {took_plan:.1f}s (this process's CPU {cpu_plan:.1f}s)  items: {items:,}  "
+        print(f"plan: {took_plan:.1f}s (this process's CPU {cpu_plan:.1f}s{server_used(engine, server)})  items: {items:,}  "
               f"batches: {result.batches}  peak memory so far: {peak_mb():,.0f} MB  load: {load()}")
         for series, counts in sorted(result.counts.items()):
             print(f"  {series}: {counts}")
         plan.approve(engine, result.plan_id, "bench")
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu, server = time.perf_counter(), time.process_time(), server_cpu(engine)
         applied = apply_plan(engine, run_dir, result.plan_id, "bench")
         took_apply, cpu_apply = time.perf_counter() - started, time.process_time() - cpu
         changed = sum(n for tables in applied.counts.values() for t, n in tables.items() if t != "flagged")
-        print(f"apply: {took_apply:.1f}s (this process's CPU {cpu_apply:.1f}s)  batches: {applied.batches_applied}  "
+        print(f"apply: {took_apply:.1f}s (this process's CPU {cpu_apply:.1f}s{server_used(engine, server)})  batches: {applied.batches_applied}  "
               f"rows changed: {changed:,}  rows/s: {changed / took_apply:,.0f}  load: {load()}")
         started = time.perf_counter()
         verdict = audit.verify(engine)

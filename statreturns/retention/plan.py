@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -42,24 +43,33 @@ def plans_dir(run_dir: Path) -> Path:
 
 def acted_tables(sched: Schedule, items: pd.DataFrame) -> dict[str, tuple[str, list[str]]]:
     """Table -> (key column, keys) that a set of due items acts on, after removing blocked tables."""
-    out: dict[str, tuple[str, list[str]]] = {}
+    groups: list[list[str]] = []
+    out: dict[str, tuple[str, list[int]]] = {}  # table -> (key column, the groups acting on it)
     for (sid, blocked), group in items.groupby(["series", "blocked_tables"], sort=True):
         s = sched.get(sid)
         skip = set(filter(None, str(blocked).split(";")))
+        groups.append(group["key"].tolist())
         for table in s.tables():
             if table not in skip:
-                key, keys = out.setdefault(table, (s.key, []))
-                keys.extend(group["key"].tolist())
-    return {t: (k, sorted(set(v))) for t, (k, v) in sorted(out.items())}
+                out.setdefault(table, (s.key, []))[1].append(len(groups) - 1)
+    # tables acted on by the same groups share one key list (sorted once; callers bind it once)
+    lists: dict[tuple[int, ...], list[str]] = {}
+    for _key, which in out.values():
+        if tuple(which) not in lists:
+            lists[tuple(which)] = sorted(set().union(*(groups[i] for i in which)))
+    return {t: (k, lists[tuple(which)]) for t, (k, which) in sorted(out.items())}
 
 
 def batch_fingerprint(conn: sa.Connection, sched: Schedule, items: pd.DataFrame,
                       present: set[str] | None = None) -> str:
     """``present``: the tables that exist, when the caller knows (else asked of the database per table)."""
     parts = []
+    bound: dict[int, object] = {}  # id of a key list -> its bound parameter
     for table, (key, keys) in acted_tables(sched, items).items():
         if (table in present) if present is not None else data.exists(conn, table):
-            n, digest = data.rows_digest(conn, table, key, keys)
+            if id(keys) not in bound:
+                bound[id(keys)] = data.keys_param(conn, keys)
+            n, digest = data.rows_digest(conn, table, key, keys, bound[id(keys)])
             parts.append(f"{table}:{n}:{digest}")
     items_part = items[["series", "action", "key", "blocked_tables"]].astype(str)
     parts.append(data.fingerprint(items_part))
@@ -71,10 +81,29 @@ def present_tables(conn: sa.Connection, sched: Schedule) -> set[str]:
     return {t for s in sched.series for t in s.tables() if data.exists(conn, t)}
 
 
-def _assign_batches(items: pd.DataFrame, batch_size: int) -> pd.DataFrame:
-    items = items.sort_values(["key", "series"], kind="stable").reset_index(drop=True)
+def subject_order(conn: sa.Connection, sched: Schedule, present: set[str]) -> pd.Series:
+    """Key -> place in the storage order of the schedule's subject tables (one after the other)."""
+    parts, offset = [], 0
+    for table, key in sorted({(s.subject, s.key) for s in sched.series}):
+        if table in present:
+            part = data.storage_order(conn, table, key) + offset
+            parts.append(part)
+            offset += len(part)
+    if not parts:
+        return pd.Series(dtype="int64")
+    both = pd.concat(parts)
+    return both[~both.index.duplicated()]
+
+
+def _assign_batches(items: pd.DataFrame, batch_size: int, order: pd.Series | None = None) -> pd.DataFrame:
+    """Rows numbered and due subjects put in batches, both in the subjects' storage order (``order``; a key
+    not in it, or without it, after those in it, by key)."""
+    place = (order.reindex(items["key"]).to_numpy(dtype="float64", na_value=np.inf) if order is not None
+             else np.full(len(items), np.inf))
+    items = (items.assign(_place=place).sort_values(["_place", "key", "series"], kind="stable")
+             .drop(columns="_place").reset_index(drop=True))
     due = items["status"] == "due"
-    codes, _ = pd.factorize(items.loc[due, "key"], sort=True)
+    codes, _ = pd.factorize(items.loc[due, "key"], sort=False)
     items["batch"] = -1
     items.loc[due, "batch"] = codes // batch_size
     items.insert(0, "row", range(len(items)))
@@ -127,10 +156,12 @@ def make_plan(engine: sa.Engine, run_dir: Path, schedule_path: Path, as_of: date
             if data.exists(engine, table):
                 data.ensure_index(engine, table, s.key)
     active = holds.active(holds.table(engine), as_of)
-    items = _assign_batches(due_items(engine, sched, as_of, series_ids, active), batch_size)
-    n_batches = int(items["batch"].max()) + 1 if (items["batch"] >= 0).any() else 0
+    items = due_items(engine, sched, as_of, series_ids, active)
     with engine.connect() as conn:
         present = present_tables(conn, sched)
+        items = _assign_batches(items, batch_size, subject_order(conn, sched, present))
+    n_batches = int(items["batch"].max()) + 1 if (items["batch"] >= 0).any() else 0
+    with engine.connect() as conn:
         fps = [batch_fingerprint(conn, sched, batch, present) for _, batch in _batches(items, n_batches)]
     counts = counts_by_series(items)
     content = {"schedule": sched.name, "schedule_sha256": sched.digest, "as_of": as_of.isoformat(),

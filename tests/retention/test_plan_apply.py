@@ -233,3 +233,13 @@ def test_destroy_and_anonymise_of_the_same_rows_both_happen(world, tmp_path):
     assert len(gone) == len(leavers)
     assert gone.photo_file.isna().all() and gone.UPN.isna().all()
     assert not after.pupil_id.isin(set(leavers.pupil_id)).any()
+
+
+def test_batches_follow_storage_order_and_keep_a_subjects_items_together():
+    items = pd.DataFrame({"series": ["a", "b", "a", "a", "a"], "key": ["k3", "k3", "k1", "k9", "k2"],
+                          "status": ["due", "due", "due", "due", "not_due"]})
+    order = pd.Series([0, 1, 2], index=pd.Index(["k3", "k1", "k2"], dtype=object))
+    out = plan._assign_batches(items, 1, order)
+    assert out["key"].tolist() == ["k3", "k3", "k1", "k2", "k9"]  # storage order, then keys it does not hold
+    assert out["batch"].tolist() == [0, 0, 1, -1, 2]  # a subject's items share a batch; not due: none
+    assert out["row"].tolist() == list(range(5))
