@@ -1,7 +1,7 @@
 """Retention benchmark: plan and apply the council schedule over a warehouse of N children (default 1,000,000).
 
     .venv/bin/python bench/bench_retention.py [--children N] [--chunk 100000] [--database-url URL]
-                                              [--as-of 2110-01-01] [--batch-size 5000]
+                                              [--as-of 2110-01-01] [--batch-size 50000]
 
 The warehouse is filled in chunks: one synthetic draw of --chunk children is written repeatedly with its
 keys made unique per chunk, so memory stays flat. Prints timings (wall, and this process's CPU: on

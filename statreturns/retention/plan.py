@@ -23,7 +23,10 @@ from statreturns.retention import audit, data, holds, store
 from statreturns.retention.due import due_items
 from statreturns.retention.schedule import CHANGES_DATA, Schedule, load
 
-BATCH_SIZE = 5_000
+# Subjects per batch (one transaction each). 50,000 rather than 5,000: at 100,000 children on SQLite apply
+# took 11.5 s instead of 17.9 s and plan 6.2 instead of 6.9 (peak 506 MB against 481), and at 1,000,000
+# apply 184 CPU-s instead of 313; a crash still loses at most one batch, which a rerun redoes.
+BATCH_SIZE = 50_000
 DETAIL_COLUMNS = ["row", "batch", "series", "action", "status", "due", "key", "trigger", "blocked_tables",
                   "superseded_by", "reason"]
 
