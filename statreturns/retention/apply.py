@@ -26,6 +26,7 @@ from statreturns.retention import anchor, audit, data, holds, store
 from statreturns.retention.anonymise import MAPPED, PSEUDONYM_PREFIX, apply_method, pseudonym_key, sql_method
 from statreturns.retention.files import Purge, PurgeReport, purge
 from statreturns.retention.plan import (
+    FINGERPRINT_FORMAT,
     batch_fingerprint,
     files_hash,
     plan_row,
@@ -78,6 +79,9 @@ def _check(conn: sa.Connection, summary: dict, sched: Schedule, items: pd.DataFr
     Returns SQLite's data version read in the same read transaction (None on PostgreSQL): while it stays
     the same, no other connection has committed anything, so a batch need not be fingerprinted again.
     """
+    if summary.get("fingerprint_format") != FINGERPRINT_FORMAT:
+        raise ApplyRefused(f"plan {summary['plan_id']}: made by an earlier version of statreturns, whose record "
+                           "fingerprints this one cannot check; nothing was changed; plan again")
     as_of = date.fromisoformat(summary["as_of"])
     with _transaction(conn, write=False):
         version = _data_version(conn)

@@ -27,6 +27,9 @@ from statreturns.retention.schedule import CHANGES_DATA, Schedule, load
 # took 11.5 s instead of 17.9 s and plan 6.2 instead of 6.9 (peak 506 MB against 481), and at 1,000,000
 # apply 184 CPU-s instead of 313; a crash still loses at most one batch, which a rerun redoes.
 BATCH_SIZE = 50_000
+# How batch fingerprints are made: raised whenever that changes (2: one string per table and batch, rows as
+# json_array on SQLite and ROW text on PostgreSQL), so a plan made before is refused by name, not as changed records.
+FINGERPRINT_FORMAT = 2
 DETAIL_COLUMNS = ["row", "batch", "series", "action", "status", "due", "key", "trigger", "blocked_tables",
                   "superseded_by", "reason"]
 
@@ -181,7 +184,8 @@ def make_plan(engine: sa.Engine, run_dir: Path, schedule_path: Path, as_of: date
                "undecidable": undecidable(items), "by_fallback": by_fallback(items),
                "fallbacks": {s.id: [f.name for f in s.fallback] for s in sched.series},
                "changes_data": sorted({s.action for s in sched.series} & set(CHANGES_DATA)),
-               "anonymises": bool(((items.action == "anonymise") & (items.status == "due")).any())}
+               "anonymises": bool(((items.action == "anonymise") & (items.status == "due")).any()),
+               "fingerprint_format": FINGERPRINT_FORMAT}
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(schedule_path, folder / "schedule.yaml")
     detail = items.assign(due=items["due"].dt.date.astype(str))[DETAIL_COLUMNS]

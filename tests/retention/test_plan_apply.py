@@ -164,6 +164,22 @@ def test_changed_record_after_planning_is_refused(world):
     assert snapshot(world.engine) == before
 
 
+def test_plan_from_an_earlier_fingerprint_format_is_refused_by_name(world):
+    result = plan.make_plan(world.engine, world.run_dir, COUNCIL, FAR, "tester")
+    plan.approve(world.engine, result.plan_id, "dpo")
+    path = result.folder / "plan.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    del summary["fingerprint_format"]  # as plan.json was written before the format was recorded
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True), encoding="utf-8")
+    with world.engine.begin() as conn:  # the plan's stored file hash as it was then, so only the format differs
+        conn.execute(store.plans.update().where(store.plans.c.plan_id == result.plan_id)
+                     .values(file_hash=plan.files_hash(result.folder)))
+    before = snapshot(world.engine)
+    with pytest.raises(ApplyRefused, match="earlier version"):
+        apply_plan(world.engine, world.run_dir, result.plan_id, "tester")
+    assert snapshot(world.engine) == before
+
+
 def test_unapproved_and_missing_key_are_refused(world, monkeypatch):
     result = plan.make_plan(world.engine, world.run_dir, COUNCIL, FAR, "tester")
     with pytest.raises(ApplyRefused, match="not approved"):
