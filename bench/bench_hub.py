@@ -149,22 +149,30 @@ def main() -> None:
     p.add_argument("--parallel-runs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--max-concurrent", type=int, default=os.cpu_count() or 2, help="multiprocess: steps at once")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="celery: workers (one process each)")
+    p.add_argument("--inputs", type=Path, help="keep the generated extracts here (a council's are reused when present)")
+    p.add_argument("--generate-only", action="store_true", help="generate the extracts (with --inputs) and stop")
     args = p.parse_args()
     councils = _councils(args.las)
 
     with tempfile.TemporaryDirectory(prefix="statreturns-hub-") as tmp:
         root = Path(tmp)
+        inputs = args.inputs / f"{args.children}-{args.year}" if args.inputs else root / "in"
         started = time.perf_counter()
         for n, (la, gss) in enumerate(councils):
-            write_extracts(Config(children=args.children, seed=1000 + n, year=args.year, la_code=la, la_gss=gss),
-                           root / "in" / la)
+            done = inputs / la / ".complete"
+            if not done.exists():  # written last, so a council cut short is generated again
+                write_extracts(Config(children=args.children, seed=1000 + n, year=args.year, la_code=la,
+                                      la_gss=gss), inputs / la)
+                done.touch()
         print(f"generated {len(councils)} councils x {args.children:,} children in "
-              f"{time.perf_counter() - started:.1f}s")
+              f"{time.perf_counter() - started:.1f}s (missing ones only; in {inputs})")
+        if args.generate_only:
+            return
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("STATRETURNS_", "DAGSTER_"))}
         env.update({
             "STATRETURNS_LAS": ",".join(la for la, _ in councils), "STATRETURNS_YEARS": str(args.year),
-            "STATRETURNS_SOURCES": str(write_sources_file(root / "sources.yaml", f"{root}/in/{{la}}")),
+            "STATRETURNS_SOURCES": str(write_sources_file(root / "sources.yaml", f"{inputs}/{{la}}")),
             "SOURCE_DATE_EPOCH": "1785000000",
         })
         if os.environ.get("STATRETURNS_CELERY_BROKER"):
