@@ -4,28 +4,18 @@ other 903 finding in the year, and a child without a fault gets no 903 finding a
 
 import pytest
 
-from statreturns.generate import Config, generate, inject, write_sources_file
-from statreturns.generate.audit import findings, providers, read_back
 from statreturns.generate.faults_903_outcomes import KINDS_OUTCOMES
-from statreturns.generate.ofsted import write_provider_list
-from statreturns.school import write_pupils
-from statreturns.ssd import write_ssd
 from statreturns.ssda903.build import build_903_frames
+from tests.fault_groups import YEAR, assert_exact, council_findings, expected, group_tables
 
 NAMES = [k.name for k in KINDS_OUTCOMES]
 
 
 @pytest.fixture(scope="module", params=[3, 4])
 def run(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(f"faults903_outcomes_{request.param}")
-    cfg = Config(children=1200, seed=request.param, fault_rate=0.25)
-    tables, faults = inject(generate(cfg), cfg.fault_rate, cfg.seed, cfg.year, kinds=NAMES)
-    write_ssd({k: v for k, v in tables.items() if k != "school_pupils"}, out / "ssd")
-    write_pupils(tables["school_pupils"], out / "school" / "pupils.csv")
-    write_provider_list(tables["la_episodes"], out / "ofsted" / "providers.xlsx")
-    write_sources_file(out / "sources.yaml", ".")
-    found = findings(read_back(out), cfg.year, "356", providers(out))
-    in_year = set(build_903_frames(tables, cfg.year)["Episodes"]["CHILD"])  # looked after in the year
+    tables, faults = group_tables(NAMES, request.param, 0.25)
+    found = council_findings(tmp_path_factory.mktemp(f"faults903_outcomes_{request.param}"), tables)
+    in_year = set(build_903_frames(tables, YEAR)["Episodes"]["CHILD"])  # looked after in the year
     return faults, found.loc[found["return"] == "ssda903"], in_year
 
 
@@ -37,19 +27,8 @@ def test_every_kind_is_drawn_and_names_903_rules(run):
 
 def test_each_kind_triggers_exactly_its_rules(run):
     faults, found, _ = run
-    expected = faults.assign(rule_code=faults["expected_rules"].str.split(";")).explode("rule_code")
-    expected = expected.loc[expected["rule_code"].fillna("") != ""]
-    assert len(expected) >= len(faults)
-    this_year = found.loc[found["year"] == 2026]
-    got = set(zip(this_year["rule_code"], this_year["child_id"], strict=True))
-    want = set(zip(expected["rule_code"], expected["child_id"], strict=True))
-    missed = expected.loc[[(r, c) not in got for r, c in zip(expected["rule_code"], expected["child_id"], strict=True)]]
-    assert missed.empty, missed.groupby(["kind", "rule_code"]).size().to_string()  # kinds and counts only
-    kind_of = dict(zip(faults["child_id"], faults["kind"], strict=True))
-    extra = this_year.loc[[(r, c) not in want and c in kind_of for r, c in zip(this_year["rule_code"],
-                                                                                this_year["child_id"], strict=True)]]
-    extra = extra.assign(kind=extra["child_id"].map(kind_of))
-    assert extra.empty, extra.groupby(["kind", "rule_code"]).size().to_string()
+    assert len(expected(faults)) >= len(faults)
+    assert_exact(faults, found)
 
 
 def test_no_903_finding_on_a_child_without_a_fault(run):

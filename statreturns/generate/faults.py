@@ -160,13 +160,48 @@ def _has_upn(t: Tables, s: Scope) -> np.ndarray:
     return t["children"]["UPN"].notna().to_numpy() & (s.in_cin | s.in_903)
 
 
-def _school_age_in_cin(t: Tables, s: Scope) -> np.ndarray:
-    """Has a UPN, is of school age and has a further-action referral in the census (8770Q's children)."""
+def _school_age_further_action(t: Tables, s: Scope) -> np.ndarray:
+    """Is of school age and has a further-action referral in the census (8770Q's children: it asks them
+    for a UPN or a reason UN2-UN7)."""
     c = t["children"]
     school_age = (c["PersonBirthDate"] <= pd.Timestamp(year=s.year - 6, month=8, day=31)).to_numpy()
     ep = t["cin_episodes"]
     further = ~ep["ReferralNFA"].fillna(False).astype(bool) & (ep["CINreferralDate"] <= s.end) & ~(ep["CINclosureDate"] < s.start)
-    return c["UPN"].notna().to_numpy() & school_age & _children_with(t, "cin_episodes", further)
+    return school_age & _children_with(t, "cin_episodes", further)
+
+
+def _school_age_in_cin(t: Tables, s: Scope) -> np.ndarray:
+    """Has a UPN, is of school age and has a further-action referral in the census (8770Q's children)."""
+    return t["children"]["UPN"].notna().to_numpy() & _school_age_further_action(t, s)
+
+
+def _next_rne(frame: pd.DataFrame) -> pd.Series:
+    """Per row of la_episodes: the reason for new episode of the child's next episode (blank for the last)."""
+    order = frame.assign(_row=np.arange(len(frame))).sort_values(["child_id", "DECOM"], kind="stable")
+    following = np.empty(len(frame), dtype=object)
+    following[order["_row"].to_numpy()] = order.groupby("child_id", sort=False)["RNE"].shift(-1).to_numpy()
+    return pd.Series(following, index=frame.index)
+
+
+def _changes_alone(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """Episodes where a new ``column`` (the legal status, or the placement or its provider) breaks none of
+    the rules that compare an episode with the one before, on this episode or on the next: 435 (RNE P or
+    T: the legal status unchanged) and 434 (RNE L: the placement and its provider unchanged)."""
+    compared = ["P", "T"] if column == "LS" else ["L"]
+
+    def rows(f: pd.DataFrame) -> pd.Series:
+        return ~f["RNE"].isin(compared) & ~_next_rne(f).isin(compared)
+    return rows
+
+
+def _own_urn(f: pd.DataFrame) -> pd.Series:
+    """An episode with an Ofsted URN no other episode shares: 219 and 224 check its placement type and
+    provider against Ofsted's list (written from the extract: a shared URN's entry could be this one's)."""
+    return f["URN"].notna() & (f["URN"] != "XXXXXXX") & ~f["URN"].duplicated(keep=False)
+
+
+def _adopted(f: pd.DataFrame) -> pd.Series:
+    return f["REC"].isin(["E11", "E12"])  # 390 and 602 follow an adoption's REC
 
 
 # ------------------------------------------------------------------------------------------- kinds
@@ -201,7 +236,10 @@ def _end_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -
 
 def _second_in_year(t: Tables, s: Scope) -> pd.Series:
     ep = t["la_episodes"]
-    return _la_in_year(t, s) & ep["child_id"].duplicated() & (ep["RNE"] != "S")
+    # At least five days into the year, so the start moved back stays in it (else last year's return holds
+    # the episode: 502, 503A-J, 562).
+    return (_la_in_year(t, s) & (ep["DECOM"] >= s.start + pd.Timedelta(days=5)) & ep["child_id"].duplicated()
+            & (ep["RNE"] != "S"))
 
 
 def _overlapping(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
@@ -234,15 +272,9 @@ def _unknown_referral_source(t: Tables, ids: set, rng: np.random.Generator, s: S
     ep.loc[rows, "ReferralSource"] = "1Z"
 
 
-def _unknown_placement(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
-    ep = t["la_episodes"]
-    rows = _first_row(ep, ep["child_id"].isin(ids) & _la_in_year(t, s))
-    ep.loc[rows, "PLACE"] = "X9"
-
-
 def _episode_ends_before_start(t: Tables, ids: set, rng: np.random.Generator, s: Scope) -> None:
     ep = t["la_episodes"]
-    rows = _first_row(ep, ep["child_id"].isin(ids) & _closed_la(t, s))
+    rows = _first_row(ep, ep["child_id"].isin(ids) & _closed_la_with_worker(t, s))
     # Day and month swapped on entry, or a typed year wrong: the end now precedes the start.
     ep.loc[rows, "DEC"] = ep.loc[rows, "DECOM"] - pd.Timedelta(days=1)
 
@@ -250,6 +282,18 @@ def _episode_ends_before_start(t: Tables, ids: set, rng: np.random.Generator, s:
 def _closed_la(t: Tables, s: Scope) -> pd.Series:
     ep = t["la_episodes"]
     return _la_in_year(t, s) & (ep["DEC"] <= s.end) & ~ep["child_id"].duplicated(keep="last")
+
+
+def _closed_la_with_worker(t: Tables, s: Scope) -> pd.Series:
+    """``_closed_la`` after the year's first day (the end moved a day before the start stays in the year),
+    of a child with no missing period (578, 581: one must fall in care), where a social worker of the
+    year's return started before the episode did (SW12STG2: care ending needs a worker by its end)."""
+    sw = t["sw_episodes"]
+    in_return = (sw["SW_DECOM"] <= s.end) & ~(sw["SW_DEC"] < s.start)
+    earliest = sw.loc[in_return].groupby("child_id")["SW_DECOM"].min()
+    ep = t["la_episodes"]
+    return (_closed_la(t, s) & (ep["DECOM"] > s.start) & ~ep["child_id"].isin(set(t["missing"]["child_id"]))
+            & (ep["child_id"].map(earliest) < ep["DECOM"]))
 
 
 def _rows_in_year(table: str, start_col: str, extra: Callable[[pd.DataFrame], pd.Series] | None = None,
@@ -308,8 +352,9 @@ _authorised = _rows_in_year("assessments", "AssessmentActualStartDate", _late("A
 for _k in (
     FaultKind("missing_upn", "children", ("8770Q",), ("442",), _school_age_in_cin, _missing_upn),
     FaultKind("bad_check_letter", "children", ("1510",), (), _has_upn, _bad_check_letter),
+    # Not looked after in the year: a child in care needs a CIN episode over it (cross check X01).
     FaultKind("end_before_start", "cin_episodes", ("8630", "8565"), (),
-              lambda t, s: _children_with(t, "cin_episodes", _closed_referral(t, s)), _end_before_start),
+              lambda t, s: _children_with(t, "cin_episodes", _closed_referral(t, s)) & ~s.in_903, _end_before_start),
     FaultKind("overlapping_episodes", "la_episodes", (), ("388", "433", "501"),
               lambda t, s: _children_with(t, "la_episodes", _second_in_year(t, s)), _overlapping),
     FaultKind("unknown_code", "children", ("4220",), ("103",), lambda t, s: s.in_cin | s.in_903, _unknown_code),
@@ -317,10 +362,14 @@ for _k in (
               lambda t, s: _children_with(t, "cin_episodes", _further_action(t, s)), _no_primary_need),
     FaultKind("unknown_referral_source", "cin_episodes", ("8866",), (),
               lambda t, s: _children_with(t, "cin_episodes", _cin_in_year(t, s)), _unknown_referral_source),
-    FaultKind("unknown_placement", "la_episodes", (), ("146",),
-              lambda t, s: _children_with(t, "la_episodes", _la_in_year(t, s)), _unknown_placement),
+    # A placement with its own URN and a provider: no registered type is X9 (219); without a URN, 218 (and
+    # without a provider, 526) would also fire. Not an adoption's episode (390), no RNE L here or next (434).
+    _edit_kind("unknown_placement", "la_episodes", (), ("146", "219"),
+               _rows_in_year("la_episodes", "DECOM", lambda f: _own_urn(f) & f["PLACE_PROVIDER"].notna() & ~_adopted(f)
+                             & _changes_alone("PLACE")(f)),
+               _set("PLACE", "X9")),
     FaultKind("episode_end_before_start", "la_episodes", (), ("356",),
-              lambda t, s: _children_with(t, "la_episodes", _closed_la(t, s)), _episode_ends_before_start),
+              lambda t, s: _children_with(t, "la_episodes", _closed_la_with_worker(t, s)), _episode_ends_before_start),
 ):
     register(_k)
 
@@ -335,6 +384,21 @@ def _of_children_in(table: str, which: str, extra: Callable[[pd.DataFrame], pd.S
     return rows
 
 
+def _starts_a_plan(t: Tables) -> pd.Series:
+    """Per row of section47: its conference's day is the start of one of the child's protection plans."""
+    s47, plans = t["section47"], t["cp_plans"]
+    starts = pd.MultiIndex.from_arrays([plans["child_id"], plans["CPPstartDate"]])
+    held = pd.MultiIndex.from_arrays([s47["child_id"], s47["DateOfInitialCPC"]]).isin(starts)
+    return pd.Series(held, index=s47.index)
+
+
+def _left_care(t: Tables, s: Scope) -> set:
+    """Children who ceased to be looked after in the year (an episode ended in it, not X1 nor a short break)."""
+    ep = t["la_episodes"]
+    ended = (ep["DEC"] >= s.start) & (ep["DEC"] <= s.end) & ep["REC"].notna() & (ep["REC"] != "X1")
+    return set(ep.loc[ended & ~ep["LS"].isin(["V3", "V4"]), "child_id"])
+
+
 # Rows that end in the year they start, so an end before the start stays inside the year's return.
 _ended = lambda start, end: (lambda f: (f[end] - f[start]) >= pd.Timedelta(days=45))  # noqa: E731
 for _k in (
@@ -343,25 +407,32 @@ for _k in (
           _set("PrimaryNeedCode", "N99")),
     _edit_kind("assessment_authorised_before_start", "assessments", ("8608",), (), _authorised,
           _days_before("AssessmentAuthorisationDate", "AssessmentActualStartDate", 1, 5)),
+    # A conference that started no protection plan (a plan starts on its conference's day: 2885).
     _edit_kind("conference_on_a_saturday", "section47", ("8875",), (),
           lambda t, s: _rows_in_year("section47", "S47ActualStartDate")(t, s)
-          & (t["section47"]["DateOfInitialCPC"] <= s.end - pd.Timedelta(days=7)),
+          & (t["section47"]["DateOfInitialCPC"] <= s.end - pd.Timedelta(days=7)) & ~_starts_a_plan(t),
           _to_saturday("DateOfInitialCPC")),
     _edit_kind("unknown_abuse_category", "cp_plans", ("8905",), (),
           _rows_in_year("cp_plans", "CPPstartDate"), _set("InitialCategoryOfAbuse", "XYZ")),
     _edit_kind("plan_ends_before_start", "cin_plans", ("4011",), (),
           _rows_in_year("cin_plans", "CINPlanStartDate", _ended("CINPlanStartDate", "CINPlanEndDate"), 35),
           _days_before("CINPlanEndDate", "CINPlanStartDate")),
+    # Not under a placement order (408: A5/A6 need E1), no RNE P or T here or next (435).
     _edit_kind("unknown_legal_status", "la_episodes", (), ("144",),
-          _rows_in_year("la_episodes", "DECOM"), _set("LS", "Q9")),
+          _rows_in_year("la_episodes", "DECOM", lambda f: ~f["PLACE"].isin(["A5", "A6"]) & _changes_alone("LS")(f)),
+          _set("LS", "Q9")),
+    # Not X1 (388, 432: a continuation ending is followed the same day) nor an adoption (602: AD1 given).
     _edit_kind("unknown_reason_episode_ceased", "la_episodes", (), ("149",),
-          _rows_in_year("la_episodes", "DECOM", lambda f: f["REC"].notna()), _set("REC", "E99")),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["REC"].notna() & (f["REC"] != "X1") & ~_adopted(f)),
+          _set("REC", "E99")),
     _edit_kind("missing_reason_episode_ceased", "la_episodes", (), ("148",),
-          _rows_in_year("la_episodes", "DECOM", lambda f: f["DEC"].notna() & (f["REC"] != "X1")),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["DEC"].notna() & (f["REC"] != "X1") & ~_adopted(f)),
           _set("REC", None)),
+    # Not under a placement order (408), no RNE P or T next (435).
     _edit_kind("police_protection_held_too_long", "la_episodes", (), ("361",),
           _rows_in_year("la_episodes", "DECOM", lambda f: (f["RNE"] == "S") & (f["DEC"].isna() | (
-              f["DEC"] - f["DECOM"] > pd.Timedelta(days=10)))), _set("LS", "L1")),
+              f["DEC"] - f["DECOM"] > pd.Timedelta(days=10))) & ~f["PLACE"].isin(["A5", "A6"]) & _changes_alone("LS")(f)),
+          _set("LS", "L1")),
     _edit_kind("unknown_missing_code", "missing", (), ("1006",),
           _rows_in_year("missing", "MIS_START"), _set("MISSING", "X")),
     _edit_kind("unknown_disability", "disabilities", ("8540",), (),
@@ -369,30 +440,42 @@ for _k in (
               set(t["children"]["child_id"].to_numpy()[_children_with(t, "cin_episodes", _further_action(t, s))
                                                         & t["children"]["PersonBirthDate"].notna().to_numpy()])),
           _set("Disability", "LEGS")),
+    # Not RC8/RC9 (8873Q: one assessment finding no factors, 21, closes so).
     _edit_kind("unknown_closure_reason", "cin_episodes", ("8640",), (),
-          _rows_in_year("cin_episodes", "CINreferralDate", lambda f: f["ReasonForClosure"].notna()),
+          _rows_in_year("cin_episodes", "CINreferralDate",
+                        lambda f: f["ReasonForClosure"].notna() & ~f["ReasonForClosure"].isin(["RC8", "RC9"])),
           _set("ReasonForClosure", "RC0")),
-    _edit_kind("unknown_placement_provider", "la_episodes", (), ("178",),
-          _rows_in_year("la_episodes", "DECOM", lambda f: f["PLACE_PROVIDER"].notna()),
+    # A placement with its own URN: no registered sector is PR9 (224). No RNE L here or next (434).
+    _edit_kind("unknown_placement_provider", "la_episodes", (), ("178", "224"),
+          _rows_in_year("la_episodes", "DECOM",
+                        lambda f: f["PLACE_PROVIDER"].notna() & _own_urn(f) & _changes_alone("PLACE_PROVIDER")(f)),
           _set("PLACE_PROVIDER", "PR9")),
     _edit_kind("unknown_review_code", "la_reviews", (), ("167",),
           _rows_in_year("la_reviews", "REVIEW"), _set("REVIEW_CODE", "PN9")),
     _edit_kind("unknown_social_worker_reason", "sw_episodes", (), ("SW13STG1",),
           _rows_in_year("sw_episodes", "SW_DECOM"), _set("SW_REASON", "GUESS")),
+    # Not of school age with further action in the census (8770Q wants a reason UN2-UN7 there).
     _edit_kind("unknown_upn_reason", "children", (), ("442",),
-          _of_children_in("children", "903", lambda f: f["UPN"].isna() & f["UPNunknown"].notna()),
+          lambda t, s: _of_children_in("children", "903", lambda f: f["UPN"].isna() & f["UPNunknown"].notna())(t, s)
+          & ~_school_age_further_action(t, s),
           _set("UPNunknown", "UN9")),
     _edit_kind("missing_referral_source", "cin_episodes", ("8866",), (),
           _rows_in_year("cin_episodes", "CINreferralDate"), _set("ReferralSource", None)),
     _edit_kind("missing_review_code", "la_reviews", (), ("167",),
           _rows_in_year("la_reviews", "REVIEW"), _set("REVIEW_CODE", None)),
+    # Not a start (357, 432: a first episode, or one after care ended, starts S).
     _edit_kind("unknown_reason_new_episode", "la_episodes", (), ("143",),
-          _rows_in_year("la_episodes", "DECOM"), _set("RNE", "Q")),
+          _rows_in_year("la_episodes", "DECOM", lambda f: f["RNE"] != "S"), _set("RNE", "Q")),
+    # Did not leave care in the year (607: a girl who did needs the flag too).
     _edit_kind("missing_mother_flag", "children", (), ("165", "393"),
-          _of_children_in("children", "903", lambda f: f["Sex"] == "F"), _set("MOTHER", None)),
+          lambda t, s: _of_children_in("children", "903", lambda f: f["Sex"] == "F")(t, s)
+          & ~t["children"]["child_id"].isin(_left_care(t, s)), _set("MOTHER", None)),
+    # With the previous LA and order date (630: any option but Z1 needs them).
     _edit_kind("unknown_previous_permanence", "previous_permanence", (), ("631",),
           lambda t, s: t["previous_permanence"]["child_id"].isin(set(t["la_episodes"].loc[
-              _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"])), _set("PREV_PERM", "Z9")),
+              _la_in_year(t, s) & (t["la_episodes"]["RNE"] == "S"), "child_id"]))
+          & t["previous_permanence"]["LA_PERM"].notna() & t["previous_permanence"]["DATE_PERM"].notna(),
+          _set("PREV_PERM", "Z9")),
 ):
     register(_k)
 
