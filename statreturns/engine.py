@@ -283,7 +283,15 @@ def _workers(workers: int | None) -> int:
 
 def _worth_forking(costs: list[int], workers: int | None) -> bool:
     return (_workers(workers) >= 2 and hasattr(os, "fork") and len(costs) >= 2 and sum(costs) >= FORK_MIN_COST
-            and _single_threaded())
+            and _cores() >= 2 and _single_threaded())
+
+
+def _cores() -> int:
+    """The cores this process may run on (a second process on the same core only adds the fork's cost)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _single_threaded() -> bool:

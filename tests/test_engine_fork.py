@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from statreturns import engine
 from statreturns.engine import RuleSet, run_rules
 
+SINGLE_THREADED = engine._single_threaded
 SECRET = "Zx9-not-a-real-child-Qw7"  # stands for data a rule's exception might quote
 
 
@@ -73,6 +75,7 @@ def forking(monkeypatch):
 
     monkeypatch.setattr(engine, "FORK_MIN_COST", 0)
     monkeypatch.setattr(engine, "_single_threaded", lambda: True)
+    monkeypatch.setattr(engine, "_cores", lambda: 2)
     monkeypatch.setattr(engine.os, "fork", counted)
     return forks
 
@@ -106,10 +109,24 @@ def test_workers_1_from_the_environment_runs_serially(forking, monkeypatch):
     assert len(forking) == 1
 
 
-def test_a_small_run_does_not_fork(forking, monkeypatch):
-    monkeypatch.setattr(engine, "FORK_MIN_COST", 10**12)
+@pytest.mark.parametrize("why", ["small", "one core", "another thread"])
+def test_no_fork_for_a_small_run_on_one_core_or_beside_another_thread(forking, monkeypatch, why):
+    if why == "small":
+        monkeypatch.setattr(engine, "FORK_MIN_COST", 10**12)
+    elif why == "one core":
+        monkeypatch.setattr(engine, "_cores", lambda: 1)
+    else:
+        monkeypatch.setattr(engine, "_single_threaded", SINGLE_THREADED)
     rules, tables = _rules()
-    _same(run_rules(rules, tables, workers=2), _serial())
+    done = threading.Event()
+    other = threading.Thread(target=done.wait, daemon=True)
+    if why == "another thread":
+        other.start()
+    try:
+        result = run_rules(rules, tables, workers=2)
+    finally:
+        done.set()
+    _same(result, _serial())
     assert forking == []
 
 
