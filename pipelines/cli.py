@@ -116,13 +116,42 @@ def main(argv: list[str] | None = None) -> int:
                 code = ext.run(args)
                 if code is not None:
                     return code
-        if args.ret == "cin":
-            return _validate_cin(args)
-        return _validate_903(args)
+        return _validate(args)
     except (UsageError, ValueError, OSError) as exc:
         # Our readers' messages name the file and line, never a value; a broker that is down is an OSError.
         print(f"statreturns: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
+
+
+# Packages whose exception classes' messages we write (CinReadError, Ssda903ReadError, ...): they name a file,
+# a line, a rule or a setting, never a value read from the data (see DESIGN.md, privacy). Any other exception
+# (a ValueError or KeyError from pandas, numpy, Arrow or lxml, or from a builtin our code called) may quote a
+# value: `validate` then shows its type and where it was raised, not its text.
+OUR_PACKAGES = ("statreturns", "schemas", "pipelines")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        return _validate_cin(args) if args.ret == "cin" else _validate_903(args)
+    except (UsageError, OSError):
+        raise  # about the paths given: shown as they are
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] in OUR_PACKAGES:
+            raise  # ours: shown as main shows it (or a traceback, for a class main does not expect)
+        module, line = _raised_at(exc)
+        print(f"statreturns: validate {args.ret} stopped: {type(exc).__name__} raised in {module} line {line} "
+              "(its message is not shown: it may quote the data)", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+def _raised_at(exc: BaseException) -> tuple[str, int]:
+    """The module and line where ``exc`` was raised (the innermost frame of its traceback)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "?", 0
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return str(tb.tb_frame.f_globals.get("__name__", "?")), tb.tb_lineno
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -1,4 +1,9 @@
-"""Writing files atomically: a reader never sees half a file, and a crash leaves the old one."""
+"""Writing files atomically: a reader never sees half a file, and a crash leaves the old one.
+
+Each file is written to a temporary file beside it, its data synced to disk, then renamed over the old one,
+and the folder synced, so that once a writer returns the new file survives a crash. Several files of one
+folder (the issue files of a run) can share that last step: see :func:`atomic_files`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import csv
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -19,8 +25,13 @@ import pyarrow.csv as pacsv
 
 
 @contextlib.contextmanager
-def open_atomic(path: Path) -> Iterator[BinaryIO]:
-    """A binary file to write in pieces; it replaces `path` only when the block ends without error."""
+def open_atomic(path: Path, group: AtomicFiles | None = None) -> Iterator[BinaryIO]:
+    """A binary file to write in pieces; it replaces `path` only when the block ends without error (with
+    ``group``: when the group's block ends, see :func:`atomic_files`)."""
+    if group is not None:
+        with group.open(path) as fh:
+            yield fh
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -33,6 +44,87 @@ def open_atomic(path: Path) -> Iterator[BinaryIO]:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+class AtomicFiles:
+    """Files written as :func:`open_atomic` writes them, for one :func:`atomic_files` block."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, Path, threading.Thread, list[BaseException]]] = []
+
+    @contextlib.contextmanager
+    def open(self, path: Path) -> Iterator[BinaryIO]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fh = os.fdopen(fd, "wb")
+        try:
+            yield fh
+            fh.flush()
+        except BaseException:
+            fh.close()
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        errors: list[BaseException] = []
+        # The data are synced while the next file is made (fsync waits for the disk, not the processor).
+        sync = threading.Thread(target=_sync_and_close, args=(fh, errors), name="statreturns-fsync")
+        self._pending.append((tmp, path, sync, errors))
+        sync.start()
+
+    def _wait(self) -> list[BaseException]:
+        errors = []
+        for _, _, sync, failed in self._pending:
+            sync.join()
+            errors += failed
+        return errors
+
+    def finish(self) -> None:
+        errors = self._wait()
+        if errors:
+            self.abandon()
+            raise errors[0]
+        for tmp, path, _, _ in self._pending:
+            os.replace(tmp, path)
+        for folder in dict.fromkeys(path.parent for _, path, _, _ in self._pending):
+            _fsync_folder(folder)
+        self._pending.clear()
+
+    def abandon(self) -> None:
+        self._wait()
+        for tmp, _, _, _ in self._pending:
+            Path(tmp).unlink(missing_ok=True)
+        self._pending.clear()
+
+
+def _sync_and_close(fh: BinaryIO, errors: list[BaseException]) -> None:
+    try:
+        os.fsync(fh.fileno())
+    except BaseException as exc:  # noqa: BLE001 - handed to the writer's thread, which raises it
+        errors.append(exc)
+    finally:
+        fh.close()
+
+
+@contextlib.contextmanager
+def atomic_files(group: bool = True) -> Iterator[AtomicFiles | None]:
+    """Several files written atomically together: pass what this yields as ``group`` to the writers.
+
+    Each file keeps :func:`open_atomic`'s guarantee: a reader never sees half a file, a crash leaves the
+    old one or the whole new one (its data are synced before the rename), and once the block is done the
+    new files survive a crash (their folders are synced, once for all of them, not once per file). The
+    files replace the old ones together when the block ends without error, and none of them if it raises,
+    so a failed run leaves all the old files rather than some of each. ``group=False`` yields None: each
+    file then replaces its old one on its own, as it is written.
+    """
+    if not group:
+        yield None
+        return
+    files = AtomicFiles()
+    try:
+        yield files
+    except BaseException:
+        files.abandon()
+        raise
+    files.finish()
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -49,13 +141,13 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_bytes_atomic(data: bytes, path: Path) -> Path:
-    with open_atomic(path) as fh:
+def write_bytes_atomic(data: bytes, path: Path, group: AtomicFiles | None = None) -> Path:
+    with open_atomic(path, group) as fh:
         fh.write(data)
     return path
 
 
-def write_csv_atomic(frame: pd.DataFrame, path: Path) -> Path:
+def write_csv_atomic(frame: pd.DataFrame, path: Path, group: AtomicFiles | None = None) -> Path:
     """All cells as text (blank for missing), UTF-8, \\n line ends, quotes only where a value needs them.
 
     Arrow writes it fast when no value holds a comma, quote or line break; otherwise (free text, say)
@@ -74,7 +166,7 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> Path:
                  for c in text.columns)
         data = text.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL if cr else csv.QUOTE_MINIMAL
                            ).encode("utf-8")
-    return write_bytes_atomic(data, path)
+    return write_bytes_atomic(data, path, group)
 
 
 # ---- CSVs for people: no formula from data (issue #17) -------------------------------------------------
@@ -167,11 +259,11 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return _each_column(frame, unneutralise)
 
 
-def write_people_csv(frame: pd.DataFrame, path: Path) -> Path:
+def write_people_csv(frame: pd.DataFrame, path: Path, group: AtomicFiles | None = None) -> Path:
     """A CSV meant to be opened by people (issues, rules, quarantine, reports, subject access, exports):
     as :func:`write_csv_atomic`, with formula-like cells neutralised. Not for DfE return files (their
     format is fixed) nor for landed copies of extracts (data kept as it came)."""
-    return write_csv_atomic(neutralise_frame(frame), path)
+    return write_csv_atomic(neutralise_frame(frame), path, group)
 
 
 def read_people_csv(path: Path, **kwargs) -> pd.DataFrame:

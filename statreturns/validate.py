@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from statreturns.engine import ISSUE_COLUMNS, RULE_STATUS_COLUMNS, RunResult, counts_by_rule, run_rules
-from statreturns.files import write_people_csv
+from statreturns.files import AtomicFiles, atomic_files, write_people_csv
 
 
 def no_draft_rules(year: int) -> str | None:
@@ -120,19 +120,22 @@ def write_issue_files(result: RunResult, out: Path) -> dict[str, Path]:
     ran, what not)."""
     out.mkdir(parents=True, exist_ok=True)
     issues = file_order(result.issues)[ISSUE_COLUMNS]
-    paths = {
-        "issues_csv": write_people_csv(issues, out / "issues.csv"),
-        "rules_csv": write_people_csv(result.rule_status, out / "rules.csv"),
-    }
-    paths["issues_xlsx"] = write_issues_xlsx(result, out / "issues.xlsx", ordered=issues)
+    with atomic_files() as group:  # the three replace the old ones together (see files.atomic_files)
+        paths = {
+            "issues_csv": write_people_csv(issues, out / "issues.csv", group),
+            "rules_csv": write_people_csv(result.rule_status, out / "rules.csv", group),
+        }
+        paths["issues_xlsx"] = write_issues_xlsx(result, out / "issues.xlsx", ordered=issues, group=group)
     return paths
 
 
-def write_issues_xlsx(result: RunResult, path: Path, *, ordered: pd.DataFrame | None = None) -> Path:
+def write_issues_xlsx(result: RunResult, path: Path, *, ordered: pd.DataFrame | None = None,
+                      group: AtomicFiles | None = None) -> Path:
     """A workbook a caseworker can filter: findings, counts by rule, and rule status (header frozen and
     filtered, messages wide). Data are written as text or numbers, never as formulas; findings beyond
     Excel's row limit continue on further sheets (see statreturns.workbook). ``ordered``: the findings
-    already in ``file_order`` with ISSUE_COLUMNS, when the caller has them."""
+    already in ``file_order`` with ISSUE_COLUMNS, when the caller has them; ``group``: see
+    files.atomic_files."""
     from statreturns.files import open_atomic
     from statreturns.workbook import Sheet, write_workbook
 
@@ -142,7 +145,7 @@ def write_issues_xlsx(result: RunResult, path: Path, *, ordered: pd.DataFrame | 
     sheets = [Sheet(name, frame, widths={c: 60 for c in frame.columns if str(c).lower() == "message"})
               for name, frame in (("Findings", findings), ("Counts by rule", counts_by_rule(result.issues)),
                                   ("Rules run", result.rule_status))]
-    with open_atomic(path) as fh:
+    with open_atomic(path, group) as fh:
         write_workbook(fh, sheets)
     return path
 
