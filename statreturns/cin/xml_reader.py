@@ -27,9 +27,6 @@ cost more than the check.
 from __future__ import annotations
 
 import os
-import pickle
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +40,12 @@ from statreturns.cin.tables import empty_raw
 from statreturns.cin.xml_stream import (
     CinReadError,
     Collector,
+    Worker,
     XsdPlan,
     gc_paused,
     parse,
     syntax_error,
+    take_prefetched,
     xsd_pass,
 )
 from statreturns.engine import ISSUE_COLUMNS
@@ -58,7 +57,8 @@ WORKER_MIN_BYTES = 4 << 20
 # The worker gets this long after the read before the check is done here instead: well past any
 # normal lag behind the read (it does less work than the read), so only a stuck worker hits it.
 _WORKER_GRACE_SECONDS = 30.0
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # the folder holding ``statreturns``
+# A prefetch worker reading the whole file gets this long per MB (it reads about 20 MB a second).
+_FULL_READ_SECONDS_PER_MB = 1.0
 
 
 def _no_issues() -> pd.DataFrame:
@@ -76,56 +76,9 @@ class CinFile:
     xsd_year: int | None = None  # the collection year whose schema the file was checked against
 
 
-class _XsdWorker:
-    """The XSD check of one file in a second interpreter (``statreturns.cin.xml_stream``)."""
-
-    module = "statreturns.cin.xml_stream"
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc = proc
-
-    @classmethod
-    def start(cls, path: Path, xsd_year: int | None) -> _XsdWorker | None:
-        """The started worker, or None where a process cannot be started (the check is then done here)."""
-        if not sys.executable:
-            return None
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
-        args = [sys.executable, "-m", cls.module, os.fspath(path),
-                "" if xsd_year is None else str(xsd_year)]
-        try:
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=env)
-        except OSError:
-            return None
-        return cls(proc)
-
-    def result(self, timeout: float) -> tuple[int | None, list[tuple]] | None:
-        """``(year checked, finding rows)``, or None if the worker failed or overran ``timeout`` seconds."""
-        try:
-            out, _ = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            return None
-        if self.proc.returncode != 0:
-            return None
-        try:
-            year, rows = pickle.loads(out)  # noqa: S301 - our own child process's output
-        except Exception:  # noqa: BLE001 - a garbled answer is a failed worker: check here instead
-            return None
-        if not (year is None or isinstance(year, int)) or not isinstance(rows, list):
-            return None
-        return year, rows
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.communicate()
-
-
-def _frames(collector: Collector) -> dict[str, pd.DataFrame]:
+def _frames(table_rows: dict[str, list[tuple]]) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
-    for name, rows in collector.rows.items():
+    for name, rows in table_rows.items():
         # dtype=object keeps None as None (pandas 3 would otherwise infer "str" with NaN).
         out[name] = pd.DataFrame(rows, columns=COLUMNS[name], dtype=object) if rows else empty_raw(name)
     return out
@@ -137,10 +90,16 @@ def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, c
     ``xsd_year``: the collection year whose schema applies (default: the Header's Year).
     """
     path = Path(path)
+    worker = take_prefetched(path, xsd_year, check_xsd)
+    if worker is not None and worker.mode != "xsd":
+        found = worker.result(_WORKER_GRACE_SECONDS + _FULL_READ_SECONDS_PER_MB * path.stat().st_size / 1e6)
+        if found is not None:
+            checked, rows, table_rows = found
+            return _cin_file(_frames(table_rows), checked, rows)
+        worker = None  # failed: read here, as if there had been no prefetch
+    if worker is None and check_xsd and path.is_file() and path.stat().st_size >= WORKER_MIN_BYTES:
+        worker = Worker.start(path, xsd_year, "xsd")
     collector = Collector()
-    worker = None
-    if check_xsd and path.is_file() and path.stat().st_size >= WORKER_MIN_BYTES:
-        worker = _XsdWorker.start(path, xsd_year)
     plan = XsdPlan(xsd_year, check_xsd and worker is None)
     started = time.monotonic()
     try:
@@ -152,20 +111,23 @@ def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, c
             if children is None:
                 raise CinReadError(path, root.sourceline,
                                    "no <Children> element under <Message>: not a CIN census file")
-            frames = _frames(collector)
+            frames = _frames(collector.rows)
     except BaseException:
         if worker is not None:
             worker.stop()
         raise
+    if worker is not None:
+        found = worker.result(_WORKER_GRACE_SECONDS + 2 * (time.monotonic() - started))
+        checked, rows = found if found is not None else xsd_pass(path, xsd_year)
+        return _cin_file(frames, checked, rows)
+    check = plan.check
+    return _cin_file(frames, check.year, check.rows) if check else _cin_file(frames, None, [])
+
+
+def _cin_file(frames: dict[str, pd.DataFrame], checked: int | None, xsd_rows: list[tuple]) -> CinFile:
     header = frames["Header"]
     year_text = header["Year"].iloc[0] if len(header) else None
     lea = header["LEA"].iloc[0] if len(header) else None
     year = int(year_text) if year_text is not None and year_text.isdigit() else None
-    if worker is not None:
-        found = worker.result(_WORKER_GRACE_SECONDS + 2 * (time.monotonic() - started))
-        checked, rows = found if found is not None else xsd_pass(path, xsd_year)
-        issues = xsd.issues_frame(rows) if checked is not None else _no_issues()
-        return CinFile(frames=frames, year=year, lea=lea, xsd_issues=issues, xsd_year=checked)
-    check = plan.check
-    return CinFile(frames=frames, year=year, lea=lea, xsd_issues=check.issues() if check else _no_issues(),
-                   xsd_year=check.year if check else None)
+    issues = xsd.issues_frame(xsd_rows) if checked is not None else _no_issues()
+    return CinFile(frames=frames, year=year, lea=lea, xsd_issues=issues, xsd_year=checked)

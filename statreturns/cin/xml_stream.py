@@ -5,17 +5,23 @@ and the package's layout only, so that ``python -m statreturns.cin.xml_stream FI
 fraction of the time pandas takes: that worker process runs the XSD check of a big file on the other
 core while the main process reads the file into tables (``xml_reader`` starts and collects it).
 
-The worker prints one pickle on stdout: ``(xsd_year, rows)``, the collection year whose schema the
-file was checked against (None: not checked) and the XSD finding rows in document order, exactly as
-the in-process check makes them. It exits non-zero, printing nothing, on any error (the main process
-then does the check itself, and reports a malformed file from its own read).
+A command may also call :func:`prefetch` before it imports pandas, so that a worker reads the whole
+file (a big one: checks it against the XSD) while the main process is still importing.
+
+The worker prints one pickle on stdout: ``(xsd_year, rows)`` for the XSD check (mode ``xsd``), the
+collection year whose schema the file was checked against (None: not checked) and the XSD finding rows
+in document order, exactly as the in-process check makes them; ``(xsd_year, rows, table rows)`` for a
+whole read (``full``). It exits non-zero, printing nothing, on any error (the main process then does
+the work itself, and reports a malformed file from its own read).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import pickle
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -353,17 +359,153 @@ def xsd_pass(path: Path, xsd_year: int | None) -> tuple[int | None, list[tuple]]
     return (check.year, check.rows) if check is not None else (None, [])
 
 
+def full_pass(path: Path, xsd_year: int | None, check_xsd: bool) -> tuple[int | None, list[tuple], dict]:
+    """The whole read, as ``read_cin_xml`` does it in-process: ``(year checked, XSD rows, table rows)``.
+
+    Raises :class:`CinReadError` as ``read_cin_xml`` does.
+    """
+    collector = Collector()
+    plan = XsdPlan(xsd_year, check_xsd)
+    with path.open("rb") as fh, gc_paused():
+        try:
+            root, children = parse(path, fh, collector, plan)
+        except etree.XMLSyntaxError as err:
+            raise syntax_error(path, err) from None
+    if children is None:
+        raise CinReadError(path, root.sourceline, f"no <Children> element under <{ROOT}>: not a CIN census file")
+    check = plan.check
+    return (check.year, check.rows, collector.rows) if check is not None else (None, [], collector.rows)
+
+
+MODES = ("xsd", "full", "full-unchecked")
+
+
 def main(argv: list[str]) -> int:
-    """Worker entry point: ``FILE [YEAR]``; see the module docstring."""
-    path = Path(argv[0])
-    year = int(argv[1]) if len(argv) > 1 and argv[1] else None
+    """Worker entry point: ``FILE YEAR MODE`` (YEAR may be empty; MODE one of ``MODES``): module docstring."""
+    name, year_text, mode = argv
+    path, year = Path(name), int(year_text) if year_text else None
     try:
-        result = xsd_pass(path, year)
-    except Exception:  # noqa: BLE001 - any failure: the caller checks in-process (no message: it may hold data)
+        result = xsd_pass(path, year) if mode == "xsd" else full_pass(path, year, mode == "full")
+    except Exception:  # noqa: BLE001 - any failure: the caller reads in-process (no message: it may hold data)
         return 1
     sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
     return 0
+
+
+class Worker:
+    """One file's XSD check (mode ``xsd``) or whole read (``full``, ``full-unchecked``) in a second interpreter."""
+
+    module = "statreturns.cin.xml_stream"
+
+    def __init__(self, proc: subprocess.Popen[bytes], mode: str) -> None:
+        self.proc, self.mode = proc, mode
+
+    @classmethod
+    def start(cls, path: Path, xsd_year: int | None, mode: str) -> Worker | None:
+        """The started worker, or None where a process cannot be started (the work is then done here)."""
+        if not sys.executable:
+            return None
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+        args = [sys.executable, "-m", cls.module, os.fspath(path), "" if xsd_year is None else str(xsd_year), mode]
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=env)
+        except OSError:
+            return None
+        return cls(proc, mode)
+
+    def result(self, timeout: float) -> tuple | None:
+        """The worker's answer (see ``xsd_pass`` and ``full_pass``), or None if it failed or overran
+        ``timeout`` seconds (it is then stopped)."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None
+        if self.proc.returncode != 0:
+            return None
+        try:
+            with gc_paused():
+                answer = pickle.loads(out)  # noqa: S301 - our own child process's output
+        except Exception:  # noqa: BLE001 - a garbled answer is a failed worker
+            return None
+        if not isinstance(answer, tuple) or len(answer) != (2 if self.mode == "xsd" else 3):
+            return None
+        if not (answer[0] is None or isinstance(answer[0], int)) or not isinstance(answer[1], list):
+            return None
+        if self.mode != "xsd" and not (isinstance(answer[2], dict) and answer[2].keys() == COLUMNS.keys()):
+            return None
+        return answer
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent  # the folder holding ``statreturns``
+# Files below this size are read whole by a prefetch worker; bigger ones only have their XSD check done
+# there (the main process reads the tables alongside: see ``prefetch``).
+FULL_READ_MAX_BYTES = 64 << 20
+_prefetched: dict[tuple[str, int | None, bool], tuple[Worker, tuple[int, int]]] = {}
+
+
+def _key(path: Path, xsd_year: int | None, check_xsd: bool) -> tuple[str, int | None, bool]:
+    return os.path.realpath(path), xsd_year, check_xsd
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if path.is_file() else None
+
+
+def prefetch(path: str | os.PathLike[str], *, xsd_year: int | None = None, check_xsd: bool = True) -> None:
+    """Start reading ``path`` in a worker process now, for a later ``read_cin_xml`` with the same arguments.
+
+    For a command to call first, before it imports pandas (about half a second): the worker reads the
+    file meanwhile (a file of ``FULL_READ_MAX_BYTES`` or more: checks it against the XSD) and
+    ``read_cin_xml`` takes its answer instead of doing that work itself, or does it itself if the worker
+    failed. Nothing is raised here: a missing or unreadable file is reported by ``read_cin_xml``.
+    A worker whose read never comes is stopped when the interpreter exits.
+    """
+    path = Path(path)
+    signature = _signature(path)
+    key = _key(path, xsd_year, check_xsd)
+    if signature is None or key in _prefetched:
+        return
+    if signature[0] < FULL_READ_MAX_BYTES:
+        mode = "full" if check_xsd else "full-unchecked"
+    elif check_xsd:
+        mode = "xsd"
+    else:
+        return
+    worker = Worker.start(path, xsd_year, mode)
+    if worker is not None:
+        if not _prefetched:
+            atexit.register(_stop_prefetched)
+        _prefetched[key] = (worker, signature)
+
+
+def take_prefetched(path: Path, xsd_year: int | None, check_xsd: bool) -> Worker | None:
+    """The worker ``prefetch`` started for these arguments, if the file has not changed since."""
+    found = _prefetched.pop(_key(path, xsd_year, check_xsd), None)
+    if found is None:
+        return None
+    worker, signature = found
+    if _signature(path) != signature:
+        worker.stop()
+        return None
+    return worker
+
+
+def _stop_prefetched() -> None:
+    while _prefetched:
+        _prefetched.popitem()[1][0].stop()
 
 
 if __name__ == "__main__":

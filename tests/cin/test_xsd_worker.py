@@ -1,5 +1,6 @@
-"""The XSD check of a big CIN file in a worker process: same findings as in-process, and a failed worker
-never loses findings or hangs the read (the check is then done in the main process)."""
+"""The XSD check of a big CIN file in a worker process, and the whole read of a prefetched one: same
+findings and frames as in-process, and a failed worker never loses findings or hangs the read (the work
+is then done in the main process)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from statreturns.cin import xml_reader, xsd
+from statreturns.cin import xml_reader, xml_stream, xsd
 from statreturns.cin.xml_reader import CinReadError, read_cin_xml
 from statreturns.cin.xml_writer import write_cin_xml
 from statreturns.reference import data_path
@@ -56,7 +57,7 @@ def test_worker_gives_the_same_findings_and_frames(bad_file: Path, monkeypatch: 
 
 
 def test_worker_process_finds_what_the_check_in_process_finds(bad_file: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "statreturns.cin.xml_stream", str(bad_file), "2026"],
+    out = subprocess.run([sys.executable, "-m", "statreturns.cin.xml_stream", str(bad_file), "2026", "xsd"],
                          capture_output=True, check=True, cwd=ROOT).stdout
     year, rows = pickle.loads(out)
     assert year == 2026
@@ -67,7 +68,7 @@ def test_worker_process_finds_what_the_check_in_process_finds(bad_file: Path) ->
 def test_a_failing_worker_falls_back_to_the_check_in_process(bad_file: Path, monkeypatch: pytest.MonkeyPatch,
                                                              module: str) -> None:
     expected = _read(bad_file, monkeypatch, False)
-    monkeypatch.setattr(xml_reader._XsdWorker, "module", module)
+    monkeypatch.setattr(xml_stream.Worker, "module", module)
     _same(_read(bad_file, monkeypatch, True), expected)
 
 
@@ -96,3 +97,56 @@ def test_the_worker_module_does_not_load_pandas() -> None:
     code = "import sys, statreturns.cin.xml_stream; sys.exit('pandas' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
     assert data_path("xsd", "cin") == xsd.XSD_DIR
+
+
+def _prefetched_read(path: Path, **kwargs) -> xml_reader.CinFile:
+    xml_stream.prefetch(path, **kwargs)
+    assert xml_stream._prefetched  # a worker was started
+    try:
+        return read_cin_xml(path, **kwargs)
+    finally:
+        assert not xml_stream._prefetched  # and taken by the read
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"xsd_year": 2024}, {"xsd_year": 2022}, {"check_xsd": False}])
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_prefetched_read_gives_the_same_findings_and_frames(bad_file: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              kwargs: dict, whole: bool) -> None:
+    expected = _read(bad_file, monkeypatch, False, **kwargs)
+    if not whole:  # a big file: the worker checks it against the XSD, the read is done here
+        monkeypatch.setattr(xml_stream, "FULL_READ_MAX_BYTES", 0)
+        if kwargs.get("check_xsd") is False:  # then there is nothing for a worker to do
+            xml_stream.prefetch(bad_file, **kwargs)
+            assert not xml_stream._prefetched
+            return
+    _same(_prefetched_read(bad_file, **kwargs), expected)
+
+
+def test_a_failed_or_stale_prefetch_is_read_in_process(bad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _read(bad_file, monkeypatch, False)
+    with monkeypatch.context() as m:
+        m.setattr(xml_stream.Worker, "module", "tests.cin.no_such_worker")
+        _same(_prefetched_read(bad_file), expected)
+    xml_stream.prefetch(bad_file, xsd_year=2026)
+    _same(read_cin_xml(bad_file), expected)  # other arguments: not this prefetch
+    xml_stream.prefetch(bad_file)
+    bad_file.write_text(bad_file.read_text().replace("SYNA1", "SYNA9"))  # changed since the prefetch
+    changed = _read(bad_file, monkeypatch, False)
+    assert (changed.frames["ChildIdentifiers"]["LAchildID"] == "SYNA9").any()
+    _same(read_cin_xml(bad_file), changed)
+    assert list(xml_stream._prefetched) == [xml_stream._key(bad_file, 2026, True)]
+    worker = xml_stream._prefetched[xml_stream._key(bad_file, 2026, True)][0]
+    xml_stream._stop_prefetched()  # what the interpreter does at exit with a prefetch never read
+    assert not xml_stream._prefetched and worker.proc.returncode is not None
+
+
+def test_a_prefetched_malformed_file_fails_as_it_does_in_process(bad_file: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    bad_file.write_text(bad_file.read_text().replace("</ChildIdentifiers>", "</ChildIdentifier>", 1))
+    with pytest.raises(CinReadError) as here:
+        _read(bad_file, monkeypatch, False)
+    with pytest.raises(CinReadError) as there:
+        _prefetched_read(bad_file)
+    assert str(here.value) == str(there.value)
+    xml_stream.prefetch(bad_file.parent / "missing.xml")
+    assert not xml_stream._prefetched
