@@ -1,8 +1,9 @@
 """The pandas-free part of the CIN census reader: the streaming parse into row tuples, and its worker.
 
 :mod:`statreturns.cin.xml_reader` (which see) turns the rows into frames. This module imports lxml
-and the package's layout only, so that ``python -m statreturns.cin.xml_stream FILE [YEAR]`` starts in a
-fraction of the time pandas takes: that worker process runs the XSD check of a big file on the other
+and the package's layout only, so that ``python -m statreturns.cin.xml_stream FILE YEAR MODE`` starts in a
+fraction of the time pandas takes (``Worker`` starts it from this process's own copy of the package):
+that worker process runs the XSD check of a big file on the other
 core while the main process reads the file into tables (``xml_reader`` starts and collects it).
 
 A command may also call :func:`prefetch` before it imports pandas, so that a worker reads the whole
@@ -406,12 +407,13 @@ class Worker:
         """The started worker, or None where a process cannot be started (the work is then done here)."""
         if not sys.executable:
             return None
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
-        args = [sys.executable, "-m", cls.module, os.fspath(path), "" if xsd_year is None else str(xsd_year), mode]
+        # This process's own package first (not whatever the working folder holds), then its ``main``.
+        code = (f"import sys; sys.path.insert(0, {str(_PACKAGE_ROOT)!r}); import importlib; "
+                f"sys.exit(importlib.import_module({cls.module!r}).main(sys.argv[1:]))")
+        args = [sys.executable, "-c", code, os.fspath(path), "" if xsd_year is None else str(xsd_year), mode]
         try:
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=env)
+                                    stderr=subprocess.DEVNULL)
         except OSError:
             return None
         return cls(proc, mode)

@@ -31,9 +31,18 @@ def bad_file(tmp_path: Path) -> Path:
     return path
 
 
-def _read(path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool, **kwargs) -> xml_reader.CinFile:
+def _read(path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool, fallback: bool = True,
+          **kwargs) -> xml_reader.CinFile:
+    """``read_cin_xml`` with or without the XSD worker; ``fallback=False``: the check in-process would fail."""
     monkeypatch.setattr(xml_reader, "WORKER_MIN_BYTES", 0 if worker else 1 << 62)
-    return read_cin_xml(path, **kwargs)
+    with monkeypatch.context() as m:
+        if not fallback:
+            m.setattr(xml_reader, "xsd_pass", _not_here)
+        return read_cin_xml(path, **kwargs)
+
+
+def _not_here(*args: object) -> None:
+    raise AssertionError("done in-process, not by the worker")
 
 
 def _same(a: xml_reader.CinFile, b: xml_reader.CinFile) -> None:
@@ -48,7 +57,7 @@ def _same(a: xml_reader.CinFile, b: xml_reader.CinFile) -> None:
 def test_worker_gives_the_same_findings_and_frames(bad_file: Path, monkeypatch: pytest.MonkeyPatch,
                                                    kwargs: dict) -> None:
     here = _read(bad_file, monkeypatch, False, **kwargs)
-    there = _read(bad_file, monkeypatch, True, **kwargs)
+    there = _read(bad_file, monkeypatch, True, fallback=False, **kwargs)
     _same(here, there)
     if not kwargs:
         assert findings(there.xsd_issues[there.xsd_issues["table"].isin(
@@ -99,11 +108,19 @@ def test_the_worker_module_does_not_load_pandas() -> None:
     assert data_path("xsd", "cin") == xsd.XSD_DIR
 
 
-def _prefetched_read(path: Path, **kwargs) -> xml_reader.CinFile:
+def _prefetched_read(path: Path, monkeypatch: pytest.MonkeyPatch | None = None, **kwargs) -> xml_reader.CinFile:
+    """``prefetch`` then ``read_cin_xml``; with ``monkeypatch``, the work in-process would fail."""
     xml_stream.prefetch(path, **kwargs)
     assert xml_stream._prefetched  # a worker was started
     try:
-        return read_cin_xml(path, **kwargs)
+        if monkeypatch is None:
+            return read_cin_xml(path, **kwargs)
+        whole = xml_stream._prefetched[xml_stream._key(path, kwargs.get("xsd_year"), kwargs.get("check_xsd", True))]
+        with monkeypatch.context() as m:
+            m.setattr(xml_reader, "xsd_pass", _not_here)
+            if whole[0].mode != "xsd":
+                m.setattr(xml_reader, "parse", _not_here)
+            return read_cin_xml(path, **kwargs)
     finally:
         assert not xml_stream._prefetched  # and taken by the read
 
@@ -119,7 +136,7 @@ def test_a_prefetched_read_gives_the_same_findings_and_frames(bad_file: Path, mo
             xml_stream.prefetch(bad_file, **kwargs)
             assert not xml_stream._prefetched
             return
-    _same(_prefetched_read(bad_file, **kwargs), expected)
+    _same(_prefetched_read(bad_file, monkeypatch, **kwargs), expected)
 
 
 def test_a_failed_or_stale_prefetch_is_read_in_process(bad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
