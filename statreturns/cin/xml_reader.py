@@ -16,9 +16,9 @@ element text: the file holds personal data.
 Each child is also checked against the DfE XSD of the collection year (:mod:`statreturns.cin.xsd`):
 ``xsd_year`` if given, else the Header's Year. The schema errors come back as findings in
 ``CinFile.xsd_issues`` (rule ``XSD``); a year with no schema (no Header, or a Year outside 2023-2027) is
-not checked and ``CinFile.xsd_year`` is None. For a file of ``WORKER_MIN_BYTES`` or more the check runs
-in a second process (``python -m statreturns.cin.xml_stream``, lxml only) on the other core while this
-one reads the tables; its findings are the same rows in the same order. If that process cannot start,
+not checked and ``CinFile.xsd_year`` is None. For a file of ``WORKER_MIN_BYTES`` or more, on a machine
+with an idle core, the check runs in a second process (:mod:`statreturns.cin.xml_stream`, lxml only)
+on that core while this one reads the tables; its findings are the same rows in the same order. If that process cannot start,
 fails or overruns, the check is done here after the read, so findings are never lost and a failure
 never hangs the read. Smaller files are checked while they stream, as starting an interpreter would
 cost more than the check.
@@ -76,11 +76,23 @@ class CinFile:
     xsd_year: int | None = None  # the collection year whose schema the file was checked against
 
 
+def _spare_core() -> bool:
+    """True when a core is idle (1-minute load average at least half a core below the core count): a
+    worker only pays when it runs beside this process, not when it competes for a busy machine."""
+    try:
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 0.5
+    except OSError:  # no load average on this platform
+        return False
+
+
 def _frames(table_rows: dict[str, list[tuple]]) -> dict[str, pd.DataFrame]:
+    """One frame per table; each table's row tuples are let go as soon as its frame is made (peak memory)."""
     out: dict[str, pd.DataFrame] = {}
-    for name, rows in table_rows.items():
+    for name in list(table_rows):
+        rows = table_rows.pop(name)
         # dtype=object keeps None as None (pandas 3 would otherwise infer "str" with NaN).
         out[name] = pd.DataFrame(rows, columns=COLUMNS[name], dtype=object) if rows else empty_raw(name)
+        del rows
     return out
 
 
@@ -97,7 +109,8 @@ def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, c
             checked, rows, table_rows = found
             return _cin_file(_frames(table_rows), checked, rows)
         worker = None  # failed: read here, as if there had been no prefetch
-    if worker is None and check_xsd and path.is_file() and path.stat().st_size >= WORKER_MIN_BYTES:
+    if (worker is None and check_xsd and path.is_file() and path.stat().st_size >= WORKER_MIN_BYTES
+            and _spare_core()):
         worker = Worker.start(path, xsd_year, "xsd")
     collector = Collector()
     plan = XsdPlan(xsd_year, check_xsd and worker is None)

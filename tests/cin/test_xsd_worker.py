@@ -4,6 +4,7 @@ is then done in the main process)."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def _read(path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool, fallback: b
           **kwargs) -> xml_reader.CinFile:
     """``read_cin_xml`` with or without the XSD worker; ``fallback=False``: the check in-process would fail."""
     monkeypatch.setattr(xml_reader, "WORKER_MIN_BYTES", 0 if worker else 1 << 62)
+    monkeypatch.setattr(xml_reader, "_spare_core", lambda: True)  # however busy the test machine is
     with monkeypatch.context() as m:
         if not fallback:
             m.setattr(xml_reader, "xsd_pass", _not_here)
@@ -167,3 +169,12 @@ def test_a_prefetched_malformed_file_fails_as_it_does_in_process(bad_file: Path,
     assert str(here.value) == str(there.value)
     xml_stream.prefetch(bad_file.parent / "missing.xml")
     assert not xml_stream._prefetched
+
+
+def test_no_worker_on_a_busy_machine(bad_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _read(bad_file, monkeypatch, False)
+    monkeypatch.undo()  # the real _spare_core again
+    monkeypatch.setattr(xml_reader, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(os, "getloadavg", lambda: (float(os.cpu_count() or 1), 0.0, 0.0))
+    monkeypatch.setattr(xml_stream.Worker, "start", _not_here)
+    _same(read_cin_xml(bad_file), expected)
