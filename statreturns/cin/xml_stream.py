@@ -1,10 +1,10 @@
 """The pandas-free part of the CIN census reader: the streaming parse into row tuples, and its worker.
 
 :mod:`statreturns.cin.xml_reader` (which see) turns the rows into frames. This module imports lxml
-and the package's layout only, so that ``python -m statreturns.cin.xml_stream FILE YEAR MODE`` starts in a
-fraction of the time pandas takes (``Worker`` starts it from this process's own copy of the package):
-that worker process runs the XSD check of a big file on the other
-core while the main process reads the file into tables (``xml_reader`` starts and collects it).
+and the package's layout only, so that a worker process running it (``Worker``, or by hand
+``python -m statreturns.cin.xml_stream FILE YEAR MODE``) starts in a fraction of the time pandas takes:
+it checks a big file against the XSD on the other core while the main process reads the file into
+tables (``xml_reader`` starts and collects it).
 
 A command may also call :func:`prefetch` before it imports pandas, so that a worker reads the whole
 file (a big one: checks it against the XSD) while the main process is still importing.
