@@ -21,33 +21,9 @@ import numpy as np
 import pandas as pd
 
 from statreturns import dates
+from statreturns.cin.layout import CHILD, COLUMNS
 
 T = TypeVar("T")
-CHILD = "LAchildID"
-
-# Column layout of each raw table, in XSD order. Key columns first.
-COLUMNS: dict[str, list[str]] = {
-    "Header": ["Collection", "Year", "ReferenceDate", "SourceLevel", "LEA", "SoftwareCode", "Release",
-               "SerialNo", "DateTime"],
-    "ChildIdentifiers": [CHILD, "UPN", "FormerUPN", "UPNunknown", "PersonBirthDate", "ExpectedPersonBirthDate",
-                         "GenderCurrent", "Sex", "PersonDeathDate"],
-    "ChildCharacteristics": [CHILD, "Ethnicity"],
-    "Disabilities": [CHILD, "Disability"],
-    "CINdetails": [CHILD, "CINdetailsID", "CINreferralDate", "ReferralSource", "PrimaryNeedCode",
-                   "CINclosureDate", "ReasonForClosure", "DateOfInitialCPC", "ReferralNFA"],
-    "Assessments": [CHILD, "CINdetailsID", "AssessmentID", "AssessmentActualStartDate",
-                    "AssessmentInternalReviewDate", "AssessmentAuthorisationDate"],
-    "AssessmentFactorsList": [CHILD, "CINdetailsID", "AssessmentID", "AssessmentFactors"],
-    "CINplanDates": [CHILD, "CINdetailsID", "CINPlanStartDate", "CINPlanEndDate"],
-    "Section47": [CHILD, "CINdetailsID", "S47ActualStartDate", "InitialCPCtarget", "DateOfInitialCPC",
-                  "ICPCnotRequired"],
-    "ChildProtectionPlans": [CHILD, "CINdetailsID", "CPPID", "CPPstartDate", "CPPendDate",
-                             "InitialCategoryOfAbuse", "LatestCategoryOfAbuse", "NumberOfPreviousCPP"],
-    "Reviews": [CHILD, "CINdetailsID", "CPPID", "CPPreviewDate"],
-    "PreProceedings": [CHILD, "CINdetailsID", "PPStartDate", "LBPSentDate", "FGDMMeetingOffer", "FGDMMeetingFac",
-                       "InitialPPMeetingDate", "ReviewMeetingsCount", "StepDecisionDate", "PPOutcome",
-                       "CourtAppDate", "LetterInitCPDate"],
-}
 
 DATE_COLUMNS: dict[str, list[str]] = {
     "Header": ["ReferenceDate"],

@@ -7,66 +7,58 @@ cells, a RangeIndex in document order, and file-wide 0-based ``CINdetailsID``, `
 
 The file is parsed with ``lxml.etree.iterparse``: each ``<Child>`` is turned into plain tuples at its
 end event and then freed, so memory follows the size of the tables, not of the tree. Entities are never
-expanded or fetched; a DOCTYPE that declares entities or names an external DTD is refused.
+expanded or fetched; a DOCTYPE that declares entities or names an external DTD is refused. The parse
+itself lives in :mod:`statreturns.cin.xml_stream` (no pandas there); this module makes the frames.
 
 Errors raise :class:`CinReadError` naming the file, the line and a plain reason. They never quote
 element text: the file holds personal data.
 
-While it streams, each child is also checked against the DfE XSD of the collection year
-(:mod:`statreturns.cin.xsd`): ``xsd_year`` if given, else the Header's Year. The schema errors come back
-as findings in ``CinFile.xsd_issues`` (rule ``XSD``); a year with no schema (no Header, or a Year outside
-2023-2027) is not checked and ``CinFile.xsd_year`` is None.
+Each child is also checked against the DfE XSD of the collection year (:mod:`statreturns.cin.xsd`):
+``xsd_year`` if given, else the Header's Year. The schema errors come back as findings in
+``CinFile.xsd_issues`` (rule ``XSD``); a year with no schema (no Header, or a Year outside 2023-2027) is
+not checked and ``CinFile.xsd_year`` is None. For a file of ``WORKER_MIN_BYTES`` or more, on a machine
+with an idle core, the check runs in a second process (:mod:`statreturns.cin.xml_stream`, lxml only)
+on that core while this one reads the tables; its findings are the same rows in the same order. If that process cannot start,
+fails or overruns, the check is done here after the read, so findings are never lost and a failure
+never hangs the read. Smaller files are checked while they stream, as starting an interpreter would
+cost more than the check.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 from lxml import etree
 
 from statreturns.cin import xsd
-from statreturns.cin.tables import CHILD, COLUMNS, empty_raw
+from statreturns.cin.layout import COLUMNS
+from statreturns.cin.tables import empty_raw
+from statreturns.cin.xml_stream import (
+    CinReadError,
+    Collector,
+    Worker,
+    XsdPlan,
+    gc_paused,
+    parse,
+    syntax_error,
+    take_prefetched,
+    xsd_pass,
+)
 from statreturns.engine import ISSUE_COLUMNS
 
-__all__ = ["CinFile", "CinReadError", "read_cin_xml"]
+__all__ = ["WORKER_MIN_BYTES", "CinFile", "CinReadError", "read_cin_xml"]
 
-ROOT = "Message"
-# Leaf columns of each table, i.e. COLUMNS without the key columns the reader fills in itself.
-_KEYS = frozenset({CHILD, "CINdetailsID", "AssessmentID", "CPPID"})
-_LEAVES = {name: [c for c in cols if c not in _KEYS] for name, cols in COLUMNS.items()}
-
-# libxml2 error types with a plainer wording; any other type is reported by its libxml2 name.
-_SYNTAX_REASONS = {
-    "ERR_DOCUMENT_EMPTY": "no root element (the file is empty or holds no element)",
-    "ERR_DOCUMENT_END": "there is content after the end of the root element",
-    "ERR_TAG_NAME_MISMATCH": "a closing tag does not match its opening tag",
-    "ERR_TAG_NOT_FINISHED": "the file ends before all elements are closed (truncated?)",
-    "ERR_GT_REQUIRED": "a tag is not closed with '>'",
-    "ERR_LT_IN_ATTRIBUTE": "an attribute value contains '<'",
-    "ERR_UNDECLARED_ENTITY": "an entity reference is not declared",
-    "ERR_UNDECLARED_ENTITY_REF": "an entity reference is not declared",
-    "ERR_RESOURCE_LIMIT": "a parser safety limit was exceeded (entity expansion or size)",
-    "ERR_INVALID_CHAR": "the file contains a character that XML does not allow",
-    "ERR_INVALID_ENCODING": "the file is not in the encoding it declares",
-}
-
-
-class CinReadError(ValueError):
-    """The file is not a readable CIN census. The message never contains data values."""
-
-    def __init__(self, path: str | os.PathLike[str], line: int | None, reason: str) -> None:
-        where = f"line {line}" if line else "line unknown"
-        super().__init__(f"{os.fspath(path)}: {where}: {reason}")
-        self.path = os.fspath(path)
-        self.line = line
-        self.reason = reason
+# Files at least this big have their XSD check done by a worker process (see the module docstring).
+WORKER_MIN_BYTES = 4 << 20
+# The worker gets this long after the read before the check is done here instead: well past any
+# normal lag behind the read (it does less work than the read), so only a stuck worker hits it.
+_WORKER_GRACE_SECONDS = 30.0
+# A prefetch worker reading the whole file gets this long per MB (it reads about 20 MB a second).
+_FULL_READ_SECONDS_PER_MB = 1.0
 
 
 def _no_issues() -> pd.DataFrame:
@@ -84,274 +76,24 @@ class CinFile:
     xsd_year: int | None = None  # the collection year whose schema the file was checked against
 
 
-class _XsdPlan:
-    """Which schema to check against, decided at the Header (or the first Child if there is none)."""
-
-    def __init__(self, wanted: int | None, enabled: bool) -> None:
-        self.wanted, self.enabled = wanted, enabled
-        self.decided = not enabled
-        self.check: xsd.XsdCheck | None = None
-
-    def decide(self, header_year: str | None) -> xsd.XsdCheck | None:
-        if not self.decided:
-            self.decided = True
-            year = self.wanted
-            if year is None and header_year is not None and header_year.strip().isdigit():
-                year = int(header_year)
-            if year is not None and xsd.has_schema(year):
-                self.check = xsd.XsdCheck(year)
-        return self.check
-
-
-class _Names(dict[object, str]):
-    """``tag -> local name`` (namespace dropped), computed once per distinct tag."""
-
-    def __missing__(self, tag: object) -> str:
-        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
-        self[tag] = name
-        return name
-
-
-def _strip(value: str | None) -> str | None:
-    """Stripped text; None where absent, empty or white space only."""
-    return value and value.strip() or None
-
-
-def _leaves(names: _Names, block: etree._Element) -> dict[str, str | None]:
-    """Raw text of each child element of ``block`` by local name (the last wins if a name repeats).
-
-    Sub-blocks are in it too, under their own names, which no column shares: callers only look up
-    leaf columns. Creating lxml element proxies is the main cost of this reader, so each child element
-    is visited once, and per-element work is kept to a dict store.
-    """
-    return {names[el.tag]: el.text for el in block}
-
-
-def _row(values: dict[str, str | None], columns: list[str]) -> list[str | None]:
-    """Stripped text of ``columns`` (see ``_strip``)."""
-    return [(values.get(c) or "").strip() or None for c in columns]
-
-
-def _texts(names: _Names, block: etree._Element, wanted: str) -> list[str | None]:
-    """Stripped text of each ``wanted`` child element of a list block (None where empty)."""
-    return [(el.text or "").strip() or None for el in block if names[el.tag] == wanted]
-
-
-# Elements that hold other elements; every other element is read as a leaf value.
-_BLOCKS = frozenset({
-    "ChildIdentifiers", "ChildCharacteristics", "Disabilities", "CINdetails", "Assessments",
-    "FactorsIdentifiedAtAssessment", "CINPlanDates", "Section47", "ChildProtectionPlans", "Reviews",
-    "PreProceedingsandFGDM", "CollectionDetails", "Source",
-})
-_EPISODE_TABLES = {"CINPlanDates": "CINplanDates", "Section47": "Section47",
-                   "PreProceedingsandFGDM": "PreProceedings"}
-_CHILD_LEAVES = _LEAVES["ChildIdentifiers"]
-_EPISODE_LEAVES = {name: _LEAVES[table] for name, table in _EPISODE_TABLES.items()}
-
-
-class _Collector:
-    """Accumulates one tuple per table row while the file streams past."""
-
-    def __init__(self) -> None:
-        self.names = _Names()
-        self.rows: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
-        self.episode_id = 0
-        self.assessment_id = 0
-        self.cpp_id = 0
-
-    def header(self, el: etree._Element) -> None:
-        values: dict[str, str | None] = {}
-        for block in el:
-            if self.names[block.tag] in ("CollectionDetails", "Source"):
-                # Source may repeat (XSD maxOccurs unbounded): the first one wins.
-                for key, value in _leaves(self.names, block).items():
-                    if key not in _BLOCKS:
-                        values.setdefault(key, value)
-        self.rows["Header"].append(tuple(_row(values, COLUMNS["Header"])))
-
-    def child(self, el: etree._Element) -> None:
-        names = self.names
-        identifiers: dict[str, str | None] = {}
-        characteristics: list[etree._Element] = []
-        episodes: list[etree._Element] = []
-        for block in el:
-            name = names[block.tag]
-            if name == "CINdetails":
-                episodes.append(block)
-            elif name == "ChildIdentifiers":
-                identifiers.update(_leaves(names, block))
-            elif name == "ChildCharacteristics":
-                characteristics.append(block)
-        child_id = _strip(identifiers.get(CHILD))
-        self.rows["ChildIdentifiers"].append((child_id, *_row(identifiers, _CHILD_LEAVES)))
-        ethnicity: str | None = None
-        disabilities = self.rows["Disabilities"]
-        for block in characteristics:
-            for sub in block:
-                name = names[sub.tag]
-                if name == "Disabilities":
-                    disabilities.extend((child_id, d) for d in _texts(names, sub, "Disability"))
-                elif name == "Ethnicity":
-                    ethnicity = sub.text
-        self.rows["ChildCharacteristics"].append((child_id, _strip(ethnicity)))
-        for block in episodes:
-            self.episode(child_id, block)
-
-    def episode(self, child_id: str | None, block: etree._Element) -> None:
-        episode_id = str(self.episode_id)
-        self.episode_id += 1
-        names, rows = self.names, self.rows
-        values: dict[str, str | None] = {}
-        key = (child_id, episode_id)
-        for el in block:  # sub-blocks fill their own tables, so they are read as they come
-            name = names[el.tag]
-            if name not in _BLOCKS:
-                values[name] = el.text
-            elif name == "Assessments":
-                self.assessment(key, el)
-            elif name == "ChildProtectionPlans":
-                self.plan(key, el)
-            elif name in _EPISODE_TABLES:
-                rows[_EPISODE_TABLES[name]].append((*key, *_row(_leaves(names, el), _EPISODE_LEAVES[name])))
-        rows["CINdetails"].append((*key, *_row(values, _LEAVES["CINdetails"])))
-
-    def assessment(self, key: tuple[str | None, str], block: etree._Element) -> None:
-        assessment_id = str(self.assessment_id)
-        self.assessment_id += 1
-        names = self.names
-        values: dict[str, str | None] = {}
-        factors = self.rows["AssessmentFactorsList"]
-        for el in block:
-            name = names[el.tag]
-            if name == "FactorsIdentifiedAtAssessment":
-                factors.extend((*key, assessment_id, f) for f in _texts(names, el, "AssessmentFactors"))
-            elif name not in _BLOCKS:
-                values[name] = el.text
-        self.rows["Assessments"].append((*key, assessment_id, *_row(values, _LEAVES["Assessments"])))
-
-    def plan(self, key: tuple[str | None, str], block: etree._Element) -> None:
-        cpp_id = str(self.cpp_id)
-        self.cpp_id += 1
-        names = self.names
-        values: dict[str, str | None] = {}
-        reviews = self.rows["Reviews"]
-        for el in block:
-            name = names[el.tag]
-            if name == "Reviews":
-                # An empty <Reviews/> is kept as one review with no date, so that 8842Q can query it.
-                dates = _texts(names, el, "CPPreviewDate") or [None]
-                reviews.extend((*key, cpp_id, d) for d in dates)
-            elif name not in _BLOCKS:
-                values[name] = el.text
-        self.rows["ChildProtectionPlans"].append((*key, cpp_id, *_row(values, _LEAVES["ChildProtectionPlans"])))
-
-    def frames(self) -> dict[str, pd.DataFrame]:
-        out: dict[str, pd.DataFrame] = {}
-        for name, rows in self.rows.items():
-            # dtype=object keeps None as None (pandas 3 would otherwise infer "str" with NaN).
-            out[name] = pd.DataFrame(rows, columns=COLUMNS[name], dtype=object) if rows else empty_raw(name)
-        return out
-
-
-def _doctype_line(path: Path) -> int | None:
-    """Line of the DOCTYPE declaration, found in the file's head (only used on the error path)."""
-    with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-    at = head.find(b"<!DOCTYPE")
-    return head.count(b"\n", 0, at) + 1 if at >= 0 else None
-
-
-def _check_document(path: Path, root: etree._Element, names: _Names) -> None:
-    """Refuse entity declarations and external DTDs, then a root that is not a CIN Message."""
-    docinfo = root.getroottree().docinfo
-    dtd = docinfo.internalDTD
-    if (dtd is not None and any(True for _ in dtd.iterentities())) or docinfo.system_url or docinfo.public_id:
-        raise CinReadError(path, _doctype_line(path) or root.sourceline,
-                           "a DOCTYPE declaring entities or an external DTD is not allowed in a CIN census")
-    if names[root.tag] != ROOT:
-        raise CinReadError(path, root.sourceline, f"the root element is not <{ROOT}>: not a CIN census file")
-
-
-_ERROR_NAMES = {code: name for name, code in vars(etree.ErrorTypes).items() if isinstance(code, int)}
-
-
-def _syntax_error(path: Path, err: etree.XMLSyntaxError) -> CinReadError:
-    # Built from error codes and line numbers only: the libxml2 message text may quote the document.
-    code, line = err.code, err.lineno
-    if not line:
-        # With entity resolution off, some errors surface as lxml's bare "no element found" (line 0);
-        # the error log then still holds libxml2's entry. Entries from other files are ignored.
-        own = [e for e in err.error_log if e.filename == str(path)]
-        if own:
-            code, line = own[-1].type, own[-1].line
-        elif path.stat().st_size == 0:
-            return CinReadError(path, 1, "not well-formed XML: the file is empty")
-        else:
-            return CinReadError(path, 1, "not well-formed XML: the parser found no usable element")
-    type_name = _ERROR_NAMES.get(code, "")
-    reason = _SYNTAX_REASONS.get(type_name, f"libxml2 error {type_name or code}")
-    return CinReadError(path, line, f"not well-formed XML: {reason}")
-
-
-def _parse(path: Path, fh: BinaryIO, collector: _Collector,
-           plan: _XsdPlan) -> tuple[etree._Element, etree._Element | None]:
-    """Stream the file through ``collector`` (and the XSD check); return the root and Children elements."""
-    names = collector.names
-    context = etree.iterparse(
-        fh, events=("start", "end"), tag=["{*}Header", "{*}Children", "{*}Child"],
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=True, remove_pis=True, remove_blank_text=True,
-    )
-    root: etree._Element | None = None
-    children: etree._Element | None = None
-    for event, el in context:
-        if root is None:
-            root = el.getroottree().getroot()
-            _check_document(path, root, names)
-        name = names[el.tag]
-        if event == "start":
-            if name == "Children" and children is None and el.getparent() is root:
-                children = el
-            continue
-        if name == "Child":
-            if children is None or el.getparent() is not children:
-                continue
-            collector.child(el)
-            check = plan.decide(None)
-            if check is not None:
-                prev = el.getprevious()
-                while prev is not None:  # elements the XSD does not allow between children
-                    if isinstance(prev.tag, str) and names[prev.tag] != "Child":
-                        check.stray(prev, "Children")
-                    prev = prev.getprevious()
-                check.child(el, collector.rows["ChildIdentifiers"][-1][0])
-            el.clear(keep_tail=True)
-            while el.getprevious() is not None:
-                del children[0]
-        elif name == "Header" and el.getparent() is root:
-            collector.header(el)
-            check = plan.decide(collector.rows["Header"][-1][COLUMNS["Header"].index("Year")])
-            if check is not None:
-                check.header(el)
-    if root is None:
-        root = context.root
-        _check_document(path, root, names)
-    check = plan.decide(None)
-    if check is not None:
-        check.finish(root, children)
-    return root, children
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC: millions of new row tuples would trigger many useless full passes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def _spare_core() -> bool:
+    """True when a core is idle (1-minute load average at least half a core below the core count): a
+    worker only pays when it runs beside this process, not when it competes for a busy machine."""
     try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 0.5
+    except OSError:  # no load average on this platform
+        return False
+
+
+def _frames(table_rows: dict[str, list[tuple]]) -> dict[str, pd.DataFrame]:
+    """One frame per table; each table's row tuples are let go as soon as its frame is made (peak memory)."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in list(table_rows):
+        rows = table_rows.pop(name)
+        # dtype=object keeps None as None (pandas 3 would otherwise infer "str" with NaN).
+        out[name] = pd.DataFrame(rows, columns=COLUMNS[name], dtype=object) if rows else empty_raw(name)
+        del rows
+    return out
 
 
 def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, check_xsd: bool = True) -> CinFile:
@@ -360,20 +102,45 @@ def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, c
     ``xsd_year``: the collection year whose schema applies (default: the Header's Year).
     """
     path = Path(path)
-    collector = _Collector()
-    plan = _XsdPlan(xsd_year, check_xsd)
-    with path.open("rb") as fh, _gc_paused():
-        try:
-            root, children = _parse(path, fh, collector, plan)
-        except etree.XMLSyntaxError as err:
-            raise _syntax_error(path, err) from None
-        if children is None:
-            raise CinReadError(path, root.sourceline, f"no <Children> element under <{ROOT}>: not a CIN census file")
-        frames = collector.frames()
+    worker = take_prefetched(path, xsd_year, check_xsd)
+    if worker is not None and worker.mode != "xsd":
+        found = worker.result(_WORKER_GRACE_SECONDS + _FULL_READ_SECONDS_PER_MB * path.stat().st_size / 1e6)
+        if found is not None:
+            checked, rows, table_rows = found
+            return _cin_file(_frames(table_rows), checked, rows)
+        worker = None  # failed: read here, as if there had been no prefetch
+    if (worker is None and check_xsd and path.is_file() and path.stat().st_size >= WORKER_MIN_BYTES
+            and _spare_core()):
+        worker = Worker.start(path, xsd_year, "xsd")
+    collector = Collector()
+    plan = XsdPlan(xsd_year, check_xsd and worker is None)
+    started = time.monotonic()
+    try:
+        with path.open("rb") as fh, gc_paused():
+            try:
+                root, children = parse(path, fh, collector, plan)
+            except etree.XMLSyntaxError as err:
+                raise syntax_error(path, err) from None
+            if children is None:
+                raise CinReadError(path, root.sourceline,
+                                   "no <Children> element under <Message>: not a CIN census file")
+            frames = _frames(collector.rows)
+    except BaseException:
+        if worker is not None:
+            worker.stop()
+        raise
+    if worker is not None:
+        found = worker.result(_WORKER_GRACE_SECONDS + 2 * (time.monotonic() - started))
+        checked, rows = found if found is not None else xsd_pass(path, xsd_year)
+        return _cin_file(frames, checked, rows)
+    check = plan.check
+    return _cin_file(frames, check.year, check.rows) if check else _cin_file(frames, None, [])
+
+
+def _cin_file(frames: dict[str, pd.DataFrame], checked: int | None, xsd_rows: list[tuple]) -> CinFile:
     header = frames["Header"]
     year_text = header["Year"].iloc[0] if len(header) else None
     lea = header["LEA"].iloc[0] if len(header) else None
     year = int(year_text) if year_text is not None and year_text.isdigit() else None
-    check = plan.check
-    return CinFile(frames=frames, year=year, lea=lea, xsd_issues=check.issues() if check else _no_issues(),
-                   xsd_year=check.year if check else None)
+    issues = xsd.issues_frame(xsd_rows) if checked is not None else _no_issues()
+    return CinFile(frames=frames, year=year, lea=lea, xsd_issues=issues, xsd_year=checked)

@@ -24,14 +24,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from lxml import etree
 
-from statreturns.engine import ISSUE_COLUMNS
-from statreturns.reference import data_path
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["SCHEMA_YEARS", "XsdCheck", "check_cin_xml", "has_schema", "schema_file", "schema_year"]
+__all__ = ["SCHEMA_YEARS", "XsdCheck", "check_cin_xml", "has_schema", "issues_frame", "schema_file", "schema_year"]
+
+# statreturns.reference.data_path("xsd", "cin"), spelt out: this module is imported by the reader's
+# worker process (see statreturns.cin.xml_stream), which loads lxml only, not pandas.
+XSD_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "xsd" / "cin"
 
 XS = "http://www.w3.org/2001/XMLSchema"
 SCHEMA_YEARS = range(2023, 2027)  # collection years with a DfE XSD in data/xsd/cin
@@ -80,7 +84,7 @@ def schema_year(year: int) -> int:
 
 def schema_file(year: int) -> Path:
     """The shipped DfE XSD file for collection ``year`` (for 2027, the 2026 file)."""
-    return data_path("xsd", "cin", f"CIN_schema_{schema_year(year)}.xsd")
+    return XSD_DIR / f"CIN_schema_{schema_year(year)}.xsd"
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -185,8 +189,16 @@ class XsdCheck:
                               "holds no Child element (the XSD requires at least one)")
 
     def issues(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows, columns=ISSUE_COLUMNS)
-        return frame.astype({"year": "int64"})
+        return issues_frame(self.rows)
+
+
+def issues_frame(rows: list[tuple]) -> pd.DataFrame:
+    """XSD finding rows (as ``XsdCheck.rows``) as an issues frame."""
+    import pandas as pd
+
+    from statreturns.engine import ISSUE_COLUMNS
+
+    return pd.DataFrame(rows, columns=ISSUE_COLUMNS).astype({"year": "int64"})
 
 
 def _siblings_before(el: etree._Element) -> Iterator[etree._Element]:
