@@ -184,6 +184,10 @@ def _report(result, out: Path, what: str) -> int:
 
 
 def _validate_cin(args: argparse.Namespace) -> int:
+    from statreturns.cin.xml_stream import prefetch
+
+    # Before pandas is imported (half a second): a worker reads the file meanwhile (see xml_stream).
+    prefetch(args.file, xsd_year=args.year)
     from pipelines.collector import freeze_imported
     from statreturns.cin.xml_reader import read_cin_xml
     from statreturns.validate import no_draft_rules, validate_cin
