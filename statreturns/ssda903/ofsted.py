@@ -43,7 +43,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import load_workbook
 
 from statreturns.ssda903.postcodes import PostcodeDirectory, normalise
 
@@ -145,6 +144,8 @@ def _codes(text: pd.Series, rules: list[tuple[str, str | None, list[str]]]) -> p
 
 
 def _read_workbook(path: Path) -> pd.DataFrame:
+    from openpyxl import load_workbook  # here: a run whose lists are cached never needs it
+
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         frames = [_sheet_frame(ws.iter_rows(values_only=True)) for ws in book.worksheets]
