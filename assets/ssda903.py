@@ -44,17 +44,18 @@ def _ofsted_lists(part) -> dict[str, pd.DataFrame]:
     from assets.ingest import sources_file
     from statreturns.ingest.config import ofsted_lists
     from statreturns.ssda903 import postcodes
-    from statreturns.ssda903.ofsted import load_provider_lists
+    from statreturns.ssda903.ofsted import cached_provider_lists
 
     paths = ofsted_lists(sources_file(), part.la, part.year)
     if not paths:
         return {}
     # The same workbooks serve every partition a process runs (a backfill, the hub's councils): read
-    # once per process while their files are unchanged.
+    # once per process while their files are unchanged, and once per installation while their bytes are
+    # (cached_provider_lists: the lists are public data, no personal data).
     stamp = tuple((str(p), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths)
     if stamp not in _OFSTED_READ:
         _OFSTED_READ.clear()
-        _OFSTED_READ[stamp] = load_provider_lists(paths, postcodes.load_directory())
+        _OFSTED_READ[stamp] = cached_provider_lists(paths, postcodes.load_directory())
     return {"OfstedProviderLists": _OFSTED_READ[stamp].copy()}
 
 

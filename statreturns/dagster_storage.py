@@ -11,13 +11,24 @@ Dagster also checks (and on a new file stamps) each database's Alembic revision 
 ScriptDirectory every time, which reads Dagster's ~90 migration scripts again: nine times for a
 fresh home's first run, twice for every later run's event-log shard (~0.1 CPU-s each). Here the
 ScriptDirectory is made once per process (see _cached_script_directory).
+
+Creating those files costs more: the tables, indexes and Alembic stamps of a new home's three databases
+(~0.3 CPU-s, and several fsyncs) and of every run's event-log shard (~0.05 CPU-s each). They are made
+once per installation and Dagster version, by Dagster's own storages, into a template folder
+(``~/.cache/statreturns/dagster-<version>-<TEMPLATE_FORMAT>``), and a new home or shard starts as a copy
+of the template's file (see _seed). The copies are the same empty, stamped databases Dagster makes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -98,6 +109,81 @@ class _Engines(dict[str, Engine]):
         self.clear()
 
 
+TEMPLATE_FORMAT = 1  # bump when what goes into the template folder changes
+TEMPLATE_SHARD = "shard"  # the template of a run's event-log shard: history/runs/shard.db
+HOME_FILES = ("history/runs.db", "history/runs/index.db", "schedules/schedules.db")  # a home's databases
+
+
+def template_dir() -> Path:
+    """Where the installation's empty, stamped databases are kept, per Dagster version."""
+    from dagster.version import __version__
+
+    return Path.home() / ".cache" / "statreturns" / f"dagster-{__version__}-{TEMPLATE_FORMAT}"
+
+
+@functools.cache
+def _template() -> Path | None:
+    """The template folder, made by Dagster's own storages on first use; None if it cannot be made
+    (then Dagster creates every file itself, as it would without this module)."""
+    target = template_dir()
+    if all((target / f).is_file() for f in (*HOME_FILES, f"history/runs/{TEMPLATE_SHARD}.db")):
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    except OSError:
+        return None
+    try:
+        base = str(tmp)
+        runs = SqliteRunStorage.from_local(_runs_directory(base))
+        events = SqliteEventLogStorage(_event_logs_directory(base))
+        with events._connect(TEMPLATE_SHARD):  # noqa: SLF001 - creates and stamps the shard, as for a run
+            pass
+        schedules = SqliteScheduleStorage.from_local(_schedule_directory(base))
+        for storage in (runs, events, schedules):
+            storage.dispose()
+        # Dagster's storages close each file after use, which checkpoints its log: only whole .db files.
+        if any(p.name.endswith(("-wal", "-shm", "-journal")) for p in tmp.rglob("*")):
+            return None
+        os.rename(tmp, target)  # fails if another process made it meanwhile: theirs is the same
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target if all((target / f).is_file() for f in HOME_FILES) else None
+
+
+def _seed(template_file: Path, target: Path) -> None:
+    """Put a copy of ``template_file`` at ``target`` unless a file is already there (never replaced:
+    another process may have created it and be writing to it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
+    os.close(fd)
+    try:
+        shutil.copyfile(template_file, tmp)
+        os.link(tmp, target)  # atomic, and fails if the target exists
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+
+
+def seed_home(base_dir: str) -> bool:
+    """Start a new home (none of its databases there yet) from the template; False if not done."""
+    base = Path(base_dir)
+    if any((base / f).exists() for f in HOME_FILES):
+        return False  # an existing home, or part of one: Dagster creates (and reindexes) what is missing
+    template = _template()
+    if template is None:
+        return False
+    try:
+        for name in HOME_FILES:
+            _seed(template / name, base / name)
+    except OSError:
+        return False
+    return True
+
+
 class EventLogStorage(SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log; each shard's engine kept."""
 
@@ -114,6 +200,7 @@ class EventLogStorage(SqliteEventLogStorage):
         with self._db_lock:
             engine = self._engines[self.conn_string_for_shard(shard)]
             if shard not in self._initialized_dbs:
+                self._seed_shard(shard)
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn:
@@ -128,6 +215,16 @@ class EventLogStorage(SqliteEventLogStorage):
                 # is touched instead (after the commit; never after a read, or a watcher's read would
                 # wake the watcher again).
                 os.utime(self.path_for_shard(shard))
+
+    def _seed_shard(self, shard: str) -> None:
+        """A new run's shard starts as a copy of the template's (Dagster's _initdb then finds it stamped)."""
+        path = Path(self.path_for_shard(shard))
+        if shard == INDEX_SHARD_NAME or path.exists():
+            return
+        template = _template()
+        if template is not None:
+            with contextlib.suppress(OSError):
+                _seed(template / "history" / "runs" / f"{TEMPLATE_SHARD}.db", path)
 
     def dispose(self) -> None:
         self._engines.dispose()
@@ -156,7 +253,8 @@ class SqliteStorage(DagsterSqliteStorage):
     """DagsterSqliteStorage (same config, same files) built from the two storages above."""
 
     def __init__(self, base_dir: str, inst_data=None) -> None:  # noqa: ANN001 - Dagster's signature
-        # As DagsterSqliteStorage.__init__, with the two storages above.
+        # As DagsterSqliteStorage.__init__, with the two storages above, a new home seeded first.
+        seed_home(base_dir)
         self.base_dir = base_dir
         self._run_storage = RunStorage.from_local(_runs_directory(base_dir))
         self._event_log_storage = EventLogStorage(_event_logs_directory(base_dir))

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from schemas import canonical
-from schemas.validation import check
 from statreturns.files import write_csv_atomic
+from statreturns.ingest.checked import check
 
 # canonical table -> (ssd table, {canonical column: ssd column})
 SIMPLE: dict[str, tuple[str, dict[str, str]]] = {

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas import canonical
-from schemas.validation import check
 from statreturns.ingest import normalise
+from statreturns.ingest.checked import check
 from statreturns.ingest.errors import IngestError
 from statreturns.ingest.profiles import Profile, TableSpec, norm_header
 from statreturns.ingest.raw import RawChunk

@@ -34,13 +34,15 @@ registration end kept, NaT winning as "still registered"):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import load_workbook
 
 from statreturns.ssda903.postcodes import PostcodeDirectory, normalise
 
@@ -142,6 +144,8 @@ def _codes(text: pd.Series, rules: list[tuple[str, str | None, list[str]]]) -> p
 
 
 def _read_workbook(path: Path) -> pd.DataFrame:
+    from openpyxl import load_workbook  # here: a run whose lists are cached never needs it
+
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         frames = [_sheet_frame(ws.iter_rows(values_only=True)) for ws in book.worksheets]
@@ -174,7 +178,14 @@ def load_provider_lists(
     paths: Iterable[str | Path], directory: PostcodeDirectory | None = None
 ) -> pd.DataFrame:
     """Read Ofsted provider-list workbooks into the OfstedProviderLists frame (see module docstring)."""
-    raw = pd.concat([_read_workbook(Path(p)) for p in paths], ignore_index=True)
+    frame = _read_lists([Path(p) for p in paths])
+    frame["PL_LA"] = _provider_la(frame["POSTCODE"], directory)
+    return frame[OUTPUT_COLUMNS]
+
+
+def _read_lists(paths: list[Path]) -> pd.DataFrame:
+    """Every column of the frame but PL_LA (which depends on the postcode directory, not the lists)."""
+    raw = pd.concat([_read_workbook(p) for p in paths], ignore_index=True)
     frame = pd.DataFrame({
         "URN": _urn(raw["URN"]),
         "PLACE_CODES": _codes(raw["TYPE"], PLACE_RULES),
@@ -184,6 +195,78 @@ def load_provider_lists(
     })
     frame = _merge_urns(frame[frame["URN"].notna()])
     frame["URN"] = frame["URN"].astype(object)
+    return frame[OUTPUT_COLUMNS[:-1]]
+
+
+CACHE_FORMAT = 1  # bump when what load_provider_lists makes of a workbook changes
+
+
+def _cache_key(paths: list[Path]) -> str:
+    """The workbooks' bytes (in order) and how they are read: a list that changes, or a new reading of
+    it, is a new key; an edited workbook is never served from an older read."""
+    h = hashlib.sha256(f"format={CACHE_FORMAT};{ALIASES};{PLACE_RULES};{SECTOR_RULES};{HEADER_SEARCH_ROWS}".encode())
+    for path in paths:
+        h.update(b"\0file\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:32]
+
+
+def _read_cached(path: Path) -> pd.DataFrame | None:
+    """A cached read (every column but PL_LA) with load_provider_lists' dtypes, or None if unreadable."""
+    try:
+        table = pd.read_parquet(path)
+    except Exception:  # noqa: BLE001 - a damaged or partial cache file is read from the workbooks again
+        return None
+    if list(table.columns) != OUTPUT_COLUMNS[:-1]:
+        return None
+    out = pd.DataFrame({
+        "URN": pd.Series(table["URN"].to_numpy(dtype=object), dtype=object),
+        "PLACE_CODES": table["PLACE_CODES"].astype("str"),
+        "PROVIDER_CODES": table["PROVIDER_CODES"].astype("str"),
+        "REG_END": table["REG_END"].astype("datetime64[us]"),
+        "POSTCODE": pd.Series([v if isinstance(v, str) else None for v in table["POSTCODE"].to_numpy(dtype=object)],
+                              dtype=object),
+    })
+    return out
+
+
+def _write_cached(frame: pd.DataFrame, path: Path) -> None:
+    """Write atomically (a concurrent reader sees the old file or the whole new one); a folder that
+    cannot be written just means no cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def default_cache_dir() -> Path:
+    """Where read provider lists are kept: the installation's user cache (the lists are public data)."""
+    from statreturns.ssda903.postcodes import user_cache_dir
+
+    return user_cache_dir() / "ofsted"
+
+
+def cached_provider_lists(paths: Iterable[str | Path], directory: PostcodeDirectory | None = None,
+                          cache_dir: str | Path | None = None) -> pd.DataFrame:
+    """load_provider_lists, with each set of workbooks read once per installation: the read (all but
+    PL_LA) is kept in ``cache_dir`` (default ``default_cache_dir()``) under a hash of the files' bytes,
+    so a changed file is read again. PL_LA is worked out afresh from ``directory`` every time."""
+    paths = [Path(p) for p in paths]
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cached = folder / f"providers-{_cache_key(paths)}.parquet"
+    frame = _read_cached(cached) if cached.exists() else None
+    if frame is None:
+        frame = _read_lists(paths)
+        _write_cached(frame, cached)
     frame["PL_LA"] = _provider_la(frame["POSTCODE"], directory)
     return frame[OUTPUT_COLUMNS]
 
