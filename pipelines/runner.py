@@ -175,6 +175,9 @@ def _open_instance() -> None:
     from dagster import DagsterInstance
 
     _POOL_INSTANCE = DagsterInstance.get()
+    # Partitions already run side by side on the cores: a rule engine forking for a second core there only
+    # adds the fork's cost (see statreturns.engine). A value the user set is kept.
+    os.environ.setdefault("STATRETURNS_WORKERS", "1")
     # Closed when the pool process exits (its storage keeps SQLite connections open: see
     # statreturns.dagster_storage), so each file's log is checkpointed and its -wal file removed.
     Finalize(_POOL_INSTANCE, _POOL_INSTANCE.dispose, exitpriority=10)
