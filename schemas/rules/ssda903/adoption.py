@@ -15,10 +15,11 @@ from schemas.rules.ssda903.base import (
     ALL_YEARS,
     SHORT_BREAKS,
     by_child,
+    child_in,
     child_stat,
-    continuously_looked_after,
     header_value,
     ids,
+    looked_after_12_months,
     present,
     rule,
 )
@@ -238,13 +239,12 @@ def placed_before_birth(t) -> pd.Series:
 def cla12_with_adoption_or_oc3(t) -> pd.Series:
     # Reported once per child on the Header, since the child may have AD1 data, OC3 data or both; each
     # of AD1 and OC3 is read only if it was supplied.
-    with_data = pd.Index([])
+    with_data = pd.Series(False, index=t.Header.index)
     if t.has("AD1"):
-        with_data = with_data.union(children(t.AD1, any_filled(t.AD1, AD1_ITEMS)))
+        with_data |= child_in(t, "Header", "AD1", where=any_filled(t.AD1, AD1_ITEMS))
     if t.has("OC3"):
-        with_data = with_data.union(children(t.OC3, any_filled(t.OC3, OC3_ITEMS)))
-    child = t.Header["CHILD"]
-    return child.isin(continuously_looked_after(t)) & child.isin(with_data)
+        with_data |= child_in(t, "Header", "OC3", where=any_filled(t.OC3, OC3_ITEMS))
+    return looked_after_12_months(t, "Header") & with_data
 
 
 # --- AD1 against episodes -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from schemas.rules.ssda903.base import (
     child_in,
     continuously_looked_after,
     episode_edges,
+    first_rows,
     ids,
     in_year,
     present,
@@ -101,8 +102,7 @@ def latest_of(t, name: str) -> pd.DataFrame:
     if "EPISODE_ORDER" not in ep.columns:
         return latest_episodes(ep)
     rows = np.sort(ep.index.get_indexer(episode_edges(t, name, last=True)))  # file order breaks ties
-    latest = ep.iloc[rows]
-    return latest.iloc[np.argsort(latest["DECOM"].to_numpy(), kind="stable")]
+    return ep.iloc[rows[np.argsort(ep["DECOM"].to_numpy()[rows], kind="stable")]]  # one take of the frame
 
 
 def _sdq_given(o: pd.DataFrame) -> pd.Series:
@@ -727,13 +727,15 @@ def _both_years(t) -> tuple[pd.DataFrame, np.ndarray]:
     return both.loc[first], codes[first]
 
 
-def _days_after(ep: pd.DataFrame, dob: pd.Series, age: int, end: pd.Timestamp) -> pd.Series:
-    """Days in care per child after the ``age``-th birthday (an open episode runs to ``end``)."""
+def _days_after(ep: pd.DataFrame, codes: np.ndarray, dob: pd.Series, age: int, end: pd.Timestamp,
+                size: int) -> np.ndarray:
+    """Days in care per child after the ``age``-th birthday (an open episode runs to ``end``), indexed by
+    the integer child code (``codes``: the episodes'; ``size`` codes in all), 0 for a child without."""
     since = birthday(dob, age)
     start = ep["DECOM"].where(ep["DECOM"] >= since, since)
     stop = ep["DEC"].fillna(end)
-    days = (stop - start).dt.days.clip(lower=0)
-    return days.groupby(ep["CHILD"], sort=False).sum()
+    days = (stop - start).dt.days.clip(lower=0).to_numpy(dtype="float64", na_value=0.0)
+    return np.bincount(codes, weights=days, minlength=size)
 
 
 @rule(
@@ -752,20 +754,29 @@ def not_relevant_child(t) -> pd.Series:
     # Days are counted as nights (DEC - DECOM). A child with no episodes in either year fails this rule too:
     # the episodes recorded (none) do not show a relevant or former relevant child. 1002 also reports them;
     # the two rules are independent.
+    # Worked out on the integer child codes (see ``child_codes``): per child sums and look-ups on arrays.
     o = t.OC3
     both, both_codes = _both_years(t)
     oc3_codes = child_codes(t)["OC3"]
     judged = np.isin(both_codes, oc3_codes)  # only OC3's children are judged, each on their own episodes
     both, both_codes = both.loc[judged], both_codes[judged]
-    care = both.loc[~both["LS"].isin(SHORT_BREAKS)]
-    dob = by_child(care["CHILD"], first_by_child(o, "DOB"))
-    d14 = _days_after(care, dob, 14, t.collection_end)
-    d16 = _days_after(care, dob, 16, t.collection_end)
-    qualifies = d14.index[((d14 >= 91) & (d16.reindex(d14.index) >= 1)).to_numpy()]
-    adopted = latest_episodes(both).loc[lambda e: e["REC"].isin(ADOPTED), "CHILD"]
-    relevant = pd.Index(qualifies).difference(pd.Index(adopted))
+    short = both["LS"].isin(SHORT_BREAKS).to_numpy(dtype=bool)
+    care, care_codes = both.loc[~short], both_codes[~short]
+    dob = o["DOB"].reset_index(drop=True).reindex(first_rows(oc3_codes, care_codes)).set_axis(care.index)
+    size = int(max(oc3_codes.max(initial=-1), both_codes.max(initial=-1))) + 1
+    d14 = _days_after(care, care_codes, dob, 14, t.collection_end, size)
+    d16 = _days_after(care, care_codes, dob, 16, t.collection_end, size)
+    relevant = (d14 >= 91) & (d16 >= 1)
+    # Each child's latest episode (latest DECOM; of equal ones, the last in ``both``): adopted, not relevant.
+    order = np.lexsort((np.arange(len(both)), both["DECOM"].to_numpy(), both_codes))
+    last = order[np.append(both_codes[order][1:] != both_codes[order][:-1], True)] if len(order) else order
+    adopted = both["REC"].isin(ADOPTED).to_numpy(dtype=bool)[last]
+    relevant[both_codes[last][adopted]] = False
+    is_relevant = np.zeros(len(o), dtype=bool)
+    known = oc3_codes >= 0
+    is_relevant[known] = relevant[oc3_codes[known]]
     assessed = (birthday(o["DOB"], 20) > t.collection_end) & oc3_given(o)
-    return assessed & ~o["CHILD"].isin(relevant)
+    return assessed & ~pd.Series(is_relevant, index=o.index)
 
 
 @rule(

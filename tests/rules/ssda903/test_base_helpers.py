@@ -21,6 +21,16 @@ def test_birthday_is_dateoffset_years(unit: str, years: int) -> None:
     pd.testing.assert_series_equal(birthday(dob, years), expected)
 
 
+@pytest.mark.parametrize("unit", ["s", "us"])
+@pytest.mark.parametrize("years", [0, 3, 18, 250, -2, -250])
+def test_birthday_is_dateoffset_years_beyond_the_calendar_table(unit: str, years: int) -> None:
+    # Days and birthdays outside the years the lookup table holds are worked out by the formulas.
+    days = pd.date_range("1599-12-01", "1606-03-31", freq="D").append(pd.date_range("2148-12-01", "2405-03-31",
+                                                                                    freq="13D"))
+    dob = pd.Series([*days, pd.NaT, pd.Timestamp("1600-02-29 06:00")]).astype(f"datetime64[{unit}]").rename("DOB")
+    pd.testing.assert_series_equal(birthday(dob, years), dob + pd.DateOffset(years=years))
+
+
 def test_birthday_29_february_falls_on_28_february_in_other_years() -> None:
     dob = pd.Series(pd.to_datetime(["2008-02-29", "2008-03-01", None]))
     assert birthday(dob, 1).tolist()[:2] == [pd.Timestamp("2009-02-28"), pd.Timestamp("2009-03-01")]
