@@ -139,6 +139,20 @@ def first_rows(codes: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return slot[keys]  # a blank id (-1) takes the last slot: -1
 
 
+def code_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (left, right) of every pair of equal codes (-1 matches nothing), as an inner merge on
+    them gives: by left row, then right row, each in its order."""
+    lpos = np.flatnonzero(left >= 0)
+    rpos = np.flatnonzero(right >= 0)
+    rorder = rpos[np.argsort(right[rpos], kind="stable")]
+    rsorted = right[rorder]
+    lo = np.searchsorted(rsorted, left[lpos], "left")
+    count = np.searchsorted(rsorted, left[lpos], "right") - lo
+    starts = np.cumsum(count) - count
+    within = np.arange(int(count.sum())) - np.repeat(starts, count)
+    return np.repeat(lpos, count), rorder[np.repeat(lo, count) + within]
+
+
 def child_value(t, table: str, other: str, column: str, where: pd.Series | None = None) -> pd.Series:
     """For each row of ``t[table]``: ``column`` of its child's first row in ``t[other]`` (among the rows
     in ``where``, if given); NaN/NaT where the child has none.
@@ -327,6 +341,7 @@ def _continuity(t) -> tuple[pd.Series, pd.Series]:
     return overlap, overlap & (starts_care | ends_care | ep["LS"].isin(SHORT_BREAKS))
 
 
+@shared
 def looked_after_12_months(t, table: str) -> pd.Series:
     """For each row of ``t[table]``: its child is in ``continuously_looked_after``, on the integer child codes."""
     overlap, breaks = _continuity(t)

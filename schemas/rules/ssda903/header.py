@@ -17,6 +17,7 @@ from schemas.rules.ssda903.base import (
     by_child,
     child_codes,
     child_in,
+    code_pairs,
     header_value,
     ids,
     present,
@@ -71,6 +72,12 @@ def pairs(
     With ``codes`` (each side's integer child codes, aligned to its rows; see ``table_codes``) the
     sides are matched on those rather than on the id strings: the same pairs, in the same order.
     """
+    if codes is not None and not {"CHILD", "_row", *lcols} & set(rcols):
+        li, ri = code_pairs(*codes)
+        out = {c: left[c].iloc[li].reset_index(drop=True) for c in ["CHILD", *lcols]}
+        out["_row"] = pd.Series(left.index[li])
+        out |= {c: right[c].iloc[ri].reset_index(drop=True) for c in rcols}
+        return pd.DataFrame(out)
     if codes is not None:
         lkeep, rkeep = codes[0] >= 0, codes[1] >= 0  # -1: no CHILD, which matches nothing
         lhs = left.loc[lkeep, ["CHILD", *lcols]].assign(_row=left.index[lkeep], _code=codes[0][lkeep])

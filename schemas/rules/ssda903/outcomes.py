@@ -21,6 +21,7 @@ from schemas.rules.ssda903.base import (
     first_rows,
     ids,
     in_year,
+    looked_after_12_months,
     present,
     rule,
     shared,
@@ -59,11 +60,19 @@ OC2_ITEMS = [
 
 
 def any_given(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return pd.concat([present(frame[c]) for c in columns], axis=1).any(axis=1)
+    """Any of ``columns`` present, row by row (an OR of the columns' masks, without building a frame of them)."""
+    given = np.zeros(len(frame), dtype=bool)
+    for c in columns:
+        given |= present(frame[c]).to_numpy(dtype=bool)
+    return pd.Series(given, index=frame.index)
 
 
 def any_blank(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return pd.concat([~present(frame[c]) for c in columns], axis=1).any(axis=1)
+    """Any of ``columns`` blank, row by row."""
+    blank = np.zeros(len(frame), dtype=bool)
+    for c in columns:
+        blank |= ~present(frame[c]).to_numpy(dtype=bool)
+    return pd.Series(blank, index=frame.index)
 
 
 def oc3_given(o: pd.DataFrame) -> pd.Series:
@@ -186,7 +195,7 @@ def sdq1_in_age_range(t) -> pd.Series:
     o = t.OC2
     in_range = (birthday(o["DOB"], 4) <= t.collection_start) & (birthday(o["DOB"], 17) > t.collection_end)
     return (
-        o["CHILD"].isin(continuously_looked_after(t)) & in_range & (o["SDQ_REASON"] == "SDQ1") & ~present(o["SDQ_SCORE"])
+        looked_after_12_months(t, "OC2") & in_range & (o["SDQ_REASON"] == "SDQ1") & ~present(o["SDQ_SCORE"])
     )
 
 
@@ -317,7 +326,7 @@ def health_core_missing(t) -> pd.Series:
 )
 def sdq_score_not_cla(t) -> pd.Series:
     o = t.OC2
-    return present(o["SDQ_SCORE"]) & ~o["CHILD"].isin(continuously_looked_after(t))
+    return present(o["SDQ_SCORE"]) & ~looked_after_12_months(t, "OC2")
 
 
 @rule(
@@ -334,7 +343,7 @@ def sdq_score_not_cla(t) -> pd.Series:
 def sdq_missing(t) -> pd.Series:
     o = t.OC2
     in_range = (birthday(o["DOB"], 4) <= t.collection_start) & (birthday(o["DOB"], 17) > t.collection_end)
-    return o["CHILD"].isin(continuously_looked_after(t)) & in_range & ~_sdq_given(o)
+    return looked_after_12_months(t, "OC2") & in_range & ~_sdq_given(o)
 
 
 @rule(
@@ -379,7 +388,7 @@ def sdq_17_or_over(t) -> pd.Series:
 )
 def oc2_items_not_cla(t) -> pd.Series:
     o = t.OC2
-    return any_given(o, OC2_ITEMS) & ~o["CHILD"].isin(continuously_looked_after(t))
+    return any_given(o, OC2_ITEMS) & ~looked_after_12_months(t, "OC2")
 
 
 @rule(
@@ -478,7 +487,7 @@ def sdq_missing_turning_4_or_17(t) -> pd.Series:
     o = t.OC2
     start, end = t.collection_start, t.collection_end
     turning = birthday(o["DOB"], 4).between(start, end) | birthday(o["DOB"], 17).between(start, end)
-    return o["CHILD"].isin(continuously_looked_after(t)) & turning & ~_sdq_given(o)
+    return looked_after_12_months(t, "OC2") & turning & ~_sdq_given(o)
 
 
 @rule(
@@ -493,7 +502,7 @@ def sdq_missing_turning_4_or_17(t) -> pd.Series:
 )
 def sdq_reason_not_cla(t) -> pd.Series:
     o = t.OC2
-    return present(o["SDQ_REASON"]) & ~o["CHILD"].isin(continuously_looked_after(t))
+    return present(o["SDQ_REASON"]) & ~looked_after_12_months(t, "OC2")
 
 
 @rule(
@@ -615,7 +624,7 @@ def convicted_under_10(t) -> pd.Series:
 def convicted_missing(t) -> pd.Series:
     o = t.OC2
     aged_10 = birthday(o["DOB"], 10) <= t.collection_end
-    return o["CHILD"].isin(continuously_looked_after(t)) & aged_10 & ~present(o["CONVICTED"])
+    return looked_after_12_months(t, "OC2") & aged_10 & ~present(o["CONVICTED"])
 
 
 @rule(
@@ -645,7 +654,7 @@ def convicted_without_health(t) -> pd.Series:
 def health_check_missing(t) -> pd.Series:
     o = t.OC2
     under_5 = birthday(o["DOB"], 5) > t.collection_end
-    return o["CHILD"].isin(continuously_looked_after(t)) & under_5 & ~present(o["HEALTH_CHECK"])
+    return looked_after_12_months(t, "OC2") & under_5 & ~present(o["HEALTH_CHECK"])
 
 
 @rule(
@@ -660,7 +669,7 @@ def health_check_missing(t) -> pd.Series:
 def health_check_over_5(t) -> pd.Series:
     o = t.OC2
     aged_5 = birthday(o["DOB"], 5) <= t.collection_end
-    return o["CHILD"].isin(continuously_looked_after(t)) & aged_5 & present(o["HEALTH_CHECK"])
+    return looked_after_12_months(t, "OC2") & aged_5 & present(o["HEALTH_CHECK"])
 
 
 @rule(
