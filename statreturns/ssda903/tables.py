@@ -345,12 +345,19 @@ def _codes(s: pd.Series) -> pd.Series:
 
 
 def _share_code_dtypes(frames: dict[str, pd.DataFrame]) -> None:
-    """One categorical dtype per code column name across all tables, so columns compare directly."""
+    """One categorical dtype per code column name across all tables, so columns compare directly.
+
+    As ``cat.set_categories`` with the union of the categories, by recoding the small integer codes
+    (``set_categories`` hashes every value again, for each column of each table).
+    """
     for col in CODE_COLUMNS:
         holding = [f for f in frames.values() if col in f.columns and isinstance(f[col].dtype, pd.CategoricalDtype)]
-        categories = sorted(set().union(*(f[col].cat.categories for f in holding)))
+        dtype = pd.CategoricalDtype(sorted(set().union(*(f[col].cat.categories for f in holding))))
         for f in holding:
-            f[col] = f[col].cat.set_categories(categories)
+            values = f[col].array
+            moved = np.append(dtype.categories.get_indexer(values.categories), -1)  # -1 (blank) stays -1
+            f[col] = pd.Series(pd.Categorical.from_codes(moved[values.codes], dtype=dtype), index=f.index,
+                               name=col)
 
 
 def episode_order(ep: pd.DataFrame) -> pd.Series:

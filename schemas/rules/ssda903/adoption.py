@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from schemas.rules.ssda903.base import (
     ALL_YEARS,
     SHORT_BREAKS,
     by_child,
+    child_in,
     child_stat,
-    continuously_looked_after,
+    code_pairs,
     header_value,
     ids,
+    looked_after_12_months,
     present,
     rule,
 )
@@ -97,9 +100,21 @@ def pair_any(left: pd.DataFrame, right: pd.DataFrame, cond) -> pd.Series:
 
 def pairs_any(left: pd.DataFrame, right: pd.DataFrame, conds: list) -> list[pd.Series]:
     """``pair_any`` for each of ``conds``, merging the two tables once."""
-    m = left.reset_index(names="_row").merge(right[right["CHILD"].notna()], on="CHILD", suffixes=("", "_r"))
+    m = _merge_on_child(left.reset_index(names="_row"), right[right["CHILD"].notna()])
     hits = (m.loc[cond(m).fillna(False).astype(bool), "_row"] for cond in conds)
     return [pd.Series(left.index.isin(hit), index=left.index) for hit in hits]
+
+
+def _merge_on_child(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.merge(right, on="CHILD", suffixes=("", "_r"))`` (an inner merge: rows by left row, then
+    right row), pairing rows by their ids' integer codes and taking each side's rows once."""
+    ids = np.concatenate([left["CHILD"].to_numpy(dtype=object), right["CHILD"].to_numpy(dtype=object)])
+    codes = pd.factorize(ids)[0]  # -1 where blank: matches nothing
+    li, ri = code_pairs(codes[: len(left)], codes[len(left):])
+    lhs = left.iloc[li].reset_index(drop=True)
+    rhs = right.drop(columns="CHILD").iloc[ri].reset_index(drop=True)
+    rhs.columns = [f"{c}_r" if c in lhs.columns else c for c in rhs.columns]
+    return pd.concat([lhs, rhs], axis=1)
 
 
 def adopted_in_year(t) -> pd.Series:
@@ -238,13 +253,12 @@ def placed_before_birth(t) -> pd.Series:
 def cla12_with_adoption_or_oc3(t) -> pd.Series:
     # Reported once per child on the Header, since the child may have AD1 data, OC3 data or both; each
     # of AD1 and OC3 is read only if it was supplied.
-    with_data = pd.Index([])
+    with_data = pd.Series(False, index=t.Header.index)
     if t.has("AD1"):
-        with_data = with_data.union(children(t.AD1, any_filled(t.AD1, AD1_ITEMS)))
+        with_data |= child_in(t, "Header", "AD1", where=any_filled(t.AD1, AD1_ITEMS))
     if t.has("OC3"):
-        with_data = with_data.union(children(t.OC3, any_filled(t.OC3, OC3_ITEMS)))
-    child = t.Header["CHILD"]
-    return child.isin(continuously_looked_after(t)) & child.isin(with_data)
+        with_data |= child_in(t, "Header", "OC3", where=any_filled(t.OC3, OC3_ITEMS))
+    return looked_after_12_months(t, "Header") & with_data
 
 
 # --- AD1 against episodes -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from schemas.rules.ssda903.base import (
     birthday,
     blank_in,
     by_child,
+    child_in,
     header_value,
     present,
     present_in,
@@ -321,8 +322,8 @@ def adopted_before(t) -> pd.Series:
               "this child.")
 def mother_status_changed(t) -> pd.Series:
     header = t.Header
-    was_mother = by_child(header["CHILD"], t.Header_last.set_index("CHILD")["MOTHER"]) == "1"
-    has_episodes = header["CHILD"].isin(t.Episodes["CHILD"])
+    was_mother = header_value(t, "Header", "MOTHER", header="Header_last") == "1"
+    has_episodes = child_in(t, "Header", "Episodes")
     return has_episodes & was_mother & (header["MOTHER"] != "1")
 
 

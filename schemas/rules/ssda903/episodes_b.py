@@ -18,9 +18,9 @@ from schemas.rules.ssda903.base import (
     ALL_YEARS,
     birthday,
     blank_in,
-    by_child,
     child_codes,
     child_in,
+    child_value,
     header_value,
     isin,
     present,
@@ -120,11 +120,23 @@ def _post(s: pd.Series) -> pd.Series:
 
 
 @shared
+def _post_of(t, name: str, column: str) -> pd.Series:
+    """``_post(t[name][column])``, worked out once per run."""
+    return _post(t[name][column])
+
+
+def _neighbour_post(t, name: str, step: int) -> pd.Series:
+    """``_post`` of the PL_POST of the episode ``step`` places before (negative: after), as ``_neighbour``."""
+    labels = _neighbour_labels(t, name, step)
+    return _post_of(t, name, "PL_POST").reindex(labels.to_numpy()).set_axis(t[name].index)
+
+
+@shared
 def _placement_changed(t) -> pd.Series:
     """Any of PLACE, PL_POST, URN, PLACE_PROVIDER differs from the child's previous episode."""
     ep = t.Episodes
-    prev = _neighbour(t, "Episodes", PLACEMENT_COLUMNS, 1)
-    changed = ~_same(_post(ep["PL_POST"]), _post(prev["PL_POST"]))
+    prev = _neighbour(t, "Episodes", ["PLACE", "URN", "PLACE_PROVIDER"], 1)
+    changed = ~_same(_post_of(t, "Episodes", "PL_POST"), _neighbour_post(t, "Episodes", 1))
     for col in ["PLACE", "URN", "PLACE_PROVIDER"]:
         changed |= ~_same(ep[col], prev[col])
     return changed
@@ -199,10 +211,10 @@ def temporary_not_returned(t) -> pd.Series:
     # only where there is one; a child whose first episode is temporary is checked on RNE alone.
     ep = t.Episodes
     prev = _neighbour(t, "Episodes", ["PLACE"], 1)
-    before = _neighbour(t, "Episodes", ["PLACE", "PL_POST"], 2)
+    before = _neighbour(t, "Episodes", ["PLACE"], 2)
     after_temporary = prev["_has"] & prev["PLACE"].isin(TEMPORARY)
     not_back = before["_has"] & (~_same(ep["PLACE"], before["PLACE"])
-                                 | ~_same(_post(ep["PL_POST"]), _post(before["PL_POST"])))
+                                 | ~_same(_post_of(t, "Episodes", "PL_POST"), _neighbour_post(t, "Episodes", 2)))
     return after_temporary & ((ep["RNE"] != "P").fillna(True).astype(bool) | not_back)
 
 
@@ -296,7 +308,7 @@ def postcode_not_known(t) -> pd.Series:
       message="Home and placement postcodes should not be same unless the placement type is P1.")
 def home_is_placement(t) -> pd.Series:
     ep = t.Episodes
-    home, place = _post(ep["HOME_POST"]), _post(ep["PL_POST"])
+    home, place = _post_of(t, "Episodes", "HOME_POST"), _post_of(t, "Episodes", "PL_POST")
     return (home == place).fillna(False).astype(bool) & (ep["PLACE"] != "P1").fillna(True).astype(bool)
 
 
@@ -652,9 +664,8 @@ def pr0_not_parents(t) -> pd.Series:
                "missing continuous episode in the previous year."))
 def continuing_episode_missing_last_year(t) -> pd.Series:
     # A child found last year whose episodes there cannot be ordered (a bad DECOM) is not judged.
-    ep, last = t.Episodes, t.Episodes_last
-    latest = last.loc[_is_last(t, "Episodes_last")].set_index("CHILD")["DECOM"]
-    last_decom = by_child(ep["CHILD"], latest)
+    ep = t.Episodes
+    last_decom = child_value(t, "Episodes", "Episodes_last", "DECOM", where=_is_last(t, "Episodes_last"))
     absent_last_year = ~child_in(t, "Episodes", "Episodes_last")
     mismatch = last_decom.notna() & (last_decom != ep["DECOM"])
     return _is_first(t) & (ep["DECOM"] < t.collection_start) & (absent_last_year | mismatch)
@@ -678,9 +689,8 @@ def mother_missing_on_leaving(t) -> pd.Series:
       message=("Date of birth of the first child is beyond the end of this reporting year or the date "
                "the child ceased to be looked after."))
 def first_child_born_too_late(t) -> pd.Series:
-    ep, header = t.Episodes, t.Header
-    ceased = ep.loc[_is_last(t)].set_index("CHILD")["DEC"]
-    left_care = by_child(header["CHILD"], ceased)
+    header = t.Header
+    left_care = child_value(t, "Header", "Episodes", "DEC", where=_is_last(t))
     return (header["MC_DOB"] > t.collection_end) | (header["MC_DOB"] > left_care)
 
 

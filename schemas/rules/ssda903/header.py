@@ -17,6 +17,7 @@ from schemas.rules.ssda903.base import (
     by_child,
     child_codes,
     child_in,
+    code_pairs,
     header_value,
     ids,
     present,
@@ -71,6 +72,12 @@ def pairs(
     With ``codes`` (each side's integer child codes, aligned to its rows; see ``table_codes``) the
     sides are matched on those rather than on the id strings: the same pairs, in the same order.
     """
+    if codes is not None and not {"CHILD", "_row", *lcols} & set(rcols):
+        li, ri = code_pairs(*codes)
+        out = {c: left[c].iloc[li].reset_index(drop=True) for c in ["CHILD", *lcols]}
+        out["_row"] = pd.Series(left.index[li])
+        out |= {c: right[c].iloc[ri].reset_index(drop=True) for c in rcols}
+        return pd.DataFrame(out)
     if codes is not None:
         lkeep, rkeep = codes[0] >= 0, codes[1] >= 0  # -1: no CHILD, which matches nothing
         lhs = left.loc[lkeep, ["CHILD", *lcols]].assign(_row=left.index[lkeep], _code=codes[0][lkeep])
@@ -85,24 +92,51 @@ def pairs(
 
 @shared
 def _episode_care_periods(t) -> pd.DataFrame:
-    return care_periods(t.Episodes)
+    """``care_periods`` of this year's Episodes, with each period's integer child code in ``_code``."""
+    return care_periods(t.Episodes, child_codes(t)["Episodes"])
 
 
 def rows_where(p: pd.DataFrame, mask: pd.Series) -> pd.Index:
     return pd.Index(p.loc[mask, "_row"].unique())
 
 
-def care_periods(ep: pd.DataFrame) -> pd.DataFrame:
+def care_periods(ep: pd.DataFrame, codes: np.ndarray | None = None) -> pd.DataFrame:
     """Periods of care: runs of contiguous episodes per child, as CHILD, START, END (NaT while open).
 
     An episode continues the period when it starts on or before the day the previous one ended, or the
-    previous one is still open (an episode with an unparseable DEC counts as open).
+    previous one is still open (an episode with an unparseable DEC counts as open). With ``codes`` (the
+    episodes' integer child codes, see ``child_codes``), column ``_code`` holds each period's.
     """
-    e = ep.loc[ep["DECOM"].notna() & ep["CHILD"].notna(), ["CHILD", "DECOM", "DEC"]]
+    keep = ep["DECOM"].notna() & ep["CHILD"].notna()
+    e = ep.loc[keep, ["CHILD", "DECOM", "DEC"]]
     if "EPISODE_ORDER" in ep.columns:  # built tables: that order, as integers, ranks exactly these rows
-        e = e.iloc[np.argsort(ep.loc[e.index, "EPISODE_ORDER"].to_numpy(dtype="int64"), kind="stable")]
+        order = np.argsort(ep.loc[e.index, "EPISODE_ORDER"].to_numpy(dtype="int64"), kind="stable")
     else:
-        e = e.sort_values(["CHILD", "DECOM"], kind="stable")
+        order = e.reset_index(drop=True).sort_values(["CHILD", "DECOM"], kind="stable").index.to_numpy()
+    e = e.iloc[order]
+    if codes is not None:
+        codes = codes[keep.to_numpy()][order]
+    if e.empty or not (isinstance(e["DECOM"].dtype, np.dtype) and e["DECOM"].dtype == e["DEC"].dtype):
+        return _care_periods_grouped(e, codes)
+    # Each child's episodes are contiguous: a period starts at a child's first episode, or where the
+    # previous episode ended (DEC given) before this one started.
+    child = e["CHILD"].to_numpy(dtype=object)
+    decom, dec = e["DECOM"].to_numpy(), e["DEC"].to_numpy()
+    continues = np.zeros(len(e), dtype=bool)
+    continues[1:] = (child[1:] == child[:-1]) & (np.isnat(dec[:-1]) | (decom[1:] <= dec[:-1]))
+    starts = np.flatnonzero(~continues)
+    out = pd.DataFrame({
+        "CHILD": pd.Series(child[starts], dtype=object),
+        "START": np.minimum.reduceat(decom, starts),
+        "END": np.maximum.reduceat(dec, starts),  # NaT (still open) where any DEC of the period is NaT
+    })
+    if codes is not None:
+        out["_code"] = codes[starts]
+    return out
+
+
+def _care_periods_grouped(e: pd.DataFrame, codes: np.ndarray | None) -> pd.DataFrame:
+    """``care_periods`` of episodes ``e`` in order, grouped by pandas (any dtypes, no rows)."""
     prev_dec = e.groupby("CHILD", sort=False)["DEC"].shift()
     same_child = e["CHILD"].eq(e["CHILD"].shift())
     continues = same_child & (prev_dec.isna() | (e["DECOM"] <= prev_dec))
@@ -112,7 +146,10 @@ def care_periods(ep: pd.DataFrame) -> pd.DataFrame:
         CHILD=("CHILD", "first"), START=("DECOM", "min"), END=("DEC", "max"), _open=("_open", "max")
     )
     out["END"] = out["END"].where(~out["_open"])
-    return out.drop(columns="_open").reset_index(drop=True)
+    out = out.drop(columns="_open").reset_index(drop=True)
+    if codes is not None:
+        out["_code"] = pd.Series(codes).groupby(period.to_numpy()).first().to_numpy(dtype="int64")
+    return out
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -324,7 +361,8 @@ def _uasc_flags(t) -> tuple[pd.Series, pd.Series]:
 def _duc(t, name: str, column: str = "DUC") -> pd.Series:
     if not t.has(name):
         return pd.Series(pd.NaT, index=t.Header.index, dtype="datetime64[us]")
-    return by_child(t.Header["CHILD"], first_by_child(t[name], column))
+    # by_child(Header CHILD, first_by_child(t[name], column)), on the integer child codes.
+    return header_value(t, "Header", column, header=name)
 
 
 @shared
@@ -770,7 +808,7 @@ def open_within_ended_care(t, name: str, start: str, end: str) -> pd.Index:
     rows = frame.loc[dates.absent(frame[f"{end}_raw"]) & frame[start].notna()]
     periods = _episode_care_periods(t)
     ended = periods.loc[periods["END"].notna()]
-    p = pairs(rows, [start], ended, ["END"])
+    p = pairs(rows, [start], ended, ["END"], (table_codes(t, name, rows), ended["_code"].to_numpy()))
     return rows_where(p, p[start] <= p["END"])
 
 
@@ -798,8 +836,9 @@ def missing_starts_outside_care(t) -> pd.Series:
     # started to be looked after") and 1012 (data but no episodes) report that child, and the episode date
     # rules a DECOM that is not a date.
     periods = _episode_care_periods(t)
-    has_care = t.Missing["CHILD"].isin(periods["CHILD"])
-    return has_care & _outside(t.Missing, periods, "START", "END")
+    codes = child_codes(t)["Missing"], periods["_code"].to_numpy()
+    has_care = pd.Series(np.isin(codes[0], codes[1]), index=t.Missing.index)  # a blank CHILD (-1): none
+    return has_care & _outside(t.Missing, periods, "START", "END", codes)
 
 
 @rule(

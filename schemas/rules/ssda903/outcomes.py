@@ -18,8 +18,10 @@ from schemas.rules.ssda903.base import (
     child_in,
     continuously_looked_after,
     episode_edges,
+    first_rows,
     ids,
     in_year,
+    looked_after_12_months,
     present,
     rule,
     shared,
@@ -58,11 +60,19 @@ OC2_ITEMS = [
 
 
 def any_given(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return pd.concat([present(frame[c]) for c in columns], axis=1).any(axis=1)
+    """Any of ``columns`` present, row by row (an OR of the columns' masks, without building a frame of them)."""
+    given = np.zeros(len(frame), dtype=bool)
+    for c in columns:
+        given |= present(frame[c]).to_numpy(dtype=bool)
+    return pd.Series(given, index=frame.index)
 
 
 def any_blank(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return pd.concat([~present(frame[c]) for c in columns], axis=1).any(axis=1)
+    """Any of ``columns`` blank, row by row."""
+    blank = np.zeros(len(frame), dtype=bool)
+    for c in columns:
+        blank |= ~present(frame[c]).to_numpy(dtype=bool)
+    return pd.Series(blank, index=frame.index)
 
 
 def oc3_given(o: pd.DataFrame) -> pd.Series:
@@ -101,8 +111,7 @@ def latest_of(t, name: str) -> pd.DataFrame:
     if "EPISODE_ORDER" not in ep.columns:
         return latest_episodes(ep)
     rows = np.sort(ep.index.get_indexer(episode_edges(t, name, last=True)))  # file order breaks ties
-    latest = ep.iloc[rows]
-    return latest.iloc[np.argsort(latest["DECOM"].to_numpy(), kind="stable")]
+    return ep.iloc[rows[np.argsort(ep["DECOM"].to_numpy()[rows], kind="stable")]]  # one take of the frame
 
 
 def _sdq_given(o: pd.DataFrame) -> pd.Series:
@@ -186,7 +195,7 @@ def sdq1_in_age_range(t) -> pd.Series:
     o = t.OC2
     in_range = (birthday(o["DOB"], 4) <= t.collection_start) & (birthday(o["DOB"], 17) > t.collection_end)
     return (
-        o["CHILD"].isin(continuously_looked_after(t)) & in_range & (o["SDQ_REASON"] == "SDQ1") & ~present(o["SDQ_SCORE"])
+        looked_after_12_months(t, "OC2") & in_range & (o["SDQ_REASON"] == "SDQ1") & ~present(o["SDQ_SCORE"])
     )
 
 
@@ -317,7 +326,7 @@ def health_core_missing(t) -> pd.Series:
 )
 def sdq_score_not_cla(t) -> pd.Series:
     o = t.OC2
-    return present(o["SDQ_SCORE"]) & ~o["CHILD"].isin(continuously_looked_after(t))
+    return present(o["SDQ_SCORE"]) & ~looked_after_12_months(t, "OC2")
 
 
 @rule(
@@ -334,7 +343,7 @@ def sdq_score_not_cla(t) -> pd.Series:
 def sdq_missing(t) -> pd.Series:
     o = t.OC2
     in_range = (birthday(o["DOB"], 4) <= t.collection_start) & (birthday(o["DOB"], 17) > t.collection_end)
-    return o["CHILD"].isin(continuously_looked_after(t)) & in_range & ~_sdq_given(o)
+    return looked_after_12_months(t, "OC2") & in_range & ~_sdq_given(o)
 
 
 @rule(
@@ -379,7 +388,7 @@ def sdq_17_or_over(t) -> pd.Series:
 )
 def oc2_items_not_cla(t) -> pd.Series:
     o = t.OC2
-    return any_given(o, OC2_ITEMS) & ~o["CHILD"].isin(continuously_looked_after(t))
+    return any_given(o, OC2_ITEMS) & ~looked_after_12_months(t, "OC2")
 
 
 @rule(
@@ -478,7 +487,7 @@ def sdq_missing_turning_4_or_17(t) -> pd.Series:
     o = t.OC2
     start, end = t.collection_start, t.collection_end
     turning = birthday(o["DOB"], 4).between(start, end) | birthday(o["DOB"], 17).between(start, end)
-    return o["CHILD"].isin(continuously_looked_after(t)) & turning & ~_sdq_given(o)
+    return looked_after_12_months(t, "OC2") & turning & ~_sdq_given(o)
 
 
 @rule(
@@ -493,7 +502,7 @@ def sdq_missing_turning_4_or_17(t) -> pd.Series:
 )
 def sdq_reason_not_cla(t) -> pd.Series:
     o = t.OC2
-    return present(o["SDQ_REASON"]) & ~o["CHILD"].isin(continuously_looked_after(t))
+    return present(o["SDQ_REASON"]) & ~looked_after_12_months(t, "OC2")
 
 
 @rule(
@@ -615,7 +624,7 @@ def convicted_under_10(t) -> pd.Series:
 def convicted_missing(t) -> pd.Series:
     o = t.OC2
     aged_10 = birthday(o["DOB"], 10) <= t.collection_end
-    return o["CHILD"].isin(continuously_looked_after(t)) & aged_10 & ~present(o["CONVICTED"])
+    return looked_after_12_months(t, "OC2") & aged_10 & ~present(o["CONVICTED"])
 
 
 @rule(
@@ -645,7 +654,7 @@ def convicted_without_health(t) -> pd.Series:
 def health_check_missing(t) -> pd.Series:
     o = t.OC2
     under_5 = birthday(o["DOB"], 5) > t.collection_end
-    return o["CHILD"].isin(continuously_looked_after(t)) & under_5 & ~present(o["HEALTH_CHECK"])
+    return looked_after_12_months(t, "OC2") & under_5 & ~present(o["HEALTH_CHECK"])
 
 
 @rule(
@@ -660,7 +669,7 @@ def health_check_missing(t) -> pd.Series:
 def health_check_over_5(t) -> pd.Series:
     o = t.OC2
     aged_5 = birthday(o["DOB"], 5) <= t.collection_end
-    return o["CHILD"].isin(continuously_looked_after(t)) & aged_5 & present(o["HEALTH_CHECK"])
+    return looked_after_12_months(t, "OC2") & aged_5 & present(o["HEALTH_CHECK"])
 
 
 @rule(
@@ -727,13 +736,15 @@ def _both_years(t) -> tuple[pd.DataFrame, np.ndarray]:
     return both.loc[first], codes[first]
 
 
-def _days_after(ep: pd.DataFrame, dob: pd.Series, age: int, end: pd.Timestamp) -> pd.Series:
-    """Days in care per child after the ``age``-th birthday (an open episode runs to ``end``)."""
+def _days_after(ep: pd.DataFrame, codes: np.ndarray, dob: pd.Series, age: int, end: pd.Timestamp,
+                size: int) -> np.ndarray:
+    """Days in care per child after the ``age``-th birthday (an open episode runs to ``end``), indexed by
+    the integer child code (``codes``: the episodes'; ``size`` codes in all), 0 for a child without."""
     since = birthday(dob, age)
     start = ep["DECOM"].where(ep["DECOM"] >= since, since)
     stop = ep["DEC"].fillna(end)
-    days = (stop - start).dt.days.clip(lower=0)
-    return days.groupby(ep["CHILD"], sort=False).sum()
+    days = (stop - start).dt.days.clip(lower=0).to_numpy(dtype="float64", na_value=0.0)
+    return np.bincount(codes, weights=days, minlength=size)
 
 
 @rule(
@@ -752,20 +763,29 @@ def not_relevant_child(t) -> pd.Series:
     # Days are counted as nights (DEC - DECOM). A child with no episodes in either year fails this rule too:
     # the episodes recorded (none) do not show a relevant or former relevant child. 1002 also reports them;
     # the two rules are independent.
+    # Worked out on the integer child codes (see ``child_codes``): per child sums and look-ups on arrays.
     o = t.OC3
     both, both_codes = _both_years(t)
     oc3_codes = child_codes(t)["OC3"]
     judged = np.isin(both_codes, oc3_codes)  # only OC3's children are judged, each on their own episodes
     both, both_codes = both.loc[judged], both_codes[judged]
-    care = both.loc[~both["LS"].isin(SHORT_BREAKS)]
-    dob = by_child(care["CHILD"], first_by_child(o, "DOB"))
-    d14 = _days_after(care, dob, 14, t.collection_end)
-    d16 = _days_after(care, dob, 16, t.collection_end)
-    qualifies = d14.index[((d14 >= 91) & (d16.reindex(d14.index) >= 1)).to_numpy()]
-    adopted = latest_episodes(both).loc[lambda e: e["REC"].isin(ADOPTED), "CHILD"]
-    relevant = pd.Index(qualifies).difference(pd.Index(adopted))
+    short = both["LS"].isin(SHORT_BREAKS).to_numpy(dtype=bool)
+    care, care_codes = both.loc[~short], both_codes[~short]
+    dob = o["DOB"].reset_index(drop=True).reindex(first_rows(oc3_codes, care_codes)).set_axis(care.index)
+    size = int(max(oc3_codes.max(initial=-1), both_codes.max(initial=-1))) + 1
+    d14 = _days_after(care, care_codes, dob, 14, t.collection_end, size)
+    d16 = _days_after(care, care_codes, dob, 16, t.collection_end, size)
+    relevant = (d14 >= 91) & (d16 >= 1)
+    # Each child's latest episode (latest DECOM; of equal ones, the last in ``both``): adopted, not relevant.
+    order = np.lexsort((np.arange(len(both)), both["DECOM"].to_numpy(), both_codes))
+    last = order[np.append(both_codes[order][1:] != both_codes[order][:-1], True)] if len(order) else order
+    adopted = both["REC"].isin(ADOPTED).to_numpy(dtype=bool)[last]
+    relevant[both_codes[last][adopted]] = False
+    is_relevant = np.zeros(len(o), dtype=bool)
+    known = oc3_codes >= 0
+    is_relevant[known] = relevant[oc3_codes[known]]
     assessed = (birthday(o["DOB"], 20) > t.collection_end) & oc3_given(o)
-    return assessed & ~o["CHILD"].isin(relevant)
+    return assessed & ~pd.Series(is_relevant, index=o.index)
 
 
 @rule(

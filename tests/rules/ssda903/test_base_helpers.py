@@ -21,6 +21,16 @@ def test_birthday_is_dateoffset_years(unit: str, years: int) -> None:
     pd.testing.assert_series_equal(birthday(dob, years), expected)
 
 
+@pytest.mark.parametrize("unit", ["s", "us"])
+@pytest.mark.parametrize("years", [0, 3, 18, 250, -2, -250])
+def test_birthday_is_dateoffset_years_beyond_the_calendar_table(unit: str, years: int) -> None:
+    # Days and birthdays outside the years the lookup table holds are worked out by the formulas.
+    days = pd.date_range("1599-12-01", "1606-03-31", freq="D").append(pd.date_range("2148-12-01", "2405-03-31",
+                                                                                    freq="13D"))
+    dob = pd.Series([*days, pd.NaT, pd.Timestamp("1600-02-29 06:00")]).astype(f"datetime64[{unit}]").rename("DOB")
+    pd.testing.assert_series_equal(birthday(dob, years), dob + pd.DateOffset(years=years))
+
+
 def test_birthday_29_february_falls_on_28_february_in_other_years() -> None:
     dob = pd.Series(pd.to_datetime(["2008-02-29", "2008-03-01", None]))
     assert birthday(dob, 1).tolist()[:2] == [pd.Timestamp("2009-02-28"), pd.Timestamp("2009-03-01")]
@@ -310,3 +320,59 @@ def test_tables_converted_together_are_as_each_table_converted_alone() -> None:
             if isinstance(alone[col].dtype, pd.CategoricalDtype):
                 alone[col] = alone[col].cat.set_categories(built[col].cat.categories)
         pd.testing.assert_frame_equal(built, alone, check_exact=True)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_child_value_is_by_child_of_the_first_row(masked: bool) -> None:
+    from schemas.rules.ssda903.base import child_value
+
+    raw = {
+        "Header": pd.DataFrame({"CHILD": ["a", "b", None, "c", "d", "a"]}, dtype=object),
+        "Episodes": pd.DataFrame({"CHILD": ["b", None, "a", "x", "c", "a", "b"],
+                                  "LS": ["V3", "C2", "C2", "C2", "V3", "V3", "V3"],
+                                  "DECOM": ["01/05/2025", "01/06/2025", "02/05/2025", "01/01/2025", "03/05/2025",
+                                            "04/05/2025", "05/05/2025"]}, dtype=object),
+    }
+    t = build_tables(raw, 2026)
+    where = t.Episodes["LS"].eq("V3") if masked else pd.Series(True, index=t.Episodes.index)
+    expected = by_child(t.Header["CHILD"], t.Episodes.loc[where].set_index("CHILD")["DECOM"])
+    got = child_value(t, "Header", "Episodes", "DECOM", where if masked else None)
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert got.notna().sum() == 4 and got.isna().sum() == 2
+
+
+def test_merge_on_child_is_an_inner_merge_on_the_ids() -> None:
+    from schemas.rules.ssda903.adoption import _merge_on_child
+
+    left = pd.DataFrame({"CHILD": np.array(["b", None, "a", "x", "a", "b"], dtype=object),
+                         "DATE_PLACED": pd.to_datetime(["2025-01-0" + str(i) for i in range(1, 7)]),
+                         "K": pd.Categorical(["x", "y", "x", "x", "y", "y"])}, index=[9, 4, 7, 1, 3, 0])
+    right = pd.DataFrame({"CHILD": np.array(["a", "b", "c", "a", "b"], dtype=object),
+                          "DATE_PLACED": pd.to_datetime(["2025-01-03", "2025-02-01", "2025-01-01", "2025-01-05",
+                                                         "2025-01-01"]),
+                          "R": ["u", None, "v", "w", "u"]}, index=[5, 2, 8, 6, 1])
+    expected = left.reset_index(names="_row").merge(right, on="CHILD", suffixes=("", "_r"))
+    got = _merge_on_child(left.reset_index(names="_row"), right)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(got) == 8 and "DATE_PLACED_r" in got.columns
+
+
+def test_care_periods_on_arrays_match_the_grouped_form() -> None:
+    from schemas.rules.ssda903.base import child_codes
+    from schemas.rules.ssda903.header import _care_periods_grouped, care_periods
+
+    raw = {"Episodes": pd.DataFrame({
+        "CHILD": ["b", "a", None, "b", "a", "c", "b", "a", "c", "a"],
+        "DECOM": ["01/05/2025", "01/06/2025", "01/01/2025", "01/05/2024", "02/02/2025", "bad", "03/03/2024",
+                  "01/10/2025", "01/07/2025", "10/09/2025"],
+        "DEC": ["02/06/2025", "01/09/2025", None, "01/05/2025", "01/06/2025", None, "01/04/2025", None, None,
+                "11/09/2025"],
+    }, dtype=object)}
+    t = build_tables(raw, 2026)
+    ep, codes = t.Episodes, child_codes(t)["Episodes"]
+    keep = ep["DECOM"].notna() & ep["CHILD"].notna()
+    ordered = ep.loc[keep, ["CHILD", "DECOM", "DEC"]].sort_values(["CHILD", "DECOM"], kind="stable")
+    expected = _care_periods_grouped(ordered, codes[ordered.index.to_numpy()])
+    pd.testing.assert_frame_equal(care_periods(ep, codes), expected)
+    pd.testing.assert_frame_equal(care_periods(ep.drop(columns="EPISODE_ORDER")), expected.drop(columns="_code"))
+    assert expected["END"].isna().sum() == 2 and len(expected) == 5
