@@ -1,9 +1,8 @@
 """Apply an approved plan: one transaction per batch, resumable, then the derived files and landing.
 
 Every pending batch's fingerprint is checked before any change. Then each batch re-checks its fingerprint
-if anything may have changed since that check: on SQLite if another connection committed (PRAGMA
-data_version tells), on PostgreSQL if its records' row versions (ctid, xmin) are not those the check saw.
-A batch changes the warehouse with one statement per table, marks itself done and appends its audit entries in the
+(on SQLite only if another connection committed since that check, which PRAGMA data_version tells),
+changes the warehouse with one statement per table, marks itself done and appends its audit entries in the
 same transaction, so a crash leaves every batch done or not done and a rerun carries on.
 Files are purged after the batches (the purge is idempotent, so a rerun repeats it safely). At the end
 the plan's detail file loses the keys of the records it destroyed or anonymised.
@@ -28,7 +27,6 @@ from statreturns.retention.anonymise import MAPPED, PSEUDONYM_PREFIX, apply_meth
 from statreturns.retention.files import Purge, PurgeReport, purge
 from statreturns.retention.plan import (
     FINGERPRINT_FORMAT,
-    acted_tables,
     batch_fingerprint,
     files_hash,
     plan_row,
@@ -75,19 +73,16 @@ def _load(run_dir: Path, plan_id: str, row) -> tuple[dict, Schedule, pd.DataFram
 
 
 def _check(conn: sa.Connection, summary: dict, sched: Schedule, items: pd.DataFrame, pending: list[int],
-           present: set[str]) -> tuple[int | None, dict[int, str]]:
+           present: set[str]) -> int | None:
     """Refuse before any change if holds or any pending batch's records changed since planning.
 
-    Returns what tells a batch, in its own transaction, that nothing changed since this check without
-    digesting its rows again: on SQLite the data version read in the same read transaction (while it stays
-    the same, no other connection has committed anything); on PostgreSQL each pending batch's row-version
-    stamp (``data.rows_stamp``), read in the same snapshot as its digest.
+    Returns SQLite's data version read in the same read transaction (None on PostgreSQL): while it stays
+    the same, no other connection has committed anything, so a batch need not be fingerprinted again.
     """
     if summary.get("fingerprint_format") != FINGERPRINT_FORMAT:
         raise ApplyRefused(f"plan {summary['plan_id']}: made by an earlier version of statreturns, whose record "
                            "fingerprints this one cannot check; nothing was changed; plan again")
     as_of = date.fromisoformat(summary["as_of"])
-    stamps: dict[int, str] = {}
     with _transaction(conn, write=False):
         version = _data_version(conn)
         active = holds.active(holds.table(conn.engine), as_of)
@@ -95,23 +90,10 @@ def _check(conn: sa.Connection, summary: dict, sched: Schedule, items: pd.DataFr
             raise ApplyRefused(f"plan {summary['plan_id']}: legal holds changed since planning; plan again")
         by_batch = dict(tuple(items.groupby("batch")))
         for b in pending:
-            if version is None:
-                stamps[b] = batch_stamp(conn, sched, by_batch[b], present)
             if batch_fingerprint(conn, sched, by_batch[b], present) != summary["batches"][b]:
                 raise ApplyRefused(f"plan {summary['plan_id']}: records in batch {b} changed since planning; "
                                    "plan again")
-    return version, stamps
-
-
-def batch_stamp(conn: sa.Connection, sched: Schedule, items: pd.DataFrame, present: set[str]) -> str:
-    """PostgreSQL: the row-version stamps of every table a batch acts on, one statement per table."""
-    parts, bound = [], {}
-    for table, (key, keys) in acted_tables(sched, items).items():
-        if table in present:
-            if id(keys) not in bound:
-                bound[id(keys)] = data.keys_param(conn, keys)
-            parts.append(f"{table}:{data.rows_stamp(conn, table, key, bound[id(keys)])}")
-    return "|".join(parts)
+    return version
 
 
 def _data_version(conn: sa.Connection) -> int | None:
@@ -128,8 +110,6 @@ def _transaction(conn: sa.Connection, write: bool):
     with conn.begin():
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-        elif not write:  # the check: every batch's stamp and digest from one snapshot
-            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
 
 
@@ -350,17 +330,14 @@ def apply_plan(engine: sa.Engine, run_dir: Path, plan_id: str, actor: str, la: s
     with engine.connect() as conn:
         present = present_tables(conn, sched)
         conn.rollback()  # end the read the catalogue queries began, so each batch has its own transaction
-        version, stamps = _check(conn, summary, sched, items, pending, present)
+        version = _check(conn, summary, sched, items, pending, present)
         for i, b in enumerate(pending, start=1):
             batch = by_batch[b]
             with _transaction(conn, write=True):
                 _secure_delete(conn)
-                # unchanged since the check above: on SQLite the same data version (nothing committed by
-                # another connection), on PostgreSQL the same row versions of the batch's records; else the
-                # records are digested again and compared with the plan
-                same = (stamps[b] == batch_stamp(conn, sched, batch, present) if version is None
-                        else _data_version(conn) == version)
-                if not same and batch_fingerprint(conn, sched, batch, present) != summary["batches"][b]:
+                # unchanged data version: nothing committed by anyone else since the check above
+                if (version is None or _data_version(conn) != version) and batch_fingerprint(
+                        conn, sched, batch, present) != summary["batches"][b]:
                     raise ApplyRefused(f"plan {plan_id}: records in batch {b} changed during apply; plan again")
                 counts, entries = _apply_batch(conn, run_dir, sched, batch, key, present)
                 conn.execute(store.batches.insert().values(plan_id=plan_id, batch=b, done_at=audit.now()))

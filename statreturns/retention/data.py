@@ -163,20 +163,6 @@ def rows_digest(conn: sa.Connection, table: str, key: str, keys: list[str],
     return int(n), hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-def rows_stamp(conn: sa.Connection, table: str, key: str, bound: object) -> str:
-    """PostgreSQL: which row versions hold these keys (``bound``: ``keys_param(keys)``), as count and hash of
-    their (ctid, xmin) in ctid order: any committed insert, update or delete of them changes it.
-
-    Cheap next to ``rows_digest`` (no column is read or sorted as text), so apply reads it in the same
-    snapshot as the batch's digest and, in the batch's own transaction, compares it again instead of
-    digesting the rows a second time. A rewrite of the table (VACUUM FULL, CLUSTER) changes it too: apply
-    then refuses, on the safe side.
-    """
-    q = sa.text("SELECT count(*) || ':' || md5(coalesce(string_agg(ctid::text || xmin::text, ',' ORDER BY ctid), ''))"
-                f' FROM "{table_name(table)}" WHERE {keys_sql(conn, key)}')
-    return str(conn.execute(q, {"keys": bound}).scalar())
-
-
 def storage_order(conn: sa.Connection, table: str, key: str) -> pd.Series:
     """Each subject's place in the table's storage order (its first row there), by key.
 
