@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/bench_retention.py [--children N] [--chunk 100000] [--database-url URL]
                                               [--as-of 2110-01-01] [--batch-size 50000]
+                                              [--filled PATH_OR_DATABASE [--fill-only | --reuse]]
+
+Filling a million children takes minutes: ``--filled`` names where a filled warehouse is kept (an SQLite
+file, or on PostgreSQL a database on the --database-url server). ``--fill-only`` fills it and stops;
+``--reuse`` skips the fill and measures on a fresh copy of it (the file copied; on PostgreSQL the
+--database-url database dropped and created again from the filled one as its template).
 
 The warehouse is filled in chunks: one synthetic draw of --chunk children is written repeatedly with its
 keys made unique per chunk, so memory stays flat. Prints timings (wall, and this process's CPU: on
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import tempfile
 import time
 from datetime import date
@@ -102,6 +109,38 @@ def fill(engine: sa.Engine, children: int, chunk: int) -> int:
     return rows
 
 
+def _pg_admin(url: str) -> tuple[sa.Engine, str]:
+    """An autocommit engine on the server's ``postgres`` database, and the database name of ``url``."""
+    u = sa.make_url(url)
+    return sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT"), str(u.database)
+
+
+def _pg_recreate(url: str, template: str | None) -> None:
+    admin, name = _pg_admin(url)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+
+
+def prepare(args: argparse.Namespace, tmp: Path) -> str:
+    """The URL to measure on: filled here, or a copy of ``--filled``; with --fill-only, the filled one."""
+    if args.database_url is None:
+        work = Path(tmp) / "warehouse.sqlite"
+        if args.reuse:
+            shutil.copyfile(args.filled, work)
+        return f"sqlite:///{args.filled if args.fill_only else work}"
+    if not args.filled:
+        return args.database_url
+    filled = sa.make_url(args.database_url).set(database=args.filled).render_as_string(hide_password=False)
+    if args.fill_only:
+        _pg_recreate(filled, None)
+        return filled
+    if args.reuse:
+        _pg_recreate(args.database_url, args.filled)
+    return args.database_url
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--children", type=int, default=1_000_000)
@@ -109,16 +148,31 @@ def main() -> None:
     p.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     p.add_argument("--as-of", default="2110-01-01")
     p.add_argument("--batch-size", type=int, default=plan.BATCH_SIZE)
+    p.add_argument("--filled", default=None, help="a filled warehouse kept between runs: SQLite file or PG database")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--fill-only", action="store_true", help="fill --filled and stop")
+    how.add_argument("--reuse", action="store_true", help="measure on a copy of --filled (no fill)")
     args = p.parse_args()
+    if (args.fill_only or args.reuse) and not args.filled:
+        p.error("--fill-only and --reuse need --filled")
     os.environ.setdefault("STATRETURNS_PSEUDONYM_KEY", "bench-key-not-secret")
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'warehouse.sqlite'}"
-        engine = warehouse.engine_for(url)
         started = time.perf_counter()
-        rows = fill(engine, args.children, args.chunk)
-        print(f"children: {args.children:,}  warehouse rows: {rows:,}  fill: {time.perf_counter() - started:.1f}s  "
-              f"({engine.dialect.name})")
+        url = prepare(args, Path(tmp))
+        engine = warehouse.engine_for(url)
+        if args.reuse:
+            with engine.connect() as conn:
+                n = conn.execute(sa.text(f'SELECT count(*) FROM "{warehouse.PREFIX}children"')).scalar()
+            print(f"children: {n:,}  reused a copy of {args.filled}: {time.perf_counter() - started:.1f}s  "
+                  f"({engine.dialect.name})")
+        else:
+            rows = fill(engine, args.children, args.chunk)
+            print(f"children: {args.children:,}  warehouse rows: {rows:,}  fill: {time.perf_counter() - started:.1f}s"
+                  f"  ({engine.dialect.name})")
+        if args.fill_only:
+            engine.dispose()
+            return
         started, cpu, server = time.perf_counter(), time.process_time(), server_cpu(engine)
         result = plan.make_plan(engine, run_dir, default_path("council"), date.fromisoformat(args.as_of), "bench",
                                 batch_size=args.batch_size)

@@ -164,6 +164,51 @@ def test_changed_record_after_planning_is_refused(world):
     assert snapshot(world.engine) == before
 
 
+@pytest.mark.parametrize("new_name", ["Changed", None])
+def test_record_changed_during_apply_refuses_its_batch(world, monkeypatch, new_name):
+    """A record changed after apply's check and before its batch: the batch is refused; a record written
+    again with the same values (new row versions on PostgreSQL, a new data version on SQLite) is digested
+    again and found unchanged, so apply carries on."""
+    from statreturns.retention import apply as apply_module
+
+    result = plan.make_plan(world.engine, world.run_dir, COUNCIL, FAR, "tester", batch_size=5)
+    d = _detail_before_apply(world, result.plan_id)
+    destroyed = d[(d.status == "due") & (d.action == "destroy")]
+    batch = int(destroyed["batch"].max())
+    victim = destroyed.loc[destroyed.batch == batch, "key"].iloc[0]
+    plan.approve(world.engine, result.plan_id, "dpo")
+    check = apply_module._check
+
+    def check_then_change(*args, **kwargs):
+        out = check(*args, **kwargs)
+        with world.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE canonical_children SET forename = coalesce(:new, forename) "
+                                 "WHERE child_id = :k"), {"new": new_name, "k": victim})
+        return out
+
+    monkeypatch.setattr(apply_module, "_check", check_then_change)
+
+    def victim_rows() -> int:
+        with world.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM canonical_children WHERE child_id = :k "
+                                        "AND forename = 'Changed'" if new_name else
+                                        "SELECT count(*) FROM canonical_children WHERE child_id = :k"),
+                                {"k": victim}).scalar()
+
+    if new_name is None:
+        applied = apply_plan(world.engine, world.run_dir, result.plan_id, "tester")
+        assert applied.batches_applied == result.batches
+        assert victim_rows() == 0
+        return
+    with pytest.raises(ApplyRefused, match=f"batch {batch} changed during apply"):
+        apply_plan(world.engine, world.run_dir, result.plan_id, "tester")
+    assert victim_rows() == 1  # its batch was not applied
+    with world.engine.connect() as conn:
+        done = {b for (b,) in conn.execute(sa.select(store.batches.c.batch)
+                                           .where(store.batches.c.plan_id == result.plan_id))}
+    assert done == set(range(batch))
+
+
 def test_plan_from_an_earlier_fingerprint_format_is_refused_by_name(world):
     result = plan.make_plan(world.engine, world.run_dir, COUNCIL, FAR, "tester")
     plan.approve(world.engine, result.plan_id, "dpo")
@@ -259,3 +304,21 @@ def test_batches_follow_storage_order_and_keep_a_subjects_items_together():
     assert out["key"].tolist() == ["k3", "k3", "k1", "k2", "k9"]  # storage order, then keys it does not hold
     assert out["batch"].tolist() == [0, 0, 1, -1, 2]  # a subject's items share a batch; not due: none
     assert out["row"].tolist() == list(range(5))
+
+
+def test_keys_bound_as_one_value_match_awkward_keys(db_url):
+    """A batch's keys are bound as one text value (a JSON array, or a PostgreSQL array literal): keys with
+    quotes, backslashes, commas, braces, spaces or the word NULL are matched as themselves."""
+    from statreturns.retention import data
+
+    awkward = ['a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "", "i'j", "é\\\"", "k"]
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("CREATE TEMP TABLE awkward_keys (k TEXT)"))
+            conn.execute(sa.text("INSERT INTO awkward_keys VALUES (:k)"), [{"k": v} for v in [*awkward, "other"]])
+            got = [k for (k,) in conn.execute(sa.text(f"SELECT k FROM awkward_keys WHERE {data.keys_sql(conn, 'k')}"),
+                                              {"keys": data.keys_param(conn, awkward)})]
+    finally:
+        engine.dispose()
+    assert sorted(got) == sorted(awkward)
