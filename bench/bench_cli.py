@@ -147,7 +147,10 @@ def main() -> None:
     p.add_argument("--inputs", type=Path, help="keep generated inputs here (reused when present)")
     args = p.parse_args()
     chosen = [c for c in CASES if not args.only or c.name in args.only.split(",")]
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("STATRETURNS_", "DAGSTER_"))}
+    # PYTHONDONTWRITEBYTECODE is dropped: an installed package keeps its compiled modules, so a user's
+    # command does not recompile the project's ~100 modules on every run (0.2-0.5 s here).
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("STATRETURNS_", "DAGSTER_")) and k != "PYTHONDONTWRITEBYTECODE"}
     base_env["PYTHONPATH"] = str(ROOT)
     with tempfile.TemporaryDirectory(prefix="statreturns-bench-cli-") as tmp:
         work = Path(tmp)
