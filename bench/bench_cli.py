@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_cli.py                    # every row of issue 12's table but the hub
     .venv/bin/python bench/bench_cli.py --only cin,903-la   # some rows (names in the first column)
     .venv/bin/python bench/bench_cli.py --scale 0.1         # a quick look: every input a tenth the size
+    .venv/bin/python bench/bench_cli.py --against 373430c --runs 5   # before/after, run alternately
 
 Each command runs --runs times (default 3) in a fresh interpreter, start to exit (imports, reading,
 rules, every output file); the table gives the median wall time, every run, and the peak resident
@@ -10,6 +11,10 @@ memory of the process tree (the command and any process it starts, sampled from 
 and the median CPU seconds (user + system), which a busy machine inflates less than wall time.
 "first run" rows give each run an empty home folder. Inputs are generated first (fixed seeds; not
 timed). In-process stage timings are bench/bench_returns.py's; the hub is bench/bench_hub.py.
+With --against REV the code of REV (a temporary git worktree) is timed too, alternating with this
+checkout run by run (the order swapped each run), since a shared machine's speed can drift by a third
+within minutes: a before/after table gives both medians and ranges, how many runs the current code won,
+and whether the first runs' findings files are byte-identical.
 Prints figures and the machine's load; asserts nothing about time.
 """
 
@@ -116,13 +121,13 @@ CASES = [
 ]
 
 
-def _time(command: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+def _time(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float, int, int]:
     """Wall seconds, CPU seconds (user + system, the process and the children it waited for), peak RSS
     bytes of the process tree, exit code. On a busy machine CPU seconds say more than wall seconds."""
     peak = 0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))
         time.sleep(0.02)
@@ -145,6 +150,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--scale", type=float, default=1.0, help="multiply every input size (a quick look: 0.1)")
     p.add_argument("--inputs", type=Path, help="keep generated inputs here (reused when present)")
+    p.add_argument("--against", metavar="REV", help="also time the code of git revision REV (a temporary "
+                   "worktree), alternating with this checkout run by run, and compare their findings files")
     args = p.parse_args()
     chosen = [c for c in CASES if not args.only or c.name in args.only.split(",")]
     # PYTHONDONTWRITEBYTECODE is dropped: an installed package keeps its compiled modules, so a user's
@@ -162,29 +169,41 @@ def main() -> None:
             command, size = case.inputs(inputs, args.scale)
             print(f"inputs for {case.name}: {size} ({time.perf_counter() - t0:.0f}s)", file=sys.stderr)
             prepared.append((case, command, size))
+        trees = {"now": ROOT}
+        if args.against:
+            trees["before"] = _worktree(args.against, work / "against")
         load_before = _load()
-        rows = []
-        for case, command, size in prepared:
-            times, cpus, peaks, codes = [], [], [], set()
-            for i in range(args.runs):
-                out = work / f"out-{case.name}-{i}"
-                env = dict(base_env)
-                if case.name == "run":
-                    env.update({"STATRETURNS_LAS": "356", "STATRETURNS_YEARS": str(YEAR),
-                                "DAGSTER_HOME": str(work / f"home-{case.name}-{i}"),
-                                "STATRETURNS_SOURCES": _sources(inputs, work)})
-                if case.empty_home:
-                    home = work / f"empty-home-{case.name}-{i}"
-                    home.mkdir()
-                    env["HOME"] = str(home)
-                took, cpu, peak, code = _time(_cmd(*(a.replace("{out}", str(out)) for a in command)), env)
-                times.append(took)
-                cpus.append(cpu)
-                peaks.append(peak)
-                codes.add(code)
-                shutil.rmtree(out, ignore_errors=True)
-            rows.append((case.name, f"{case.what}: {size}", statistics.median(times), times,
-                         statistics.median(cpus), max(peaks), case.target, codes))
+        rows, paired = [], []
+        try:
+            for case, command, size in prepared:
+                got = {name: _Timings() for name in trees}
+                for i in range(args.runs):
+                    # Alternating which tree goes first cancels the machine's drift between runs.
+                    for name in (list(trees) if i % 2 == 0 else list(trees)[::-1]):
+                        out = work / f"out-{name}-{case.name}-{i}"
+                        env = {**base_env, "PYTHONPATH": str(trees[name])}
+                        if case.name == "run":
+                            env.update({"STATRETURNS_LAS": "356", "STATRETURNS_YEARS": str(YEAR),
+                                        "DAGSTER_HOME": str(work / f"home-{name}-{case.name}-{i}"),
+                                        "STATRETURNS_SOURCES": _sources(inputs, work)})
+                        if case.empty_home:
+                            home = work / f"empty-home-{name}-{case.name}-{i}"
+                            home.mkdir()
+                            env["HOME"] = str(home)
+                        command_i = _cmd(*(a.replace("{out}", str(out)) for a in command))
+                        got[name].add(*_time(command_i, env, cwd=trees[name]))
+                        if i > 0 or len(trees) == 1:
+                            shutil.rmtree(out, ignore_errors=True)
+                now = got["now"]
+                rows.append((case.name, f"{case.what}: {size}", statistics.median(now.times), now.times,
+                             statistics.median(now.cpus), max(now.peaks), case.target, now.codes))
+                if args.against:
+                    same = _same_findings(work / f"out-now-{case.name}-0", work / f"out-before-{case.name}-0")
+                    paired.append((case.name, got["before"].times, now.times, same))
+        finally:
+            if args.against:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(trees["before"])],
+                               check=False, capture_output=True)
         load_after = _load()
     print(f"\nWhole commands, median of {args.runs} (machine: {os.cpu_count()} cores; load average "
           f"{load_before} before, {load_after} after)")
@@ -194,6 +213,48 @@ def main() -> None:
         runs = " ".join(f"{t:.2f}" for t in times)
         print(f"{name:<10} {what:<78} {median:>6.2f}s  {runs:<22} {cpu:>6.2f}s {peak / 2**20:>6,.0f} MB  {target}  "
               f"{','.join(map(str, sorted(codes)))}")
+    if paired:
+        print(f"\nAgainst {args.against}, run alternately (order swapped each run): median wall [range]")
+        print(f"{'case':<10} {'before':>22} {'now':>22}  now faster  findings files")
+        for name, before, now, same in paired:
+            faster = sum(b > n for b, n in zip(before, now, strict=True))
+            print(f"{name:<10} {_spread(before):>22} {_spread(now):>22}  {faster} of {len(now):<5}  {same}")
+
+
+class _Timings:
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.cpus: list[float] = []
+        self.peaks: list[int] = []
+        self.codes: set[int] = set()
+
+    def add(self, took: float, cpu: float, peak: int, code: int) -> None:
+        self.times.append(took)
+        self.cpus.append(cpu)
+        self.peaks.append(peak)
+        self.codes.add(code)
+
+
+def _spread(times: list[float]) -> str:
+    return f"{statistics.median(times):.2f}s [{min(times):.2f}-{max(times):.2f}]"
+
+
+def _worktree(rev: str, path: Path) -> Path:
+    """A checkout of ``rev`` at ``path``, sharing this checkout's installed postcode cache (not in git)."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(path), rev], check=True)
+    cache = ROOT / "statreturns" / "ssda903" / "postcode_cache"
+    if cache.is_dir() and not (path / cache.relative_to(ROOT)).exists():
+        (path / cache.relative_to(ROOT)).symlink_to(cache)
+    return path
+
+
+def _same_findings(now: Path, before: Path) -> str:
+    """Whether the first runs wrote the same findings files (byte for byte); "-" when there are none."""
+    names = ("issues.csv", "rules.csv", "issues.xlsx")
+    if not all((now / n).is_file() and (before / n).is_file() for n in names):
+        return "-"
+    differ = [n for n in names if (now / n).read_bytes() != (before / n).read_bytes()]
+    return "identical" if not differ else "DIFFER: " + ", ".join(differ)
 
 
 def _sources(inputs: Path, work: Path) -> str:
