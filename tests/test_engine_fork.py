@@ -16,22 +16,11 @@ import pytest
 
 from statreturns import engine
 from statreturns.engine import RuleSet, run_rules
+from tests.test_engine_findings import _Tables
 
 SINGLE_THREADED = engine._single_threaded
 SECRET = "Zx9-not-a-real-child-Qw7"  # stands for data a rule's exception might quote
 
-
-class _Tables:
-    year = 2026
-
-    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
-        self.frames = frames
-
-    def has(self, name: str) -> bool:
-        return name in self.frames
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.frames[name]
 
 
 def _raises(t):

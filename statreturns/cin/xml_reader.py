@@ -32,19 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from lxml import etree
 
 from statreturns.cin import xsd
 from statreturns.cin.layout import COLUMNS
 from statreturns.cin.tables import empty_raw
 from statreturns.cin.xml_stream import (
     CinReadError,
-    Collector,
     Worker,
-    XsdPlan,
+    full_pass,
     gc_paused,
-    parse,
-    syntax_error,
     take_prefetched,
     xsd_pass,
 )
@@ -112,19 +108,11 @@ def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, c
     if (worker is None and check_xsd and path.is_file() and path.stat().st_size >= WORKER_MIN_BYTES
             and _spare_core()):
         worker = Worker.start(path, xsd_year, "xsd")
-    collector = Collector()
-    plan = XsdPlan(xsd_year, check_xsd and worker is None)
     started = time.monotonic()
     try:
-        with path.open("rb") as fh, gc_paused():
-            try:
-                root, children = parse(path, fh, collector, plan)
-            except etree.XMLSyntaxError as err:
-                raise syntax_error(path, err) from None
-            if children is None:
-                raise CinReadError(path, root.sourceline,
-                                   "no <Children> element under <Message>: not a CIN census file")
-            frames = _frames(collector.rows)
+        with gc_paused():  # the frames too: they are made of the same millions of row tuples
+            checked, rows, table_rows = full_pass(path, xsd_year, check_xsd and worker is None)
+            frames = _frames(table_rows)
     except BaseException:
         if worker is not None:
             worker.stop()
@@ -132,9 +120,7 @@ def read_cin_xml(path: str | os.PathLike[str], *, xsd_year: int | None = None, c
     if worker is not None:
         found = worker.result(_WORKER_GRACE_SECONDS + 2 * (time.monotonic() - started))
         checked, rows = found if found is not None else xsd_pass(path, xsd_year)
-        return _cin_file(frames, checked, rows)
-    check = plan.check
-    return _cin_file(frames, check.year, check.rows) if check else _cin_file(frames, None, [])
+    return _cin_file(frames, checked, rows)
 
 
 def _cin_file(frames: dict[str, pd.DataFrame], checked: int | None, xsd_rows: list[tuple]) -> CinFile:

@@ -121,7 +121,7 @@ def _prefetched_read(path: Path, monkeypatch: pytest.MonkeyPatch | None = None, 
         with monkeypatch.context() as m:
             m.setattr(xml_reader, "xsd_pass", _not_here)
             if whole[0].mode != "xsd":
-                m.setattr(xml_reader, "parse", _not_here)
+                m.setattr(xml_reader, "full_pass", _not_here)
             return read_cin_xml(path, **kwargs)
     finally:
         assert not xml_stream._prefetched  # and taken by the read
